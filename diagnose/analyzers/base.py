@@ -1,0 +1,116 @@
+"""Shared inputs of every analyzer and the analyzer contract.
+
+Data flows one way: the pipeline validates the user's tables once, computes the
+representation (embeddings, neighbours, out-of-sample probabilities) once, and
+hands the same :class:`Prepared` bundle to every analyzer. An analyzer's
+``fit`` learns from it and returns ``self``; ``score`` returns one row per eval
+example keyed by ``id`` with ``score_<name>`` in [0, 1] (higher = stronger
+evidence) and ``evidence_<name>`` (readable text, null when there is none).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import polars as pl
+
+CAUSES = (
+    "coverage_gap",
+    "noisy_label",
+    "annotator_inconsistency",
+    "contradictory_context",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Neighbors:
+    """k nearest neighbours of each query row, most similar first.
+
+    ``indices[i, j]`` is the row number (in the searched table) of the j-th
+    neighbour of query row ``i``; ``similarities[i, j]`` is its cosine
+    similarity in [-1, 1].
+    """
+
+    indices: np.ndarray
+    similarities: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Validated inputs and the shared representation, computed once.
+
+    Frames use string ids and these columns:
+
+    * ``eval``: ``id``, ``text``, ``label`` (may be null), ``prediction``
+      (may be null), ``is_error`` (bool, null when label or prediction is
+      missing). Classification labels are strings.
+    * ``train``: ``id``, ``text``, ``label``.
+    * ``annotations``: ``id``, ``annotator``, ``label``.
+    * ``contexts``: ``id``, ``passage_id``, ``passage``.
+
+    ``classes`` is the sorted label set; probability matrices have one column
+    per class in that order. Embeddings are L2-normalised float32 rows.
+    """
+
+    task: str
+    eval: pl.DataFrame
+    train: pl.DataFrame | None = None
+    annotations: pl.DataFrame | None = None
+    contexts: pl.DataFrame | None = None
+    classes: tuple[str, ...] = ()
+    eval_probs: np.ndarray | None = None
+    train_probs: np.ndarray | None = None
+    eval_embeddings: np.ndarray | None = None
+    train_embeddings: np.ndarray | None = None
+    eval_neighbors: Neighbors | None = None
+    train_neighbors: Neighbors | None = None
+    seed: int = 0
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+class Analyzer:
+    """Base class: one subclass per cause, named after it.
+
+    Subclasses set ``name`` (the cause) and ``description`` (one plain
+    paragraph), store keyword settings in ``__init__``, and implement
+    ``skip_reason``, ``fit`` and ``score``. Learned state ends in ``_``.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def skip_reason(self, data: Prepared) -> str | None:
+        """Return why this analyzer cannot run on ``data``, or None."""
+        return None
+
+    def fit(self, data: Prepared) -> "Analyzer":
+        """Learn from the training side of ``data``; return ``self``."""
+        return self
+
+    def score(self, data: Prepared) -> pl.DataFrame:
+        """Score every eval row: ``id``, ``score_<name>``, ``evidence_<name>``."""
+        raise NotImplementedError
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """Extra per-row tables this analyzer produced (e.g. ``train_issues``)."""
+        return {}
+
+    def summary(self) -> dict[str, Any]:
+        """Dataset-level findings (JSON-serialisable) after ``fit``/``score``."""
+        return {}
+
+    def get_params(self) -> dict[str, Any]:
+        """Settings given to ``__init__`` (scikit-learn habit)."""
+        return {k: v for k, v in vars(self).items() if not k.endswith("_")}
+
+
+def empty_scores(name: str, ids: pl.Series) -> pl.DataFrame:
+    """A score frame with null scores and evidence for every id."""
+    return pl.DataFrame(
+        {
+            "id": ids,
+            f"score_{name}": pl.Series([None] * len(ids), dtype=pl.Float64),
+            f"evidence_{name}": pl.Series([None] * len(ids), dtype=pl.Utf8),
+        }
+    )
