@@ -3,6 +3,12 @@ from __future__ import annotations
 
 from diagnose.analyzers.base import CAUSES, Analyzer, Neighbors, Prepared
 
-__all__ = ["CAUSES", "REGISTRY", "Analyzer", "Neighbors", "Prepared"]
+__all__ = ["CAUSES", "REGISTRY", "Analyzer", "Neighbors", "Prepared", "CoverageGap", "NoisyLabel"]
 
-REGISTRY: tuple[type[Analyzer], ...] = ()
+from diagnose.analyzers.coverage_gap import CoverageGap
+from diagnose.analyzers.noisy_label import NoisyLabel
+
+REGISTRY: tuple[type[Analyzer], ...] = (
+    CoverageGap,
+    NoisyLabel,
+)

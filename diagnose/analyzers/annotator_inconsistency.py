@@ -1,0 +1,567 @@
+"""Annotator inconsistency: did the people who labelled this kind of item disagree?
+
+With an annotations table (``id, annotator, label``) the analyzer estimates a
+consensus label per item and a quality per annotator with a Dawid–Skene EM
+(:func:`dawid_skene`): each annotator gets a confusion matrix shrunk towards
+the pooled confusion of all annotators (empirical-Bayes Dirichlet prior), and,
+when out-of-sample probabilities of the proxy model exist for the annotated
+items, the model joins as one more annotator that casts a soft vote, so its
+weight is learned like anyone else's. cleanlab's CROWDLAB
+(``get_label_quality_multiannotator``) runs as well when it applies; its
+annotator quality is averaged with the EM's. Without annotations, training
+texts that are near duplicates (cosine similarity at least
+``duplicate_threshold``) but carry different labels stand in for annotators
+who disagree.
+
+An eval row's score combines disagreement on the row itself with the share of
+its nearest training rows that show disagreement:
+``1 - (1 - item) * (1 - neighbours)``.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
+
+__all__ = ["AnnotatorInconsistency", "dawid_skene", "alpha_reading"]
+
+_NAME = "annotator_inconsistency"
+_SHOWN = 10  # annotators listed in one evidence string
+_ITEM_SCHEMA = {"id": pl.Utf8, "split": pl.Utf8, "n_annotators": pl.Int64,
+                "consensus_label": pl.Utf8, "agreement": pl.Float64,
+                "consensus_quality": pl.Float64}
+_ANNOTATOR_SCHEMA = {"annotator": pl.Utf8, "n_labels": pl.Int64,
+                     "agreement_with_consensus": pl.Float64, "quality": pl.Float64}
+
+
+def dawid_skene(
+    item: np.ndarray,
+    annotator: np.ndarray,
+    label: np.ndarray,
+    shape: tuple[int, int, int],
+    *,
+    soft: np.ndarray | None = None,
+    prior_strength: float = 1.0,
+    variational: bool = True,
+    max_iter: int = 200,
+    tol: float = 1e-6,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dawid–Skene EM with a pooled Dirichlet prior and an optional soft voter.
+
+    Parameters
+    ----------
+    item, annotator, label : numpy.ndarray
+        One entry per annotation: item row, annotator row and class index.
+    shape : tuple of int
+        ``(n_items, n_annotators, n_classes)``.
+    soft : numpy.ndarray, optional
+        ``n_items x n_classes`` probabilities of one extra voter (a model);
+        rows of zeros mean "no vote".
+    prior_strength : float
+        Pseudo-labels per true class pulling each confusion row towards the
+        pooled confusion of all annotators.
+    variational : bool
+        Use the expected log-probabilities under the Dirichlet posteriors
+        (variational Bayes, as in IBCC) instead of their point estimates.
+    max_iter, tol : int, float
+        Stop after ``max_iter`` rounds or when no posterior moves more than ``tol``.
+
+    Returns
+    -------
+    posterior : numpy.ndarray
+        ``n_items x n_classes`` probability of each true class.
+    confusion : numpy.ndarray
+        ``(n_annotators + 1) x n_classes x n_classes``; the last one is the soft voter's.
+
+    Examples
+    --------
+    >>> post, _ = dawid_skene(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]),
+    ...                       np.array([1, 1, 0, 0]), (2, 2, 2))
+    >>> post.argmax(1).tolist()
+    [1, 0]
+    """
+    n_items, n_ann, k = shape
+    soft = np.zeros((n_items, k)) if soft is None else soft
+    post = np.zeros((n_items, k))
+    np.add.at(post, (item, label), 1.0)
+    post = (post + soft) / (post + soft).sum(1, keepdims=True)
+    for _ in range(max_iter):
+        alpha = _m_step(post, item, annotator, label, soft, n_ann, prior_strength)
+        log_conf = _expected_log(alpha, variational)
+        log_post = np.tile(_expected_log(post.sum(0) + 1.0, variational), (n_items, 1))
+        for c in range(k):
+            log_post[:, c] += np.bincount(item, weights=log_conf[annotator, c, label],
+                                          minlength=n_items)
+        log_post += soft @ log_conf[-1].T
+        new = np.exp(log_post - log_post.max(1, keepdims=True))
+        new /= new.sum(1, keepdims=True)
+        done = np.abs(new - post).max() < tol
+        post = new
+        if done:
+            break
+    return post, alpha / alpha.sum(-1, keepdims=True)
+
+
+def _expected_log(alpha: np.ndarray, variational: bool) -> np.ndarray:
+    """E[log p] under Dirichlet(alpha) (last axis), or log of its mean."""
+    total = alpha.sum(-1, keepdims=True)
+    if variational:
+        from scipy.special import digamma
+
+        return digamma(alpha) - digamma(total)
+    return np.log(alpha / total)
+
+
+def _m_step(post, item, annotator, label, soft, n_ann, strength):
+    """Expected confusion counts per annotator, smoothed towards the pool."""
+    k = post.shape[1]
+    counts = np.zeros((n_ann + 1, k, k))
+    for c in range(k):
+        flat = np.bincount(annotator * k + label, weights=post[item, c],
+                           minlength=n_ann * k)
+        counts[:n_ann, c, :] = flat.reshape(n_ann, k)
+    counts[n_ann] = post.T @ soft
+    pooled = counts[:n_ann].sum(0) + 1.0
+    pooled /= pooled.sum(1, keepdims=True)
+    return counts + strength * pooled + 1e-3
+
+
+def alpha_reading(alpha: float | None) -> str | None:
+    """Krippendorff's reading of an alpha: reliable, tentative or unreliable."""
+    if alpha is None:
+        return None
+    return "reliable" if alpha >= 0.8 else "tentative" if alpha >= 0.667 else "unreliable"
+
+
+def _krippendorff(counts: np.ndarray) -> float | None:
+    """Nominal alpha from an items x classes count matrix (pairable items only)."""
+    import krippendorff
+
+    pairable = counts[counts.sum(1) >= 2]
+    if len(pairable) == 0 or (pairable.sum(0) > 0).sum() < 2:
+        return None
+    return float(krippendorff.alpha(value_counts=pairable, level_of_measurement="nominal"))
+
+
+def _disagreement(agreement, n, k):
+    """Share of dissenting votes, scaled so the most even split scores 1."""
+    worst = 1.0 - 1.0 / np.minimum(np.maximum(n, 2), max(k, 2))
+    return np.clip((1.0 - agreement) / worst, 0.0, 1.0)
+
+
+def _all_classes(data: Prepared) -> tuple[str, ...]:
+    """The prepared classes plus any label seen only in annotations or train."""
+    seen = set(data.classes)
+    for frame in (data.annotations, data.train):
+        if frame is not None and "label" in frame.columns:
+            seen |= set(frame["label"].cast(pl.Utf8).drop_nulls().to_list())
+    return tuple(sorted(seen))
+
+
+def _expand_probs(probs: np.ndarray | None, old: tuple, new: tuple) -> np.ndarray | None:
+    """Re-index probability columns from ``old`` classes to ``new`` (zeros added)."""
+    if probs is None or len(old) != probs.shape[1]:
+        return None
+    out = np.zeros((len(probs), len(new)))
+    out[:, [new.index(c) for c in old]] = probs
+    return out
+
+
+def _annotation_frame(data: Prepared) -> pl.DataFrame:
+    """Annotations of known train/eval ids, with ``split``; one label per (id, annotator)."""
+    ann = data.annotations.select(
+        pl.col(c).cast(pl.Utf8) for c in ("id", "annotator", "label")
+    ).drop_nulls()
+    known = data.eval.select(pl.col("id").cast(pl.Utf8), split=pl.lit("eval"))
+    if data.train is not None:
+        train = data.train.select(pl.col("id").cast(pl.Utf8), split=pl.lit("train"))
+        known = pl.concat([known, train.join(known, on="id", how="anti")])
+    known = known.unique("id", keep="first", maintain_order=True)
+    joined = ann.join(known, on="id", how="left", maintain_order="left")
+    unknown = joined.filter(pl.col("split").is_null())["id"].unique(maintain_order=True)
+    if len(unknown):
+        warnings.warn(
+            f"annotations: {len(unknown)} ids match no train or eval row and are ignored, "
+            f"e.g. {unknown.head(5).to_list()}.", stacklevel=4)
+    joined = joined.filter(pl.col("split").is_not_null())
+    deduped = joined.unique(["id", "annotator"], keep="first", maintain_order=True)
+    if deduped.height < joined.height:
+        warnings.warn(
+            f"annotations: {joined.height - deduped.height} repeated (id, annotator) pairs; "
+            "the first label of each is used.", stacklevel=4)
+    return deduped.sort("id", "annotator")
+
+
+def _item_probs(data: Prepared, ids: pl.DataFrame, classes: tuple) -> np.ndarray:
+    """Proxy-model probabilities per annotated item (zero rows where missing)."""
+    out = np.zeros((ids.height, len(classes)))
+    sources = (("train", data.train, data.train_probs), ("eval", data.eval, data.eval_probs))
+    for split, frame, probs in sources:
+        probs = _expand_probs(probs, data.classes, classes)
+        if frame is None or probs is None:
+            continue
+        rows = pl.DataFrame({"id": frame["id"].cast(pl.Utf8)}).with_row_index("row")
+        hit = ids.with_row_index("item").filter(pl.col("split") == split).join(rows, on="id")
+        out[hit["item"].to_numpy()] = probs[hit["row"].to_numpy()]
+    return out
+
+
+def _cleanlab_quality(item, annotator, label, probs, n_ann) -> np.ndarray | None:
+    """CROWDLAB annotator quality, or None where cleanlab's method does not apply."""
+    if (probs.sum(1) == 0).any() or n_ann < 2 or probs.shape[1] < 2:
+        return None
+    if np.bincount(item).max() < 2:
+        return None
+    import pandas as pd
+    from cleanlab.multiannotator import get_label_quality_multiannotator
+
+    matrix = np.full((probs.shape[0], n_ann), np.nan)
+    matrix[item, annotator] = label
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = get_label_quality_multiannotator(
+            pd.DataFrame(matrix), probs / probs.sum(1, keepdims=True),
+            return_detailed_quality=False, verbose=False)
+    stats = res["annotator_stats"].sort_index()
+    return stats["annotator_quality"].to_numpy(dtype=float)
+
+
+def _codes(values: pl.Series, classes: tuple) -> np.ndarray:
+    """Class indices of string labels (-1 for null or unknown)."""
+    lookup = {c: i for i, c in enumerate(classes)}
+    return np.array([lookup.get(v, -1) for v in values.cast(pl.Utf8).to_list()], dtype=int)
+
+
+def _fit_annotations(data: Prepared, ann: pl.DataFrame, classes: tuple,
+                     settings: dict) -> dict[str, Any]:
+    """Consensus, agreement and quality from the annotations; items and annotators frames."""
+    items = ann.select("id", "split").unique("id", maintain_order=True)
+    probs = _item_probs(data, items, classes)
+    item = ann.join(items.with_row_index("i"), on="id", maintain_order="left")["i"].to_numpy()
+    names = ann["annotator"].unique().sort()
+    annotator = np.searchsorted(names.to_numpy(), ann["annotator"].to_numpy())
+    label = _codes(ann["label"], classes)
+    shape = (items.height, len(names), len(classes))
+    soft = probs if settings["use_model"] else None
+    post, _ = dawid_skene(item, annotator, label, shape, soft=soft,
+                             prior_strength=settings["prior_strength"])
+    counts = np.zeros((items.height, len(classes)))
+    np.add.at(counts, (item, label), 1.0)
+    n = counts.sum(1)
+    cons = post.argmax(1)
+    agreement = np.where(n >= 2, counts[np.arange(len(n)), cons] / n, np.nan)
+    n_labels = np.bincount(annotator, minlength=len(names))
+    quality = np.bincount(annotator, weights=post[item, label], minlength=len(names)) / n_labels
+    method = "dawid_skene_em" + ("+model_vote" if probs.any() and soft is not None else "")
+    crowdlab = _cleanlab_quality(item, annotator, label, probs, len(names)) \
+        if settings["use_cleanlab"] else None
+    if crowdlab is not None:
+        quality, method = (quality + crowdlab) / 2, method + "+cleanlab_crowdlab_quality"
+    shared = n[item] >= 2
+    n_shared = np.bincount(annotator[shared], minlength=len(names))
+    agree = np.bincount(annotator[shared], weights=(label == cons[item])[shared],
+                        minlength=len(names))
+    items = items.with_columns(
+        n_annotators=pl.Series(n.astype(np.int64)),
+        consensus_label=pl.Series([classes[c] for c in cons], dtype=pl.Utf8),
+        agreement=pl.Series(agreement).fill_nan(None),
+        consensus_quality=pl.Series(post[np.arange(len(n)), cons]),
+    )
+    annotators = pl.DataFrame({
+        "annotator": names,
+        "n_labels": n_labels.astype(np.int64),
+        "agreement_with_consensus": pl.Series(
+            np.where(n_shared > 0, agree / np.maximum(n_shared, 1), np.nan)).fill_nan(None),
+        "quality": np.clip(quality, 0.0, 1.0),
+    })
+    return {"items": items, "annotators": annotators, "method": method,
+            "alpha": _krippendorff(counts), "overlap": n_shared > 0}
+
+
+def _label_groups(own: np.ndarray, nb_labels: np.ndarray, close: np.ndarray, k: int):
+    """Per row: class counts of its own label plus its close neighbours' labels."""
+    counts = np.zeros((len(own), k))
+    rows = np.nonzero(own >= 0)[0]
+    counts[rows, own[rows]] += 1.0
+    r, c = np.nonzero(close & (nb_labels >= 0))
+    np.add.at(counts, (r, nb_labels[r, c]), 1.0)
+    return counts
+
+
+def _duplicate_items(data: Prepared, classes: tuple, threshold: float):
+    """Near-duplicate training texts with conflicting labels, as pseudo-annotated items.
+
+    Returns the per-train-row disagreement (NaN where a row has no near
+    duplicate) and an items frame of the rows whose group conflicts.
+    """
+    if data.train is None or data.train_neighbors is None:
+        return None, None, None
+    labels = _codes(data.train["label"], classes)
+    nb = data.train_neighbors
+    close = nb.similarities >= threshold
+    counts = _label_groups(labels, labels[nb.indices], close, len(classes))
+    n = counts.sum(1)
+    cons = counts.argmax(1)
+    share = counts.max(1) / np.maximum(n, 1)
+    disagreement = np.where(close.any(1) & (n >= 2),
+                            _disagreement(share, n, len(classes)), np.nan)
+    conflict = (counts > 0).sum(1) >= 2
+    items = pl.DataFrame({
+        "id": data.train["id"].cast(pl.Utf8).filter(pl.Series(conflict)),
+        "split": "train",
+        "n_annotators": n[conflict].astype(np.int64),
+        "consensus_label": pl.Series([classes[c] for c in cons[conflict]], dtype=pl.Utf8),
+        "agreement": share[conflict],
+        "consensus_quality": share[conflict],
+    })
+    return disagreement, np.where(np.isnan(disagreement), np.nan, share), items
+
+
+def _neighbour_text(agreement: np.ndarray, kinds: np.ndarray, k: int) -> str:
+    """'4 of its 10 nearest training rows have annotator disagreement (...)'."""
+    what = ("have annotator disagreement" if (kinds == 1).all() else
+            "have near-duplicates with conflicting labels" if (kinds == 2).all() else
+            "show annotator disagreement or conflicting near-duplicate labels")
+    return (f"{len(agreement)} of its {k} nearest training rows {what} "
+            f"(mean agreement {np.mean(agreement):.2f})")
+
+
+def _votes_text(votes: list[tuple[str, str]], consensus: str, agreement: float) -> str:
+    """'annotators split 2–1: a→x, b→y, c→x; consensus x (agreement 0.67)'."""
+    tally = sorted({lab: sum(v == lab for _, v in votes) for _, lab in votes}.values(),
+                   reverse=True)
+    shown = ", ".join(f"{a}\u2192{lab}" for a, lab in votes[:_SHOWN])
+    more = f" and {len(votes) - _SHOWN} more" if len(votes) > _SHOWN else ""
+    if len(tally) == 1:
+        return f"annotators unanimous ({len(votes)} of {len(votes)}): {shown}{more}"
+    split = "\u2013".join(str(t) for t in tally)
+    return (f"annotators split {split}: {shown}{more}; consensus {consensus} "
+            f"(agreement {agreement:.2f})")
+
+
+def _group_text(counts: np.ndarray, classes: tuple, threshold: float) -> str:
+    """Evidence for an eval row whose near-copies in training disagree."""
+    tally = ", ".join(f"{classes[c]}\u00d7{int(counts[c])}" for c in np.argsort(-counts, kind="stable")
+                      if counts[c] > 0)
+    return (f"this text and its near-duplicate training texts (similarity \u2265 "
+            f"{threshold:.2f}) carry conflicting labels: {tally}")
+
+
+class AnnotatorInconsistency(Analyzer):
+    """Evidence that an error sits where the people labelling the data disagreed.
+
+    Parameters
+    ----------
+    duplicate_threshold : float
+        Cosine similarity from which two texts count as near duplicates.
+    prior_strength : float
+        Pseudo-labels per class shrinking each annotator's confusion matrix
+        towards the pooled one (see :func:`dawid_skene`).
+    use_model : bool
+        Let the proxy model's out-of-sample probabilities vote in the EM.
+    use_cleanlab : bool
+        Average annotator quality with cleanlab's CROWDLAB where it applies.
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"id": ["e1"], "text": ["t"], "label": ["a"],
+    ...                    "prediction": ["b"], "is_error": [True]})
+    >>> ann = pl.DataFrame({"id": ["e1", "e1", "e1"], "annotator": ["x", "y", "z"],
+    ...                     "label": ["a", "b", "a"]})
+    >>> data = Prepared(task="classification", eval=ev, annotations=ann, classes=("a", "b"))
+    >>> out = AnnotatorInconsistency().fit(data).score(data)
+    >>> round(out["score_annotator_inconsistency"][0], 2)
+    0.67
+    """
+
+    name = _NAME
+    description = (
+        "Annotator inconsistency: the people (or the near-duplicate copies) that "
+        "labelled this example or its nearest training examples disagree, so the "
+        "model learned from, or is judged against, labels that are a matter of "
+        "opinion. Consensus labels and annotator quality come from a Dawid-Skene "
+        "EM in which the proxy model votes as one more annotator, combined with "
+        "cleanlab's CROWDLAB annotator quality; dataset-level agreement is "
+        "Krippendorff's alpha. The score combines disagreement on the example "
+        "itself with the share of its nearest training rows that show disagreement."
+    )
+
+    def __init__(self, *, duplicate_threshold: float = 0.9, prior_strength: float = 1.0,
+                 use_model: bool = True, use_cleanlab: bool = True) -> None:
+        self.duplicate_threshold = duplicate_threshold
+        self.prior_strength = prior_strength
+        self.use_model = use_model
+        self.use_cleanlab = use_cleanlab
+
+    def skip_reason(self, data: Prepared) -> str | None:
+        """Return why the analyzer cannot run, or None."""
+        if data.task != "classification":
+            return f"annotator inconsistency needs class labels; the task is {data.task!r}"
+        has_ann = data.annotations is not None and data.annotations.height > 0
+        if not has_ann and (data.train is None or data.eval_neighbors is None):
+            return ("no annotations table and no training data with neighbours; pass "
+                    "annotations (id, annotator, label) or training data to compare against")
+        return None
+
+    def fit(self, data: Prepared) -> "AnnotatorInconsistency":
+        """Estimate consensus, annotator quality and training-row disagreement."""
+        classes = _all_classes(data)
+        fitted = {"items": None, "annotators": None, "method": None, "alpha": None,
+                  "overlap": np.zeros(0, bool)}
+        if data.annotations is not None and data.annotations.height:
+            ann = _annotation_frame(data)
+            if ann.height:
+                fitted = _fit_annotations(data, ann, classes, self.get_params())
+                self._store_votes(ann, fitted)
+        if fitted["items"] is None:
+            self.votes_, self.quality_ = {}, {}
+        self.classes_ = classes
+        self._fit_train_rows(data, fitted["items"])
+        self.annotators_ = fitted["annotators"] if fitted["annotators"] is not None \
+            else pl.DataFrame(schema=_ANNOTATOR_SCHEMA)
+        self._summarise(fitted)
+        return self
+
+    def _store_votes(self, ann: pl.DataFrame, fitted: dict) -> None:
+        """Keep each eval item's votes and each annotator's quality for evidence."""
+        eval_ann = ann.filter(pl.col("split") == "eval")
+        self.votes_ = {}
+        for (key,), grp in eval_ann.group_by("id", maintain_order=True):
+            self.votes_[key] = list(zip(grp["annotator"].to_list(), grp["label"].to_list()))
+        self.consensus_ = dict(zip(fitted["items"]["id"], fitted["items"]["consensus_label"]))
+        frame = fitted["annotators"]
+        self.quality_ = {a: (q if ok else None) for a, q, ok in
+                         zip(frame["annotator"], frame["quality"], fitted["overlap"])}
+
+    def _fit_train_rows(self, data: Prepared, ann_items: pl.DataFrame | None) -> None:
+        """Per-train-row disagreement: annotations first, near duplicates otherwise."""
+        dup, share, dup_items = _duplicate_items(data, self.classes_, self.duplicate_threshold)
+        n_train = 0 if data.train is None else data.train.height
+        self.train_disagreement_ = np.full(n_train, np.nan) if dup is None else dup
+        self.train_agreement_ = np.full(n_train, np.nan) if dup is None else share
+        self.train_kind_ = np.where(np.isnan(self.train_disagreement_), 0, 2)
+        frames = [f for f in (ann_items, dup_items) if f is not None]
+        if ann_items is not None and data.train is not None:
+            rows = pl.DataFrame({"id": data.train["id"].cast(pl.Utf8)}).with_row_index("row")
+            hit = ann_items.filter(pl.col("n_annotators") >= 2).join(rows, on="id")
+            d = _disagreement(hit["agreement"].to_numpy(), hit["n_annotators"].to_numpy(),
+                              len(self.classes_))
+            self.train_disagreement_[hit["row"].to_numpy()] = d
+            self.train_agreement_[hit["row"].to_numpy()] = hit["agreement"].to_numpy()
+            self.train_kind_[hit["row"].to_numpy()] = 1
+            if dup_items is not None:
+                frames[1] = dup_items.join(ann_items, on="id", how="anti")
+        self.n_duplicate_items_ = 0 if dup_items is None else frames[-1].height
+        self.items_ = pl.concat(frames) if frames else pl.DataFrame(schema=_ITEM_SCHEMA)
+        self.items_ = self.items_.cast(_ITEM_SCHEMA)
+
+    def _summarise(self, fitted: dict) -> None:
+        """Dataset-level findings."""
+        self.summary_ = {
+            "krippendorff_alpha": fitted["alpha"],
+            "alpha_reading": alpha_reading(fitted["alpha"]),
+            "n_annotators": self.annotators_.height,
+            "n_items": 0 if fitted["items"] is None else fitted["items"].height,
+            "n_near_duplicate_conflicts": self.n_duplicate_items_,
+            "method": fitted["method"] or "near_duplicate_label_conflicts",
+        }
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """``annotators`` and ``annotation_items`` frames."""
+        return {"annotators": self.annotators_, "annotation_items": self.items_}
+
+    def summary(self) -> dict[str, Any]:
+        """Krippendorff's alpha and its reading, counts and the method used."""
+        return dict(self.summary_)
+
+    def score(self, data: Prepared) -> pl.DataFrame:
+        """One row per eval row: ``id``, score and evidence of annotator inconsistency."""
+        if not hasattr(self, "summary_"):
+            self.fit(data)
+        ids = data.eval["id"].cast(pl.Utf8)
+        if ids.len() == 0:
+            return empty_scores(self.name, ids)
+        item, item_text = self._item_scores(data)
+        near, near_text = self._neighbour_scores(data)
+        both = 1.0 - (1.0 - np.nan_to_num(item)) * (1.0 - np.nan_to_num(near))
+        both[np.isnan(item) & np.isnan(near)] = np.nan
+        evidence = ["; ".join(t for t in pair if t) or None
+                    for pair in zip(item_text, near_text)]
+        return pl.DataFrame({
+            "id": ids,
+            f"score_{self.name}": pl.Series(both, dtype=pl.Float64).fill_nan(None),
+            f"evidence_{self.name}": pl.Series(evidence, dtype=pl.Utf8),
+        })
+
+    def _item_scores(self, data: Prepared) -> tuple[np.ndarray, list]:
+        """Disagreement on each eval row itself (votes, one voter, or near copies)."""
+        k = len(self.classes_)
+        ids = data.eval["id"].cast(pl.Utf8).to_list()
+        preds = data.eval["prediction"].cast(pl.Utf8).to_list() \
+            if "prediction" in data.eval.columns else [None] * len(ids)
+        out, texts = np.full(len(ids), np.nan), [None] * len(ids)
+        for i, (key, pred) in enumerate(zip(ids, preds)):
+            votes = self.votes_.get(key)
+            if votes:
+                out[i], texts[i] = self._vote_score(votes, self.consensus_[key], pred, k)
+        groups = self._near_copy_groups(data)
+        if groups is not None:
+            n = groups.sum(1)
+            share = groups.max(1) / np.maximum(n, 1)
+            d = np.where(n >= 2, _disagreement(share, n, k), np.nan)
+            for i in np.nonzero((n >= 2) & ~(out > 0))[0]:
+                out[i] = d[i]
+                if d[i] > 0:
+                    texts[i] = _group_text(groups[i], self.classes_, self.duplicate_threshold)
+        return out, texts
+
+    def _vote_score(self, votes: list, consensus: str, pred: str | None, k: int):
+        """Score and evidence of one eval item from its annotators' votes."""
+        if len(votes) == 1:
+            who, lab = votes[0]
+            quality = self.quality_.get(who)
+            if quality is None:
+                return np.nan, f"one annotator ({who}\u2192{lab})"
+            unreliable = np.clip((1.0 - quality) / (1.0 - 1.0 / max(k, 2)), 0.0, 1.0)
+            return 0.5 * unreliable, (f"one annotator ({who}\u2192{lab}, estimated "
+                                      f"quality {quality:.2f})")
+        agreement = sum(lab == consensus for _, lab in votes) / len(votes)
+        text = _votes_text(votes, consensus, agreement)
+        if pred is not None and agreement < 1.0:
+            backers = sum(lab == pred for _, lab in votes)
+            text += f"; the prediction {pred} has {backers} of {len(votes)} votes"
+        return float(_disagreement(agreement, len(votes), k)), text
+
+    def _near_copy_groups(self, data: Prepared) -> np.ndarray | None:
+        """Class counts of each eval label plus its near-duplicate training labels."""
+        if data.train is None or data.eval_neighbors is None:
+            return None
+        nb = data.eval_neighbors
+        train_labels = _codes(data.train["label"], self.classes_)
+        own = _codes(data.eval["label"], self.classes_)
+        close = nb.similarities >= self.duplicate_threshold
+        groups = _label_groups(own, train_labels[nb.indices], close, len(self.classes_))
+        groups[~close.any(1)] = 0.0
+        return groups
+
+    def _neighbour_scores(self, data: Prepared) -> tuple[np.ndarray, list]:
+        """Similarity-weighted share of disagreement among the nearest training rows."""
+        n_eval = data.eval.height
+        if data.eval_neighbors is None or not len(self.train_disagreement_):
+            return np.full(n_eval, np.nan), [None] * n_eval
+        idx = data.eval_neighbors.indices
+        d = self.train_disagreement_[idx]
+        w = np.clip(data.eval_neighbors.similarities, 1e-6, None)
+        informed = ~np.isnan(d)
+        s = (w * np.nan_to_num(d)).sum(1) / w.sum(1)
+        s[~informed.any(1)] = np.nan
+        hit = np.nan_to_num(d) > 0
+        kinds, agreement = self.train_kind_[idx], self.train_agreement_[idx]
+        texts = [None] * n_eval
+        for i in np.nonzero(hit.any(1))[0]:
+            texts[i] = _neighbour_text(agreement[i][hit[i]], kinds[i][hit[i]], idx.shape[1])
+        return s, texts

@@ -1,0 +1,97 @@
+"""coverage_gap: the model never saw similar examples in training."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
+from diagnose.regions import describe_regions
+
+
+class CoverageGap(Analyzer):
+    """Score how far each eval row lies from the training data.
+
+    The isolation of a row is one minus the mean cosine similarity to its
+    ``k`` nearest training rows. It is calibrated against the isolation of
+    training rows from each other, so a score of 0.97 reads "more isolated
+    than 97% of training rows". Gold labels absent from training score 1, and
+    labels rarer than ``rare_share`` of the median class count score high.
+    Works without eval labels.
+
+    Parameters
+    ----------
+    k
+        Neighbours averaged for the isolation.
+    rare_share
+        A class with fewer than this share of the median class count is rare.
+    """
+
+    name = "coverage_gap"
+    description = (
+        "The model never saw similar examples in training: the row is farther from its "
+        "nearest training rows than almost all training rows are from theirs, or its "
+        "label is absent or rare in training. Fix: collect and label data like these rows."
+    )
+
+    def __init__(self, *, k: int = 5, rare_share: float = 0.25, show: int = 3):
+        self.k = k
+        self.rare_share = rare_share
+        self.show = show
+
+    def skip_reason(self, data: Prepared) -> str | None:
+        if data.train is None:
+            return "no training table was given, so there is nothing to measure coverage against"
+        if data.eval_neighbors is None or data.train_neighbors is None:
+            return "no neighbour search was run"
+        return None
+
+    def fit(self, data: Prepared) -> "CoverageGap":
+        sims = data.train_neighbors.similarities[:, : self.k]
+        self.reference_ = np.sort(1.0 - sims.mean(axis=1))
+        counts = data.train.group_by("label").len()
+        self.label_counts_ = dict(zip(counts.get_column("label").to_list(), counts.get_column("len").to_list()))
+        self.median_count_ = float(np.median(list(self.label_counts_.values())))
+        return self
+
+    def score(self, data: Prepared) -> pl.DataFrame:
+        nb = data.eval_neighbors
+        isolation = 1.0 - nb.similarities[:, : self.k].mean(axis=1)
+        pct = np.searchsorted(self.reference_, isolation, side="right") / len(self.reference_)
+        labels = data.eval.get_column("label").to_list()
+        label_score, label_note = zip(*(self._label_signal(g) for g in labels)) if labels else ((), ())
+        scores = np.maximum(pct, np.asarray(label_score, dtype=float))
+        train_ids = data.train.get_column("id").to_list()
+        train_labels = data.train.get_column("label").to_list()
+        evidence = [
+            self._evidence(pct[i], nb.indices[i], nb.similarities[i], train_ids, train_labels, label_note[i])
+            for i in range(len(scores))
+        ]
+        self.regions_ = describe_regions(data, pct, seed=data.seed)
+        self.n_isolated_ = int((pct >= 0.95).sum())
+        return pl.DataFrame({"id": data.eval.get_column("id"), "score_coverage_gap": scores.astype(float),
+                             "evidence_coverage_gap": evidence})
+
+    def _label_signal(self, gold: str | None) -> tuple[float, str]:
+        if gold is None or not hasattr(self, "label_counts_"):
+            return 0.0, ""
+        count = self.label_counts_.get(gold, 0)
+        if count == 0:
+            return 1.0, f"gold label {gold!r} never appears in training"
+        limit = self.rare_share * self.median_count_
+        if count < limit:
+            return 0.5 + 0.5 * (1 - count / limit), f"gold label {gold!r} is rare in training ({count} rows; median class {self.median_count_:.0f})"
+        return 0.0, ""
+
+    def _evidence(self, pct, idx, sims, train_ids, train_labels, label_note) -> str:
+        near = ", ".join(f"{train_ids[j]} [{train_labels[j]}] sim {s:.2f}" for j, s in zip(idx[: self.show], sims[: self.show]))
+        text = f"more isolated than {100 * pct:.0f}% of training rows; nearest training rows: {near}"
+        return f"{label_note}; {text}" if label_note else text
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        return {"coverage_regions": self.regions_} if hasattr(self, "regions_") else {}
+
+    def summary(self) -> dict[str, Any]:
+        return {"isolated_rows": getattr(self, "n_isolated_", 0), "k": self.k,
+                "classes_in_training": len(getattr(self, "label_counts_", {}))}

@@ -1,0 +1,181 @@
+"""noisy_label: wrong training labels taught the mistake, or the gold label is wrong."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+from cleanlab.filter import find_label_issues
+from cleanlab.rank import get_label_quality_scores
+
+from diagnose.analyzers.base import Analyzer, Prepared
+
+
+class NoisyLabel(Analyzer):
+    """Find wrong labels in training data and in the eval gold labels.
+
+    Training rows: confident learning (cleanlab ``find_label_issues``) on
+    out-of-sample probabilities flags rows, with a label-quality score and a
+    suggested label. An eval error is explained by noisy training labels when
+    its nearest training rows carry the label the model wrongly predicted and
+    are themselves flagged (noisy-OR of their issue strengths). It is
+    explained by a wrong gold label when the model gives the gold label a low
+    probability while its neighbours (and its annotators, when given) side
+    with the model's prediction.
+
+    Parameters
+    ----------
+    k
+        Training neighbours inspected per eval row.
+    filter_by
+        cleanlab's ``filter_by`` method for training label issues.
+    """
+
+    name = "noisy_label"
+    description = (
+        "The labels are wrong: nearby training rows carry the label the model wrongly "
+        "predicted and look mislabelled (they taught the mistake), or the eval row's own "
+        "gold label looks wrong (the model and the neighbours agree on another label). "
+        "Fix: relabel the suspect training rows, or correct the gold label."
+    )
+
+    def __init__(self, *, k: int = 10, filter_by: str = "prune_by_noise_rate", show: int = 3):
+        self.k = k
+        self.filter_by = filter_by
+        self.show = show
+
+    def skip_reason(self, data: Prepared) -> str | None:
+        if data.task != "classification":
+            return "noisy-label detection needs class labels (classification task)"
+        if data.train_probs is None and data.eval_probs is None:
+            return "no class probabilities: give a training table or prob_<class> columns"
+        return None
+
+    def fit(self, data: Prepared) -> "NoisyLabel":
+        self.class_index_ = {c: i for i, c in enumerate(data.classes)}
+        self.train_issues_ = None
+        if data.train is not None and data.train_probs is not None:
+            self.train_issues_ = self._train_issues(data)
+        return self
+
+    def _train_issues(self, data: Prepared) -> pl.DataFrame:
+        labels = np.array([self.class_index_[c] for c in data.train.get_column("label").to_list()])
+        probs = data.train_probs
+        quality = get_label_quality_scores(labels, probs)
+        flagged = find_label_issues(labels, probs, filter_by=self.filter_by, n_jobs=1)
+        suggested = np.asarray(data.classes, dtype=object)[probs.argmax(axis=1)]
+        support = _annotator_support(data)
+        return pl.DataFrame({
+            "id": data.train.get_column("id"),
+            "label": data.train.get_column("label"),
+            "is_label_issue": flagged,
+            "label_quality": quality.astype(float),
+            "suggested_label": pl.Series(suggested.tolist(), dtype=pl.Utf8),
+            "annotator_support": pl.Series([support.get(i) for i in data.train.get_column("id").to_list()], dtype=pl.Float64),
+        })
+
+    def score(self, data: Prepared) -> pl.DataFrame:
+        ev = data.eval
+        taught, taught_note = self._taught(data)
+        gold, gold_note = self._gold_wrong(data)
+        score = np.fmax(taught, gold)
+        notes = [" | ".join(n for n in pair if n) or None for pair in zip(taught_note, gold_note)]
+        self.n_eval_gold_suspect_ = int(np.nansum(gold >= 0.5))
+        return pl.DataFrame({"id": ev.get_column("id"),
+                             "score_noisy_label": pl.Series(score, dtype=pl.Float64).fill_nan(None),
+                             "evidence_noisy_label": pl.Series(notes, dtype=pl.Utf8)})
+
+    def _taught(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
+        n = data.eval.height
+        if self.train_issues_ is None or data.eval_neighbors is None:
+            return np.full(n, np.nan), [""] * n
+        issues = self.train_issues_
+        strength = np.where(issues.get_column("is_label_issue").to_numpy(), 1.0 - issues.get_column("label_quality").to_numpy(), 0.0)
+        support = issues.get_column("annotator_support").fill_null(0.0).to_numpy()
+        strength = strength * (1.0 - support)
+        given = issues.get_column("label").to_list()
+        suggested = issues.get_column("suggested_label").to_list()
+        ids = issues.get_column("id").to_list()
+        preds = data.eval.get_column("prediction").to_list()
+        golds = data.eval.get_column("label").to_list()
+        out, notes = np.full(n, np.nan), [""] * n
+        for i, (pred, gold) in enumerate(zip(preds, golds)):
+            if pred is None:
+                continue
+            nbr = data.eval_neighbors.indices[i, : self.k]
+            hits = [j for j in nbr if given[j] == pred and strength[j] > 0 and suggested[j] == (gold or suggested[j])]
+            out[i] = 1.0 - np.prod([1.0 - strength[j] for j in hits]) if hits else 0.0
+            if hits:
+                shown = ", ".join(f"{ids[j]} labelled {given[j]!r}, suggested {suggested[j]!r}" for j in hits[: self.show])
+                notes[i] = f"{len(hits)} of {len(nbr)} nearest training rows look mislabelled as the predicted {pred!r}: {shown}"
+        return out, notes
+
+    def _gold_wrong(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
+        n = data.eval.height
+        out, notes = np.full(n, np.nan), [""] * n
+        if data.eval_probs is None:
+            return out, notes
+        gold = data.eval.get_column("label").to_list()
+        pred = data.eval.get_column("prediction").to_list()
+        nbr_share = self._neighbour_share(data, pred)
+        ann_share = _item_vote_share(data, pred)
+        seen = set(data.train.get_column("label").to_list()) if data.train is not None else set(data.classes)
+        for i, (g, p) in enumerate(zip(gold, pred)):
+            if g is None or g not in self.class_index_ or g not in seen:
+                continue
+            p_gold = float(data.eval_probs[i, self.class_index_[g]])
+            support = [s for s in (nbr_share[i], ann_share.get(i)) if s is not None]
+            out[i] = (1.0 - p_gold) * (0.5 + 0.5 * float(np.mean(support))) if support else 1.0 - p_gold
+            if p is not None and p != g and out[i] >= 0.5:
+                parts = [f"gold label {g!r} looks wrong: the model gives it p={p_gold:.2f} and predicts {p!r}"]
+                if nbr_share[i] is not None:
+                    parts.append(f"{100 * nbr_share[i]:.0f}% of nearest training rows are labelled {p!r}")
+                if ann_share.get(i) is not None:
+                    parts.append(f"{100 * ann_share[i]:.0f}% of its annotators chose {p!r}")
+                notes[i] = "; ".join(parts)
+        return out, notes
+
+    def _neighbour_share(self, data: Prepared, pred: list) -> list[float | None]:
+        if data.eval_neighbors is None or data.train is None:
+            return [None] * len(pred)
+        labels = np.asarray(data.train.get_column("label").to_list(), dtype=object)
+        idx = data.eval_neighbors.indices[:, : self.k]
+        sims = np.clip(data.eval_neighbors.similarities[:, : self.k], 1e-6, None)
+        match = labels[idx] == np.asarray(pred, dtype=object)[:, None]
+        share = (match * sims).sum(axis=1) / sims.sum(axis=1)
+        return [None if p is None else float(s) for p, s in zip(pred, share)]
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        return {"train_issues": self.train_issues_} if getattr(self, "train_issues_", None) is not None else {}
+
+    def summary(self) -> dict[str, Any]:
+        issues = getattr(self, "train_issues_", None)
+        out: dict[str, Any] = {"filter_by": self.filter_by, "k": self.k,
+                               "eval_gold_labels_suspect": getattr(self, "n_eval_gold_suspect_", 0)}
+        if issues is not None:
+            out["train_label_issues"] = int(issues.get_column("is_label_issue").sum())
+            out["train_rows"] = issues.height
+        return out
+
+
+def _annotator_support(data: Prepared) -> dict[str, float]:
+    """Share of each training row's annotators (≥ 2) who chose its given label."""
+    if data.annotations is None or data.train is None:
+        return {}
+    ann = data.annotations.join(data.train.select("id", pl.col("label").alias("given")), on="id")
+    agg = ann.group_by("id").agg(pl.len().alias("n"), (pl.col("label") == pl.col("given")).mean().alias("share"))
+    agg = agg.filter(pl.col("n") >= 2)
+    return dict(zip(agg.get_column("id").to_list(), agg.get_column("share").to_list()))
+
+
+def _item_vote_share(data: Prepared, pred: list) -> dict[int, float]:
+    """Share of each eval row's annotators who chose the model's prediction."""
+    if data.annotations is None:
+        return {}
+    pos = {i: n for n, i in enumerate(data.eval.get_column("id").to_list())}
+    out: dict[int, list[int]] = {}
+    for item, label in data.annotations.select("id", "label").iter_rows():
+        n = pos.get(item)
+        if n is not None and pred[n] is not None:
+            out.setdefault(n, []).append(int(label == pred[n]))
+    return {n: float(np.mean(v)) for n, v in out.items()}

@@ -1,0 +1,288 @@
+"""The diagnosis, end to end: validate → represent → analyze → attribute → result."""
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+from tqdm.auto import tqdm
+
+from diagnose.analyzers import REGISTRY
+from diagnose.analyzers.base import CAUSES, Analyzer, Prepared, empty_scores
+from diagnose.attribution import AttributionConfig, attribute, calibrate, count_causes
+from diagnose.embed import TfidfSvdEmbedder
+from diagnose.neighbors import search
+from diagnose.probs import cross_val_probs, fit_predict_probs
+from diagnose.result import Result
+from diagnose.schema import Columns
+from diagnose.validate import Inputs, load_inputs
+
+__all__ = ["RunConfig", "run", "prepare"]
+
+log = logging.getLogger("diagnose")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Settings of a run beyond the inputs.
+
+    Parameters
+    ----------
+    k
+        Training neighbours found per row.
+    fpr
+        Share of correct rows allowed past each cause threshold.
+    neighbors
+        ``auto``, ``exact`` or ``faiss``.
+    embed_dim
+        Dimension of the default TF-IDF + SVD embedding.
+    cv_folds
+        Folds of the proxy model's cross-validation.
+    engine
+        ``local`` or ``dask`` (heavy stages on a Dask cluster).
+    progress
+        Show progress bars.
+    """
+
+    k: int = 10
+    fpr: float = 0.05
+    neighbors: str = "auto"
+    embed_dim: int = 256
+    cv_folds: int = 5
+    engine: str = "local"
+    progress: bool = True
+
+
+class _Stages:
+    """Times each stage and drives one progress bar."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.times: dict[str, float] = {}
+        self.bar = tqdm(total=total, desc="diagnose", unit="stage", disable=not enabled, leave=False)
+
+    @contextmanager
+    def stage(self, name: str):
+        self.bar.set_postfix_str(name)
+        log.debug("stage %s", name)
+        start = time.perf_counter()
+        yield
+        self.times[name] = round(time.perf_counter() - start, 3)
+        self.bar.update(1)
+
+
+def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = None, *,
+        task: str | None = None, seed: int = 0, columns: Columns | None = None,
+        config: RunConfig | None = None, embedder: Any = None) -> Result:
+    """Diagnose why the model got eval rows wrong.
+
+    Parameters
+    ----------
+    eval, train, annotations, contexts
+        Paths (CSV, Parquet, JSON Lines) or polars/pandas frames following
+        the input contract in the README. Only ``eval`` is required.
+    task
+        ``classification`` or ``generation``; inferred when None.
+    seed
+        Seed of every random step; the same inputs and seed give the same result.
+    columns
+        Column names when yours differ from the defaults.
+    config
+        A :class:`RunConfig`.
+    embedder
+        An object with ``fit(texts)`` and ``transform(texts)``; defaults to
+        :class:`~diagnose.embed.TfidfSvdEmbedder`.
+
+    Examples
+    --------
+    >>> import diagnose
+    >>> ev = pl.DataFrame({"id": ["e1", "e2"], "text": ["lost my card", "top up failed"],
+    ...                    "label": ["card", "topup"], "prediction": ["card", "card"]})
+    >>> tr = pl.DataFrame({"id": ["t1", "t2", "t3", "t4"], "text": ["card lost", "my card is lost",
+    ...                    "top up fail", "topup did not work"], "label": ["card", "card", "topup", "topup"]})
+    >>> result = diagnose.run(ev, tr, config=diagnose.RunConfig(progress=False))
+    >>> result.errors.get_column("id").to_list()
+    ['e2']
+    """
+    config = config or RunConfig()
+    stages = _Stages(total=4 + len(REGISTRY), enabled=config.progress)
+    with stages.stage("validate"):
+        inputs = load_inputs(eval, train, annotations, contexts, columns=columns or Columns(), task=task)
+    data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
+    frames, status, tables = [], {}, {}
+    for cls in REGISTRY:
+        with stages.stage(cls.name):
+            frame, status[cls.name], extra = _run_analyzer(cls(), data)
+        frames.append(frame)
+        tables.update(extra)
+    with stages.stage("attribute"):
+        result = _assemble(data, inputs, frames, status, tables, config, stages.times)
+    stages.bar.close()
+    return result
+
+
+def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, embedder: Any = None, stages: _Stages | None = None) -> Prepared:
+    """Compute the shared representation once: embeddings, neighbours, probabilities."""
+    config = config or RunConfig()
+    stages = stages or _Stages(total=3, enabled=False)
+    with stages.stage("embed"):
+        train_emb, eval_emb = _embed(inputs, embedder, config, seed)
+    with stages.stage("neighbors"):
+        eval_nb = train_nb = None
+        if train_emb is not None:
+            eval_nb = search(eval_emb, train_emb, k=config.k, method=config.neighbors, seed=seed)
+            train_nb = search(train_emb, train_emb, k=config.k, exclude_self=True, method=config.neighbors, seed=seed)
+    with stages.stage("probabilities"):
+        train_probs, eval_probs, notes = _probabilities(inputs, train_emb, eval_emb, config, seed)
+    return Prepared(
+        task=inputs.task, eval=inputs.eval, train=inputs.train, annotations=inputs.annotations,
+        contexts=inputs.contexts, classes=inputs.classes, eval_probs=eval_probs, train_probs=train_probs,
+        eval_embeddings=eval_emb, train_embeddings=train_emb, eval_neighbors=eval_nb,
+        train_neighbors=train_nb, seed=seed, notes={**inputs.notes, **notes},
+    )
+
+
+def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int):
+    embedder = embedder or TfidfSvdEmbedder(n_components=config.embed_dim, seed=seed)
+    eval_texts = inputs.eval.get_column("text").to_list()
+    train_texts = inputs.train.get_column("text").to_list() if inputs.train is not None else []
+    if hasattr(embedder, "embed_ids"):
+        train_ids = inputs.train.get_column("id").to_list() if inputs.train is not None else []
+        eval_emb = embedder.embed_ids(inputs.eval.get_column("id").to_list())
+        return (embedder.embed_ids(train_ids) if train_ids else None), eval_emb
+    embedder.fit(train_texts + eval_texts)
+    eval_emb = embedder.transform(eval_texts)
+    return (embedder.transform(train_texts) if train_texts else None), eval_emb
+
+
+def _probabilities(inputs: Inputs, train_emb, eval_emb, config: RunConfig, seed: int):
+    notes: dict[str, Any] = {"train_probs": "given" if inputs.train_probs is not None else None,
+                             "eval_probs": "given" if inputs.eval_probs is not None else None}
+    if inputs.task != "classification" or inputs.train is None:
+        return inputs.train_probs, inputs.eval_probs, notes
+    index = {c: i for i, c in enumerate(inputs.classes)}
+    y = np.array([index[c] for c in inputs.train.get_column("label").to_list()])
+    train_probs, eval_probs = inputs.train_probs, inputs.eval_probs
+    if train_probs is None:
+        train_probs = cross_val_probs(train_emb, y, len(inputs.classes), folds=config.cv_folds, seed=seed)
+        notes["train_probs"] = f"proxy: logistic regression, {config.cv_folds}-fold cross-validation"
+    if eval_probs is None:
+        eval_probs = fit_predict_probs(train_emb, y, eval_emb, len(inputs.classes), seed=seed)
+        notes["eval_probs"] = "proxy: logistic regression fitted on all training rows"
+    return train_probs, eval_probs, notes
+
+
+def _run_analyzer(analyzer: Analyzer, data: Prepared):
+    reason = analyzer.skip_reason(data)
+    if reason:
+        return empty_scores(analyzer.name, data.eval.get_column("id")), {"status": "skipped", "reason": reason}, {}
+    frame = analyzer.fit(data).score(data)
+    status = {"status": "ran", "settings": _jsonable(analyzer.get_params()), "findings": analyzer.summary()}
+    return frame, status, analyzer.tables()
+
+
+def _assemble(data: Prepared, inputs: Inputs, frames, status, tables, config: RunConfig, times) -> Result:
+    base = data.eval.select("id", "text", "label", "prediction", "is_error")
+    for frame in frames:
+        base = base.join(frame, on="id", how="left", maintain_order="left")
+    for cause in CAUSES:
+        if f"score_{cause}" not in base.columns:
+            base = base.with_columns(pl.lit(None, pl.Float64).alias(f"score_{cause}"), pl.lit(None, pl.Utf8).alias(f"evidence_{cause}"))
+    thresholds = calibrate(base, CAUSES, AttributionConfig(fpr=config.fpr))
+    examples = attribute(base, thresholds)
+    order = ["id", "is_error", *[f"score_{c}" for c in CAUSES], "causes", "primary_cause", "evidence",
+             "text", "label", "prediction", *[f"evidence_{c}" for c in CAUSES]]
+    examples = examples.select(order)
+    tables = {**tables, **_shared_tables(data)}
+    summary = _summary(examples, data, inputs, status, thresholds, config, times)
+    return Result(examples, summary, tables)
+
+
+def _shared_tables(data: Prepared, show: int = 5) -> dict[str, pl.DataFrame]:
+    out: dict[str, pl.DataFrame] = {}
+    if data.train is not None:
+        out["train"] = data.train
+    if data.eval_neighbors is not None:
+        k = min(show, data.eval_neighbors.indices.shape[1])
+        train_ids = data.train.get_column("id").to_numpy()
+        out["neighbors"] = pl.DataFrame({
+            "id": np.repeat(data.eval.get_column("id").to_numpy(), k),
+            "rank": np.tile(np.arange(1, k + 1), data.eval.height),
+            "train_id": train_ids[data.eval_neighbors.indices[:, :k].ravel()],
+            "similarity": data.eval_neighbors.similarities[:, :k].ravel().astype(float),
+        })
+    if data.eval_embeddings is not None:
+        out["embedding_map"] = _map_2d(data)
+    if data.contexts is not None:
+        out["contexts"] = data.contexts
+    if data.annotations is not None:
+        out["annotations"] = data.annotations
+    return out
+
+
+def _map_2d(data: Prepared, max_train: int = 20_000) -> pl.DataFrame:
+    """A 2-D projection (top two principal axes) of eval rows and a sample of training rows."""
+    ev = data.eval_embeddings
+    rng = np.random.default_rng(data.seed)
+    parts, ids, split = [ev], [data.eval.get_column("id").to_list()], [["eval"] * len(ev)]
+    if data.train_embeddings is not None:
+        rows = np.sort(rng.choice(len(data.train_embeddings), size=min(max_train, len(data.train_embeddings)), replace=False))
+        parts.append(data.train_embeddings[rows])
+        ids.append(data.train.get_column("id").gather(rows).to_list())
+        split.append(["train"] * len(rows))
+    mat = np.vstack(parts).astype(np.float64)
+    mat = mat - mat.mean(axis=0)
+    _, _, vt = np.linalg.svd(mat[rng.choice(len(mat), size=min(len(mat), 5000), replace=False)], full_matrices=False)
+    xy = mat @ vt[:2].T if vt.shape[0] >= 2 else np.zeros((len(mat), 2))
+    xy = xy * np.sign(vt[:2].sum(axis=1) + 1e-12) if vt.shape[0] >= 2 else xy
+    return pl.DataFrame({"id": sum(ids, []), "split": sum(split, []), "x": xy[:, 0], "y": xy[:, 1]})
+
+
+def _summary(examples, data, inputs, status, thresholds, config, times) -> dict[str, Any]:
+    labelled = examples.filter(pl.col("is_error").is_not_null())
+    n_err = int(labelled.get_column("is_error").sum())
+    return {
+        "task": data.task,
+        "n_eval": examples.height,
+        "n_labelled": labelled.height,
+        "n_errors": n_err,
+        "accuracy": None if labelled.height == 0 else round(1 - n_err / labelled.height, 6),
+        "counts": count_causes(examples),
+        "thresholds": thresholds,
+        "analyzers": status,
+        "inputs": inputs.sources,
+        "notes": _jsonable(data.notes),
+        "classes": list(data.classes),
+        "seed": data.seed,
+        "config": asdict(config),
+        "timings_seconds": times,
+        "versions": _versions(),
+    }
+
+
+def _versions() -> dict[str, str]:
+    import cleanlab
+    import sklearn
+
+    import diagnose
+
+    return {"diagnose": diagnose.__version__, "python": platform.python_version(), "polars": pl.__version__,
+            "numpy": np.__version__, "scikit-learn": sklearn.__version__, "cleanlab": cleanlab.__version__}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)

@@ -1,0 +1,150 @@
+"""The immutable result of a diagnosis, and how it is saved and loaded.
+
+Frames are saved as Parquet and everything else as JSON, with a format
+version; never pickle. Saving is atomic: files are written to a temporary
+sibling directory that is renamed into place only when complete.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from diagnose.errors import InputError, OutputExistsError
+
+__all__ = ["Result", "load", "FORMAT_VERSION"]
+
+FORMAT_VERSION = "1.0"
+_MARKER = "summary.json"
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """What a diagnosis found: one row per eval example plus side tables.
+
+    Attributes
+    ----------
+    examples
+        One row per eval row: ``id``, ``is_error``, ``score_<cause>``,
+        ``evidence_<cause>``, ``causes``, ``primary_cause``, ``evidence``.
+    summary
+        Counts, accuracy, thresholds, inputs, versions, seed (JSON-safe).
+    tables
+        Named side tables, e.g. ``train_issues``, ``annotators``.
+    """
+
+    examples: pl.DataFrame
+    summary: dict[str, Any]
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> pl.DataFrame:
+        """The rows of ``examples`` whose prediction is wrong."""
+        return self.examples.filter(pl.col("is_error") == True)  # noqa: E712
+
+    def table(self, name: str) -> pl.DataFrame | None:
+        """A side table by name, or None when that analyzer did not produce it."""
+        return self.tables.get(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document every report format is rendered from."""
+        from diagnose.report import build_document
+
+        return build_document(self)
+
+    def to_json(self) -> str:
+        """The JSON report (see ``docs/report-schema.md``)."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def to_markdown(self) -> str:
+        """The audit report as GitHub-flavoured Markdown."""
+        from diagnose.report import render_markdown
+
+        return render_markdown(self.to_dict())
+
+    def to_html(self) -> str:
+        """The audit report as one self-contained HTML file."""
+        from diagnose.report import render_html
+
+        return render_html(self.to_dict())
+
+    def save(self, directory: str | os.PathLike, *, force: bool = False, reports: bool = True) -> Path:
+        """Write the result to ``directory`` atomically; return its path.
+
+        An existing directory is replaced only with ``force=True`` and only
+        when it is empty or a previous ``diagnose`` output.
+        """
+        target = Path(directory)
+        _check_target(target, force)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        try:
+            self._write(tmp, reports)
+            _swap_into_place(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    def _write(self, folder: Path, reports: bool) -> None:
+        self.examples.write_parquet(folder / "examples.parquet")
+        self.errors.write_parquet(folder / "errors.parquet")
+        for name, frame in self.tables.items():
+            frame.write_parquet(folder / f"{name}.parquet")
+        meta = dict(self.summary, format_version=FORMAT_VERSION, tables=sorted(self.tables))
+        (folder / _MARKER).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+        if reports:
+            (folder / "report.html").write_text(self.to_html(), encoding="utf-8")
+            (folder / "report.md").write_text(self.to_markdown(), encoding="utf-8")
+
+
+def _check_target(target: Path, force: bool) -> None:
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise OutputExistsError(f"{target}: exists and is a file; expected a new directory name. Choose another --out.")
+    contents = list(target.iterdir())
+    if not force:
+        raise OutputExistsError(
+            f"{target}: output directory already exists ({len(contents)} entries); expected a new "
+            "directory. Pass --force (force=True) to replace a previous diagnose output, or choose another --out."
+        )
+    if contents and not (target / _MARKER).exists():
+        raise OutputExistsError(
+            f"{target}: exists and is not a diagnose output (no {_MARKER}); refusing to replace it even "
+            f"with --force so no data is lost. Found e.g. {[p.name for p in contents[:5]]}. Choose another --out."
+        )
+
+
+def _swap_into_place(tmp: Path, target: Path) -> None:
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(target)
+
+
+def load(directory: str | os.PathLike) -> Result:
+    """Read a result written by :meth:`Result.save` (or ``diagnose run``)."""
+    folder = Path(directory)
+    marker = folder / _MARKER
+    if not marker.exists():
+        raise InputError(
+            f"{folder}: not a diagnose result (no {_MARKER}); expected a directory written by "
+            "`diagnose run` or Result.save. Check the path."
+        )
+    summary = json.loads(marker.read_text(encoding="utf-8"))
+    version = str(summary.pop("format_version", "0"))
+    if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
+        raise InputError(f"{folder}: result format {version} cannot be read by this version (reads {FORMAT_VERSION}); re-run the diagnosis.")
+    names = summary.pop("tables", [])
+    tables = {name: pl.read_parquet(folder / f"{name}.parquet") for name in names}
+    return Result(pl.read_parquet(folder / "examples.parquet"), summary, tables)

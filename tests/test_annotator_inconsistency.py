@@ -1,0 +1,205 @@
+"""Tests of the annotator_inconsistency analyzer on small hand-made data."""
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from diagnose.analyzers.annotator_inconsistency import (
+    AnnotatorInconsistency,
+    alpha_reading,
+    dawid_skene,
+)
+from diagnose.analyzers.base import Neighbors, Prepared
+
+SCORE = "score_annotator_inconsistency"
+EVIDENCE = "evidence_annotator_inconsistency"
+
+
+def _eval(ids, labels, preds):
+    return pl.DataFrame({
+        "id": ids, "text": [f"text {i}" for i in ids], "label": labels,
+        "prediction": preds, "is_error": [a != b for a, b in zip(labels, preds)],
+    })
+
+
+def _annotations(rows):
+    """rows: (id, annotator, label) triples."""
+    return pl.DataFrame(rows, schema=["id", "annotator", "label"], orient="row")
+
+
+@pytest.fixture
+def crowd() -> Prepared:
+    """Eight train items and three eval items labelled by four annotators.
+
+    ``good1``-``good3`` agree with the truth; ``spam`` answers the opposite
+    label everywhere. Eval item ``e_split`` splits 2-2, ``e_same`` is unanimous.
+    """
+    truth = ["a", "b"] * 4
+    rows = []
+    for i, t in enumerate(truth):
+        other = "b" if t == "a" else "a"
+        rows += [(f"t{i}", "good1", t), (f"t{i}", "good2", t), (f"t{i}", "good3", t),
+                 (f"t{i}", "spam", other)]
+    rows += [("e_split", "good1", "a"), ("e_split", "good2", "b"), ("e_split", "good3", "b"),
+             ("e_split", "spam", "a"),
+             ("e_same", "good1", "a"), ("e_same", "good2", "a"), ("e_same", "good3", "a"),
+             ("e_one", "good2", "b")]
+    train = pl.DataFrame({"id": [f"t{i}" for i in range(8)],
+                          "text": [f"train {i}" for i in range(8)], "label": truth})
+    ev = _eval(["e_split", "e_same", "e_none", "e_one"], ["a", "a", "b", "b"],
+               ["b", "b", "b", "b"])
+    return Prepared(task="classification", eval=ev, train=train,
+                    annotations=_annotations(rows), classes=("a", "b"))
+
+
+def test_one_row_per_eval_row_in_order(crowd):
+    out = AnnotatorInconsistency().fit(crowd).score(crowd)
+    assert out.columns == ["id", SCORE, EVIDENCE]
+    assert out["id"].to_list() == crowd.eval["id"].to_list()
+    assert out.schema[SCORE] == pl.Float64 and out.schema[EVIDENCE] == pl.Utf8
+    scores = out[SCORE].drop_nulls().to_numpy()
+    assert ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_split_item_scores_higher_than_unanimous(crowd):
+    out = AnnotatorInconsistency().fit(crowd).score(crowd)
+    score = dict(zip(out["id"], out[SCORE]))
+    evidence = dict(zip(out["id"], out[EVIDENCE]))
+    assert score["e_split"] > score["e_same"]
+    assert score["e_split"] == pytest.approx(1.0)  # a 2-2 split is as even as it gets
+    assert score["e_same"] == pytest.approx(0.0)
+    assert score["e_none"] is None and evidence["e_none"] is None
+    assert "annotators split 2\u20132" in evidence["e_split"]
+    assert "good2\u2192b" in evidence["e_split"]
+    assert "unanimous" in evidence["e_same"]
+    assert "one annotator" in evidence["e_one"]
+
+
+def test_spammer_gets_lowest_quality(crowd):
+    analyzer = AnnotatorInconsistency().fit(crowd)
+    annotators = analyzer.tables()["annotators"]
+    assert annotators.columns == ["annotator", "n_labels", "agreement_with_consensus",
+                                  "quality"]
+    quality = dict(zip(annotators["annotator"], annotators["quality"]))
+    assert min(quality, key=quality.get) == "spam"
+    assert all(0.0 <= q <= 1.0 for q in quality.values())
+    agree = dict(zip(annotators["annotator"], annotators["agreement_with_consensus"]))
+    assert agree["spam"] < 0.5 < agree["good1"]
+
+
+def test_items_table(crowd):
+    items = AnnotatorInconsistency().fit(crowd).tables()["annotation_items"]
+    assert items.columns == ["id", "split", "n_annotators", "consensus_label", "agreement",
+                             "consensus_quality"]
+    row = items.filter(pl.col("id") == "t0").row(0, named=True)
+    assert row["split"] == "train" and row["n_annotators"] == 4
+    assert row["consensus_label"] == "a" and row["agreement"] == pytest.approx(0.75)
+    single = items.filter(pl.col("id") == "e_one").row(0, named=True)
+    assert single["split"] == "eval" and single["agreement"] is None
+
+
+def test_krippendorff_alpha_hand_checked():
+    # Two coders, four items: (a,a) (a,b) (b,b) (b,b). Coincidences: o_aa=2,
+    # o_ab=o_ba=1, o_bb=4; n=8, n_a=3, n_b=5; alpha = 1 - 7*2/(2*3*5) = 8/15.
+    rows = [("e1", "x", "a"), ("e1", "y", "a"), ("e2", "x", "a"), ("e2", "y", "b"),
+            ("e3", "x", "b"), ("e3", "y", "b"), ("e4", "x", "b"), ("e4", "y", "b")]
+    ev = _eval(["e1", "e2", "e3", "e4"], ["a", "a", "b", "b"], ["a", "b", "b", "a"])
+    data = Prepared(task="classification", eval=ev, annotations=_annotations(rows),
+                    classes=("a", "b"))
+    summary = AnnotatorInconsistency().fit(data).summary()
+    assert summary["krippendorff_alpha"] == pytest.approx(8 / 15)
+    assert summary["alpha_reading"] == "unreliable"
+    assert summary["n_annotators"] == 2 and summary["n_items"] == 4
+    assert alpha_reading(0.8) == "reliable" and alpha_reading(0.7) == "tentative"
+
+
+def _near_duplicates() -> Prepared:
+    """Train rows 0 and 1 are near copies with different labels; 2 and 3 agree."""
+    train = pl.DataFrame({"id": ["t0", "t1", "t2", "t3"],
+                          "text": ["card late", "card late!", "hi", "hello"],
+                          "label": ["arrival", "delivery", "greet", "greet"]})
+    train_nb = Neighbors(indices=np.array([[1, 2], [0, 3], [3, 0], [2, 1]]),
+                         similarities=np.array([[0.97, 0.1], [0.97, 0.1],
+                                                [0.95, 0.1], [0.95, 0.1]]))
+    ev = _eval(["e0", "e1"], ["arrival", "greet"], ["delivery", "greet"])
+    eval_nb = Neighbors(indices=np.array([[0, 1], [2, 3]]),
+                        similarities=np.array([[0.8, 0.8], [0.8, 0.7]]))
+    return Prepared(task="classification", eval=ev, train=train,
+                    classes=("arrival", "delivery", "greet"),
+                    train_neighbors=train_nb, eval_neighbors=eval_nb)
+
+
+def test_near_duplicate_conflicts_without_annotations():
+    data = _near_duplicates()
+    analyzer = AnnotatorInconsistency(duplicate_threshold=0.9)
+    assert analyzer.skip_reason(data) is None
+    out = analyzer.fit(data).score(data)
+    score = dict(zip(out["id"], out[SCORE]))
+    assert score["e0"] > 0.5 and score["e1"] == pytest.approx(0.0)
+    assert "near-duplicates with conflicting labels" in out[EVIDENCE][0]
+    items = analyzer.tables()["annotation_items"]
+    assert sorted(items["id"].to_list()) == ["t0", "t1"]
+    assert set(items["split"]) == {"train"}
+    assert analyzer.summary()["krippendorff_alpha"] is None
+
+
+def test_eval_text_with_conflicting_near_copy():
+    data = _near_duplicates()
+    eval_nb = Neighbors(indices=np.array([[1, 2], [2, 3]]),
+                        similarities=np.array([[0.99, 0.2], [0.2, 0.1]]))
+    data = Prepared(task="classification", eval=data.eval, train=data.train,
+                    classes=data.classes, eval_neighbors=eval_nb)
+    out = AnnotatorInconsistency().fit(data).score(data)
+    assert out[SCORE][0] == pytest.approx(1.0)
+    assert "arrival\u00d71" in out[EVIDENCE][0]
+    assert out[SCORE][1] is None
+
+
+def test_skip_reason():
+    ev = _eval(["e0"], ["a"], ["b"])
+    analyzer = AnnotatorInconsistency()
+    assert analyzer.skip_reason(Prepared(task="classification", eval=ev)) is not None
+    assert analyzer.skip_reason(Prepared(task="regression", eval=ev)) is not None
+    with_ann = Prepared(task="classification", eval=ev,
+                        annotations=_annotations([("e0", "x", "a")]))
+    assert analyzer.skip_reason(with_ann) is None
+
+
+def test_unknown_labels_and_ids_only_train(crowd):
+    rows = [("t0", "x", "a"), ("t0", "y", "zzz"), ("t1", "x", "b"), ("t1", "y", "b"),
+            ("ghost", "x", "a")]
+    data = Prepared(task="classification", eval=crowd.eval, train=crowd.train,
+                    annotations=_annotations(rows), classes=("a", "b"),
+                    eval_neighbors=Neighbors(indices=np.array([[0, 1]] * 4),
+                                             similarities=np.full((4, 2), 0.5)))
+    with pytest.warns(UserWarning, match="ghost"):
+        analyzer = AnnotatorInconsistency().fit(data)
+    assert "zzz" in analyzer.classes_
+    out = analyzer.score(data)
+    assert out.height == 4 and (out[SCORE] > 0).all()
+    assert "1 of its 2 nearest training rows have annotator disagreement" in out[EVIDENCE][0]
+
+
+def test_model_probabilities_and_determinism(crowd):
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet([1, 1], size=crowd.train.height)
+    eval_probs = rng.dirichlet([1, 1], size=crowd.eval.height)
+    data = Prepared(task="classification", eval=crowd.eval, train=crowd.train,
+                    annotations=crowd.annotations, classes=crowd.classes,
+                    train_probs=probs, eval_probs=eval_probs)
+    first = AnnotatorInconsistency().fit(data)
+    second = AnnotatorInconsistency().fit(data)
+    assert first.score(data).equals(second.score(data))
+    assert first.tables()["annotators"].equals(second.tables()["annotators"])
+    assert "model_vote" in first.summary()["method"]
+
+
+def test_dawid_skene_recovers_truth_despite_a_spammer():
+    truth = np.array([0, 1, 1, 0, 1, 0, 0, 1])
+    item = np.repeat(np.arange(8), 3)
+    annotator = np.tile([0, 1, 2], 8)
+    label = np.stack([truth, truth, 1 - truth], 1).ravel()
+    post, conf = dawid_skene(item, annotator, label, (8, 3, 2))
+    assert (post.argmax(1) == truth).all()
+    assert conf[2, 0, 0] < 0.5 < conf[0, 0, 0]

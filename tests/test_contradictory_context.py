@@ -1,0 +1,175 @@
+"""Tests of the contradictory_context analyzer on small hand-made contexts."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from diagnose.analyzers.base import Prepared
+from diagnose.analyzers.contradictory_context import ContradictoryContext
+
+SCORE = "score_contradictory_context"
+EVIDENCE = "evidence_contradictory_context"
+
+# id -> (question, [passages], has a planted conflict)
+CASES = {
+    "year": ("When was the Cathedral of Saint Augustine established?", [
+        "The Cathedral of Saint Augustine is a church in Kalamazoo. It was established in 1856 "
+        "by the first bishop.",
+        "The Cathedral of Saint Augustine is a church in Kalamazoo. It was established in 1900 "
+        "by the first bishop.",
+    ], True),
+    "year_agree": ("When was the Cathedral of Saint Augustine established?", [
+        "The Cathedral of Saint Augustine is a church in Kalamazoo. It was established in 1856 "
+        "by the first bishop.",
+        "Founded as a parish, the cathedral was established in 1856 and rebuilt later.",
+    ], False),
+    "number": ("What is the population of Broken Bow?", [
+        "As of the census of 2010, there were 3,559 people living in Broken Bow.",
+        "As of the census of 2010, there were 10,000 people living in Broken Bow.",
+    ], True),
+    "number_agree": ("What is the population of Broken Bow?", [
+        "As of the census of 2010, there were 3,559 people living in Broken Bow.",
+        "Broken Bow is a city in Nebraska with a population of 3,559 at the 2010 census.",
+    ], False),
+    "name": ("Who directed the film Lahu Ke Do Rang?", [
+        "Lahu Ke Do Rang is a 1979 Hindi film directed by Mahesh Bhatt.",
+        "Lahu Ke Do Rang is a 1979 Hindi film directed by Raj Kapoor.",
+    ], True),
+    "name_agree": ("Who directed the film Lahu Ke Do Rang?", [
+        "Lahu Ke Do Rang is a 1979 Hindi film directed by Mahesh Bhatt.",
+        "Mahesh Bhatt directed Lahu Ke Do Rang, which stars Vinod Khanna.",
+    ], False),
+    "negation": ("Is the Karawanks Tunnel open to cars?", [
+        "The Karawanks road tunnel is open to cars all year round.",
+        "The Karawanks road tunnel is not open to cars all year round.",
+    ], True),
+    "negation_agree": ("Is the Karawanks Tunnel open to cars?", [
+        "The Karawanks road tunnel is open to cars all year round.",
+        "Cars can use the Karawanks road tunnel, which is open all year.",
+    ], False),
+}
+
+
+def _prepared(cases=CASES, *, extra_ids=(), labels=None, predictions=None) -> Prepared:
+    ids = list(cases) + list(extra_ids)
+    ev = pl.DataFrame({
+        "id": ids,
+        "text": [cases[i][0] if i in cases else "What is it?" for i in ids],
+        "label": pl.Series(labels or [None] * len(ids), dtype=pl.Utf8),
+        "prediction": pl.Series(predictions or [None] * len(ids), dtype=pl.Utf8),
+    })
+    rows = [(i, f"{i}-p{j}", text) for i, (_, passages, _) in cases.items()
+            for j, text in enumerate(passages)]
+    ctx = pl.DataFrame(rows, schema=["id", "passage_id", "passage"], orient="row")
+    return Prepared(task="generation", eval=ev, contexts=ctx)
+
+
+@pytest.fixture(scope="module")
+def scored():
+    analyzer = ContradictoryContext()
+    data = _prepared(extra_ids=["no_passages"])
+    out = analyzer.fit(data).score(data)
+    return analyzer, out
+
+
+def _score(out: pl.DataFrame, row_id: str) -> float:
+    return out.filter(pl.col("id") == row_id)[SCORE].item()
+
+
+@pytest.mark.parametrize("kind", ["year", "number", "name", "negation"])
+def test_planted_conflict_scores_above_agreement(scored, kind):
+    _, out = scored
+    assert _score(out, kind) > 0.5
+    assert _score(out, f"{kind}_agree") < 0.5
+    assert _score(out, kind) - _score(out, f"{kind}_agree") > 0.3
+
+
+@pytest.mark.parametrize("kind,spans", [
+    ("year", ("1856", "1900")), ("number", ("3,559", "10,000")),
+    ("name", ("Mahesh Bhatt", "Raj Kapoor")), ("negation", ("not",)),
+])
+def test_evidence_quotes_both_sentences(scored, kind, spans):
+    _, out = scored
+    evidence = out.filter(pl.col("id") == kind)[EVIDENCE].item()
+    assert f"{kind}-p0" in evidence and f"{kind}-p1" in evidence
+    for span in spans:
+        assert f"«{span}»" in evidence
+
+
+def test_output_shape_and_types(scored):
+    _, out = scored
+    assert out.columns == ["id", SCORE, EVIDENCE]
+    assert out["id"].to_list() == list(CASES) + ["no_passages"]
+    assert out.schema[SCORE] == pl.Float64 and out.schema[EVIDENCE] == pl.Utf8
+    assert out[SCORE].drop_nulls().is_between(0, 1).all()
+
+
+def test_row_without_passages_is_null(scored):
+    _, out = scored
+    row = out.filter(pl.col("id") == "no_passages")
+    assert row[SCORE].item() is None and row[EVIDENCE].item() is None
+
+
+def test_conflict_table_and_summary(scored):
+    analyzer, _ = scored
+    table = analyzer.tables()["context_conflicts"]
+    assert table.columns == ["id", "passage_a", "sentence_a", "span_a", "passage_b",
+                             "sentence_b", "span_b", "kind", "strength"]
+    by_id = {r["id"]: r for r in table.to_dicts()}
+    assert {"year", "number", "name", "negation"} <= set(by_id)
+    assert by_id["year"]["kind"] == "date" and by_id["negation"]["kind"] == "negation"
+    assert {by_id["name"]["span_a"], by_id["name"]["span_b"]} == {"Mahesh Bhatt", "Raj Kapoor"}
+    summary = analyzer.summary()
+    assert summary["n_rows_with_passages"] == len(CASES)
+    assert summary["n_rows_with_conflict"] == 4
+
+
+def test_gold_and_wrong_answer_passages_make_an_answer_conflict():
+    cases = {"q": ("Who recorded the song?", [
+        "The song was first recorded by Ray Peterson in 1959.",
+        "A cover sung by Elvis Presley reached the charts in 1970.",
+    ], True)}
+    data = _prepared(cases, labels=["Ray Peterson"], predictions=["Elvis Presley"])
+    analyzer = ContradictoryContext()
+    out = analyzer.score(data)
+    assert out[SCORE].item() > 0.9
+    row = analyzer.tables()["context_conflicts"].row(0, named=True)
+    assert row["kind"] == "answer"
+    assert {row["span_a"], row["span_b"]} == {"Ray Peterson", "Elvis Presley"}
+
+
+def test_single_passage_has_score_zero_and_no_evidence():
+    cases = {"q": ("When was the fort built?", ["The fort was built in 1867."], False)}
+    out = ContradictoryContext().score(_prepared(cases))
+    assert out[SCORE].item() == 0.0 and out[EVIDENCE].item() is None
+
+
+@pytest.mark.parametrize("contexts", [None, pl.DataFrame(
+    schema={"id": pl.Utf8, "passage_id": pl.Utf8, "passage": pl.Utf8})])
+def test_skip_reason_without_contexts(contexts):
+    ev = pl.DataFrame({"id": ["a"], "text": ["q?"], "label": ["x"], "prediction": ["y"]})
+    data = Prepared(task="generation", eval=ev, contexts=contexts)
+    analyzer = ContradictoryContext()
+    assert "context" in analyzer.skip_reason(data)
+    out = analyzer.score(data)
+    assert out.height == 1 and out[SCORE].item() is None
+
+
+def test_has_context_is_not_skipped():
+    assert ContradictoryContext().skip_reason(_prepared()) is None
+
+
+def test_deterministic_and_order_independent_of_other_rows():
+    data = _prepared()
+    first = ContradictoryContext().score(data)
+    second = ContradictoryContext().score(data)
+    assert first.equals(second)
+    alone = ContradictoryContext().score(_prepared({"year": CASES["year"]}))
+    assert alone[SCORE].item() == pytest.approx(_score(first, "year"))
+
+
+def test_params_and_description():
+    analyzer = ContradictoryContext(top_k=5)
+    assert analyzer.get_params()["top_k"] == 5
+    assert ContradictoryContext.name == "contradictory_context"
+    assert len(ContradictoryContext.description) > 100
