@@ -158,13 +158,21 @@ def ours(ann: pl.DataFrame, texts: pl.DataFrame, mv: np.ndarray, probs, names, i
             analyzer.summary())
 
 
-def evaluate(ann: pl.DataFrame, texts: pl.DataFrame, gold: np.ndarray) -> dict:
-    """Accuracy and quality Spearman of every method on one (subsampled) annotation set."""
+def true_accuracy(ann: pl.DataFrame) -> dict[str, float]:
+    """Each worker's accuracy vs gold over all of their labels in the release."""
+    return dict(ann.group_by("annotator").agg((pl.col("label") == pl.col("gold")).mean())
+                .iter_rows())
+
+
+def evaluate(ann: pl.DataFrame, texts: pl.DataFrame, gold: np.ndarray,
+             full_acc: dict[str, float]) -> dict:
+    """Accuracy and quality Spearman (full-data and subsample truth) of every method."""
     ids = texts["id"].to_list()
     item, annotator, label, names = encode(ann, ids)
     truth = (label == gold[item]).astype(float)
     n_lab = np.bincount(annotator, minlength=len(names))
-    acc_true = np.bincount(annotator, truth, len(names)) / n_lab
+    acc_sub = np.bincount(annotator, truth, len(names)) / n_lab
+    acc_true = np.array([full_acc[a] for a in names])
     keep = n_lab >= MIN_LABELS
     mv, counts = majority_vote(item, label, len(ids))
     mv_quality = np.bincount(annotator, (label == mv[item]), len(names)) / n_lab
@@ -179,9 +187,114 @@ def evaluate(ann: pl.DataFrame, texts: pl.DataFrame, gold: np.ndarray) -> dict:
     cons_nm, quality_nm, _ = ours(ann, texts, mv, probs, names, ids, use_model=False,
                                   use_cleanlab=False)
     results["ours, EM only (no model vote, no CROWDLAB)"] = (cons_nm, quality_nm)
-    out = {m: (float((c == gold).mean()), float(spearmanr(q[keep], acc_true[keep])[0]))
+    out = {m: (float((c == gold).mean()), float(spearmanr(q[keep], acc_true[keep])[0]),
+               float(spearmanr(q[keep], acc_sub[keep])[0]))
            for m, (c, q) in results.items()}
     out["_extra"] = {"alpha": summary["krippendorff_alpha"], "n_kept": int(keep.sum()),
                      "model_acc": float((probs.argmax(1) == gold).mean()),
                      "method": summary["method"]}
     return out
+
+
+BASELINES = ("majority vote", "Dawid-Skene EM (textbook)", "cleanlab CROWDLAB")
+ABLATION = "ours, EM only (no model vote, no CROWDLAB)"
+
+
+def collect() -> dict[int, dict[str, np.ndarray]]:
+    """Mean (accuracy, Spearman) per method for every subsample size over the seeds."""
+    ann, texts = load()
+    gold_of = dict(ann.select("id", "gold").unique().iter_rows())
+    gold = np.array([int(gold_of[k]) for k in texts["id"].to_list()])
+    table, full_acc = {}, true_accuracy(ann)
+    for n in SUBSAMPLES:
+        runs = []
+        for seed in (SEEDS[:1] if n >= 10 else SEEDS):
+            log.info("%d annotators per item, seed %d", n, seed)
+            runs.append(evaluate(subsample(ann, n, seed), texts, gold, full_acc))
+        table[n] = {m: np.mean([r[m] for r in runs], axis=0) for m in runs[0] if m[0] != "_"}
+        table[n]["_extra"] = {key: np.mean([r["_extra"][key] for r in runs])
+                              for key in ("alpha", "n_kept", "model_acc")}
+    return table
+
+
+def _row(name: str, values: list[str]) -> str:
+    return f"| {name} | " + " | ".join(values) + " |"
+
+
+def render(table: dict, seconds: float) -> str:
+    """The Markdown section."""
+    cols = [f"{n} per item" for n in SUBSAMPLES]
+    head = ["| method | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    methods = ["ours", *BASELINES, ABLATION]
+    acc = [_row(m, [f"{table[n][m][0]:.4f}" for n in SUBSAMPLES]) for m in methods]
+    best = [max(table[n][b][0] for b in BASELINES) for n in SUBSAMPLES]
+    acc.append(_row("target (≥ best baseline)", [f"≥ {b:.4f}" for b in best]))
+    rho = [_row(m, [f"{table[n][m][1]:.3f}" for n in SUBSAMPLES]) for m in methods]
+    rho_sub = [_row(m, [f"{table[n][m][2]:.3f}" for n in SUBSAMPLES]) for m in methods]
+    rho_sub.append(_row("target", [f"≥ {QUALITY_TARGET}"] * len(SUBSAMPLES)))
+    met_acc = all(table[n]["ours"][0] >= b - 1e-12 for n, b in zip(SUBSAMPLES, best))
+    met_rho = [table[n]["ours"][2] >= QUALITY_TARGET for n in SUBSAMPLES]
+    extra = {n: table[n]["_extra"] for n in SUBSAMPLES}
+    lines = [
+        "## Annotator inconsistency: consensus and annotator quality on Snow et al. (2008) RTE",
+        "", "```", "python benchmarks/annotators_rte.py", "```", "",
+        "800 RTE-1 items x 10 of 164 MTurk workers (expert gold used only for scoring). "
+        f"Subsamples keep 5 or 3 random labels per item; seeds {list(SEEDS)}, mean reported "
+        "(the full set is deterministic, one run).", "",
+        "### Consensus accuracy vs gold", "", *head, *acc, "",
+        "### Spearman: estimated annotator quality vs true accuracy", "",
+        f"Over annotators with ≥ {MIN_LABELS} labels in the (subsampled) data: "
+        + ", ".join(f"{extra[n]['n_kept']:.0f} at {n}" for n in SUBSAMPLES) + "; "
+        "true accuracy = the worker's accuracy vs gold on the labels kept in the subsample.",
+        "", *head, *rho_sub, "",
+        "Same, with true accuracy measured over all of the worker's labels in the release "
+        "(at least 20 each), so every subsample is judged against one fixed truth:", "",
+        *head, *rho, "",
+        "### Notes", "",
+        f"- Targets: consensus ≥ best baseline at every subsample: "
+        f"{'met' if met_acc else 'NOT met'}; quality Spearman ≥ {QUALITY_TARGET}: "
+        + ", ".join(f"{n} per item {'met' if ok else 'NOT met'}"
+                    for n, ok in zip(SUBSAMPLES, met_rho)) + ".",
+        "- Gap of ours to the best baseline, in items out of 800: "
+        + ", ".join(f"{(table[n]['ours'][0] - b) * 800:+.1f} at {n}"
+                    for n, b in zip(SUBSAMPLES, best))
+        + ". Seed-to-seed spread at 5 and 3 per item is of the same order.",
+        "- Ours: `AnnotatorInconsistency().fit(Prepared(...))` with the RTE items as the train "
+        "table and `train_probs` from the text model below; consensus = argmax of its "
+        "variational Dawid-Skene posterior (pooled Dirichlet prior, 1 pseudo-label per class "
+        "row; the text model votes as one more annotator with a learned confusion matrix); "
+        "quality = mean of (posterior probability of the annotator's own labels) and "
+        "cleanlab's CROWDLAB annotator quality. Prior strength and the quality formula were "
+        "chosen on the TEMP task of the same release (gold used there only), not on RTE.",
+        "- Majority vote: plurality; ties (65 items at 10 per item) go to the label most "
+        "common over all annotations. Its quality = agreement with the vote.",
+        "- Dawid-Skene (textbook, written here; crowd-kit installs but pulls in transformers, "
+        "so it was not used): majority-vote start, maximum likelihood, 0.01 smoothing, 100 "
+        "rounds; quality = class-weighted diagonal of the confusion matrix.",
+        "- cleanlab CROWDLAB: `get_label_quality_multiannotator` (best_quality consensus) "
+        "with pred_probs from 5-fold cross-validated TF-IDF (1-2 grams of "
+        "premise || hypothesis) + 3 lexical-overlap features + logistic regression, "
+        "trained on the majority-vote labels of the same subsample (never gold). The same "
+        "probabilities are given to ours. Text-model accuracy vs gold: "
+        + ", ".join(f"{extra[n]['model_acc']:.3f} at {n}" for n in SUBSAMPLES) + ".",
+        "- Krippendorff's alpha (nominal) of the worker labels: "
+        + ", ".join(f"{extra[n]['alpha']:.3f} at {n}" for n in SUBSAMPLES)
+        + " (unreliable, as expected for crowd RTE).",
+        f"- Runtime: {seconds:.0f} s for the whole script on this machine.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run() -> str:
+    """Run the benchmark and return its Markdown section."""
+    start = time.perf_counter()
+    table = collect()
+    return render(table, time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    section = run()
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(section)
+    log.info("wrote %s", OUT)

@@ -196,7 +196,15 @@ count control {d['count']:.3f}, evidence precision {d['precision']:.3f}
 ({d['flagged']} flagged), {d['n_sets']} sets from {d['n_questions']} questions.
 Test half: {t['n_sets']} sets from {t['n_questions']} questions.
 
+Status: AUROC target {"met" if t['auroc'] >= TARGET_AUROC else "NOT met"}; evidence-precision
+target {"met" if t['precision'] >= TARGET_PRECISION else "NOT met"}.
+
 Notes
+- Most of the gap is answer extraction: the default detectors are lexical, so a passage's
+  answer is guessed from typed spans near the question's words (top guess right for about
+  45% of dev documents), and noise documents that mention the subject look like
+  passages about another entity (AUROC is about 0.81 on dev sets without noise documents,
+  0.65 with one). A judge (`ContradictoryContext(judge=...)`) is not measured here.
 - Sets: every set has exactly {K} documents. For each question all {K}-subsets of its
   documents are labelled positive (non-noise documents support more than one distinct
   answer) or negative (all support one answer); subsets with fewer than two non-noise

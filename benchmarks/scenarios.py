@@ -157,7 +157,7 @@ def fit_predict(train: pl.DataFrame, queries: pl.DataFrame, classes: tuple[str, 
 
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
     features = vectorizer.fit_transform(train["text"].to_list())
-    model = LogisticRegression(C=10.0, max_iter=2000, random_state=seed)
+    model = LogisticRegression(C=10.0, solver="saga", tol=1e-3, max_iter=300, random_state=seed)
     model.fit(features, train["label"].to_numpy())
     seen = model.predict_proba(vectorizer.transform(queries["text"].to_list()))
     column = {c: j for j, c in enumerate(classes)}

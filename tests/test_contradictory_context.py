@@ -96,6 +96,12 @@ def test_evidence_quotes_both_sentences(scored, kind, spans):
         assert f"«{span}»" in evidence
 
 
+@pytest.mark.parametrize("kind", ["year", "number", "name", "negation"])
+def test_agreeing_passages_get_no_evidence(scored, kind):
+    _, out = scored
+    assert out.filter(pl.col("id") == f"{kind}_agree")[EVIDENCE].item() is None
+
+
 def test_output_shape_and_types(scored):
     _, out = scored
     assert out.columns == ["id", SCORE, EVIDENCE]

@@ -31,9 +31,10 @@ __all__ = ["AnnotatorInconsistency", "dawid_skene", "alpha_reading"]
 
 _NAME = "annotator_inconsistency"
 _SHOWN = 10  # annotators listed in one evidence string
+_CLEANLAB_MAX_CELLS = 20_000_000  # items x annotators matrix cleanlab would build
 _ITEM_SCHEMA = {"id": pl.Utf8, "split": pl.Utf8, "n_annotators": pl.Int64,
                 "consensus_label": pl.Utf8, "agreement": pl.Float64,
-                "consensus_quality": pl.Float64}
+                "consensus_quality": pl.Float64, "weighted_agreement": pl.Float64}
 _ANNOTATOR_SCHEMA = {"annotator": pl.Utf8, "n_labels": pl.Int64,
                      "agreement_with_consensus": pl.Float64, "quality": pl.Float64}
 
@@ -214,18 +215,23 @@ def _cleanlab_quality(item, annotator, label, probs, n_ann) -> np.ndarray | None
     """CROWDLAB annotator quality, or None where cleanlab's method does not apply."""
     if (probs.sum(1) == 0).any() or n_ann < 2 or probs.shape[1] < 2:
         return None
-    if np.bincount(item).max() < 2:
+    if np.bincount(item).max() < 2 or probs.shape[0] * n_ann > _CLEANLAB_MAX_CELLS:
         return None
     import pandas as pd
     from cleanlab.multiannotator import get_label_quality_multiannotator
 
     matrix = np.full((probs.shape[0], n_ann), np.nan)
     matrix[item, annotator] = label
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = get_label_quality_multiannotator(
-            pd.DataFrame(matrix), probs / probs.sum(1, keepdims=True),
-            return_detailed_quality=False, verbose=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = get_label_quality_multiannotator(
+                pd.DataFrame(matrix), probs / probs.sum(1, keepdims=True),
+                return_detailed_quality=False, verbose=False)
+    except ValueError as exc:  # cleanlab rejects some layouts; the EM still applies
+        warnings.warn(f"cleanlab multiannotator skipped ({exc}); annotator quality "
+                      "comes from the Dawid-Skene EM alone.", stacklevel=4)
+        return None
     stats = res["annotator_stats"].sort_index()
     return stats["annotator_quality"].to_numpy(dtype=float)
 
@@ -261,6 +267,9 @@ def _fit_annotations(data: Prepared, ann: pl.DataFrame, classes: tuple,
         if settings["use_cleanlab"] else None
     if crowdlab is not None:
         quality, method = (quality + crowdlab) / 2, method + "+cleanlab_crowdlab_quality"
+    weight = np.clip((quality - 1.0 / len(classes)) / (1.0 - 1.0 / len(classes)), 0.05, 1.0)[annotator]
+    w_agree = np.bincount(item, weights=weight * (label == cons[item]), minlength=len(n))
+    weighted = np.where(n >= 2, w_agree / np.maximum(np.bincount(item, weights=weight, minlength=len(n)), 1e-12), np.nan)
     shared = n[item] >= 2
     n_shared = np.bincount(annotator[shared], minlength=len(names))
     agree = np.bincount(annotator[shared], weights=(label == cons[item])[shared],
@@ -270,6 +279,7 @@ def _fit_annotations(data: Prepared, ann: pl.DataFrame, classes: tuple,
         consensus_label=pl.Series([classes[c] for c in cons], dtype=pl.Utf8),
         agreement=pl.Series(agreement).fill_nan(None),
         consensus_quality=pl.Series(post[np.arange(len(n)), cons]),
+        weighted_agreement=pl.Series(weighted).fill_nan(None),
     )
     annotators = pl.DataFrame({
         "annotator": names,
@@ -317,6 +327,7 @@ def _duplicate_items(data: Prepared, classes: tuple, threshold: float):
         "consensus_label": pl.Series([classes[c] for c in cons[conflict]], dtype=pl.Utf8),
         "agreement": share[conflict],
         "consensus_quality": share[conflict],
+        "weighted_agreement": share[conflict],
     })
     return disagreement, np.where(np.isnan(disagreement), np.nan, share), items
 
@@ -448,15 +459,15 @@ class AnnotatorInconsistency(Analyzer):
         if ann_items is not None and data.train is not None:
             rows = pl.DataFrame({"id": data.train["id"].cast(pl.Utf8)}).with_row_index("row")
             hit = ann_items.filter(pl.col("n_annotators") >= 2).join(rows, on="id")
-            d = _disagreement(hit["agreement"].to_numpy(), hit["n_annotators"].to_numpy(),
+            d = _disagreement(hit["weighted_agreement"].to_numpy(), hit["n_annotators"].to_numpy(),
                               len(self.classes_))
             self.train_disagreement_[hit["row"].to_numpy()] = d
             self.train_agreement_[hit["row"].to_numpy()] = hit["agreement"].to_numpy()
             self.train_kind_[hit["row"].to_numpy()] = 1
             if dup_items is not None:
-                frames[1] = dup_items.join(ann_items, on="id", how="anti")
+                frames[1] = dup_items.cast(_ITEM_SCHEMA).join(ann_items.select("id"), on="id", how="anti")
         self.n_duplicate_items_ = 0 if dup_items is None else frames[-1].height
-        self.items_ = pl.concat(frames) if frames else pl.DataFrame(schema=_ITEM_SCHEMA)
+        self.items_ = pl.concat([f.cast(_ITEM_SCHEMA) for f in frames]) if frames else pl.DataFrame(schema=_ITEM_SCHEMA)
         self.items_ = self.items_.cast(_ITEM_SCHEMA)
 
     def _summarise(self, fitted: dict) -> None:
@@ -531,10 +542,19 @@ class AnnotatorInconsistency(Analyzer):
                                       f"quality {quality:.2f})")
         agreement = sum(lab == consensus for _, lab in votes) / len(votes)
         text = _votes_text(votes, consensus, agreement)
+        weights = [self._vote_weight(who, k) for who, _ in votes]
+        weighted = sum(w for w, (_, lab) in zip(weights, votes) if lab == consensus) / sum(weights)
         if pred is not None and agreement < 1.0:
             backers = sum(lab == pred for _, lab in votes)
             text += f"; the prediction {pred} has {backers} of {len(votes)} votes"
-        return float(_disagreement(agreement, len(votes), k)), text
+        return float(_disagreement(weighted, len(votes), k)), text
+
+    def _vote_weight(self, who: str, k: int) -> float:
+        """Above-chance reliability of an annotator (unknown quality counts fully)."""
+        quality = self.quality_.get(who)
+        if quality is None:
+            return 1.0
+        return float(np.clip((quality - 1.0 / k) / (1.0 - 1.0 / k), 0.05, 1.0))
 
     def _near_copy_groups(self, data: Prepared) -> np.ndarray | None:
         """Class counts of each eval label plus its near-duplicate training labels."""
@@ -557,7 +577,7 @@ class AnnotatorInconsistency(Analyzer):
         d = self.train_disagreement_[idx]
         w = np.clip(data.eval_neighbors.similarities, 1e-6, None)
         informed = ~np.isnan(d)
-        s = (w * np.nan_to_num(d)).sum(1) / w.sum(1)
+        s = (w * np.nan_to_num(d)).sum(1) / np.maximum((w * informed).sum(1), 1e-12)
         s[~informed.any(1)] = np.nan
         hit = np.nan_to_num(d) > 0
         kinds, agreement = self.train_kind_[idx], self.train_agreement_[idx]

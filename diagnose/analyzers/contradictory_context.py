@@ -111,13 +111,14 @@ class ContradictoryContext(Analyzer):
         "differing spans marked. Offline and lexical by default; a judge can re-score pairs."
     )
 
-    def __init__(self, *, align_threshold=0.5, proximity_tau=12.0, top_k=3,
-                 slope=8.0, midpoint=0.3, judge=None, judge_pairs=3):
+    def __init__(self, *, align_threshold=0.5, proximity_tau=12.0, top_k=3, slope=8.0,
+                 midpoint=0.3, min_strength=0.25, judge=None, judge_pairs=3):
         self.align_threshold = align_threshold
         self.proximity_tau = proximity_tau
         self.top_k = top_k
         self.slope = slope
         self.midpoint = midpoint
+        self.min_strength = min_strength
         self.judge = judge
         self.judge_pairs = judge_pairs
 
@@ -133,6 +134,9 @@ class ContradictoryContext(Analyzer):
 
     def score(self, data: Prepared) -> pl.DataFrame:
         """Score each eval row by its strongest conflict between passages.
+
+        Conflicts weaker than ``min_strength`` keep their score but get no
+        evidence and no row in the ``context_conflicts`` table.
 
         Parameters
         ----------
@@ -164,11 +168,10 @@ class ContradictoryContext(Analyzer):
                 continue
             self.n_with_passages_ += 1
             best = self._best_conflict(texts[i] or "", passages, labels[i], preds[i])
-            if best is None:
-                scores.append(0.0)
+            scores.append(best["strength"] if best else 0.0)
+            if best is None or best["strength"] < self.min_strength:
                 evidence.append(None)
                 continue
-            scores.append(best["strength"])
             evidence.append(_render_evidence(best))
             rows.append({"id": row_id, **best})
         self.conflicts_ = _conflict_frame(rows)
@@ -469,7 +472,7 @@ def _quote(sentence: str, span: str, width: int = 140) -> str:
         found = re.search(pattern, sentence) if pattern else None
     if found is None:
         text = sentence if len(sentence) <= 2 * width else sentence[: 2 * width] + "…"
-        return text + (f" [{span}]" if span == "(absent)" else "")
+        return text
     start, end = found.span()
     lo, hi = max(start - width, 0), min(end + width, len(sentence))
     return ("…" if lo else "") + sentence[lo:start] + f"«{sentence[start:end]}»" + \

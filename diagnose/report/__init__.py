@@ -1,19 +1,13 @@
-"""Audit reports rendered from one document (placeholder until the report module lands)."""
+"""Audit reports rendered from one document.
+
+:func:`build_document` turns a :class:`~diagnose.Result` into a JSON-safe
+dict (schema in ``docs/report-schema.md``); :func:`render_markdown` and
+:func:`render_html` render that dict and never look at the result itself.
+"""
 from __future__ import annotations
 
-import json
-from typing import Any
+from diagnose.report.document import FORMAT_VERSION, build_document
+from diagnose.report.html import render_html
+from diagnose.report.markdown import render_markdown
 
-
-def build_document(result) -> dict[str, Any]:
-    return {"summary": result.summary}
-
-
-def render_markdown(doc: dict[str, Any]) -> str:
-    return "# diagnose audit\n\n```json\n" + json.dumps(doc["summary"].get("counts", {}), indent=2) + "\n```\n"
-
-
-def render_html(doc: dict[str, Any]) -> str:
-    import html
-
-    return "<!doctype html><title>diagnose audit</title><pre>" + html.escape(json.dumps(doc["summary"].get("counts", {}), indent=2)) + "</pre>"
+__all__ = ["FORMAT_VERSION", "build_document", "render_markdown", "render_html"]

@@ -1,0 +1,63 @@
+"""Annotators: quality and agreement per annotator, pairwise agreement, most disputed items."""
+import altair as alt
+import streamlit as st
+
+import dash_components as ui
+import dash_data as dd
+
+result, key = ui.current()
+st.title("Annotators")
+st.caption("When annotators disagree, the gold label is partly a coin toss. Quality is the estimated chance "
+           "an annotator's label is right; agreement is how often they match the consensus.")
+
+if result.table("annotations") is None and result.table("annotators") is None:
+    ui.missing("no annotations were given; pass --annotations to `diagnose run` to fill this page.")
+    st.stop()
+
+alpha, reading = dd.krippendorff(result)
+m = st.columns(3)
+m[0].metric("Krippendorff's alpha", "n/a" if alpha is None else f"{alpha:.3f}", border=True,
+            help="Chance-corrected agreement over all items: ≥ 0.8 reliable, ≥ 0.667 tentative, below unreliable.")
+m[1].metric("Reading", reading or "n/a", border=True)
+annotators = result.table("annotators")
+m[2].metric("Annotators", "n/a" if annotators is None else f"{annotators.height:,}", border=True)
+if alpha is None:
+    st.caption(dd.skip_reason(result, "annotator_inconsistency"))
+
+st.subheader("Per-annotator quality and agreement")
+if annotators is None:
+    ui.missing(dd.skip_reason(result, "annotator_inconsistency"))
+else:
+    ui.table(annotators.sort("quality"), "annotators_table", name="annotators", column_config={
+        "quality": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
+        "agreement_with_consensus": st.column_config.ProgressColumn(
+            "agreement with consensus", min_value=0, max_value=1, format="%.2f"),
+    })
+
+st.subheader("Pairwise agreement")
+st.caption("Share of the items two annotators both labelled on which they gave the same label.")
+pairs = dd.cached(dd.pairwise_agreement, key)
+if pairs.height == 0:
+    ui.missing("no two annotators labelled the same item.")
+else:
+    heat = alt.Chart(pairs.to_pandas()).mark_rect().encode(
+        x=alt.X("annotator_b:N", title=None), y=alt.Y("annotator_a:N", title=None),
+        color=alt.Color("agreement:Q", scale=alt.Scale(domain=[0, 1], scheme="blues"), title="agreement"),
+        tooltip=["annotator_a", "annotator_b", alt.Tooltip("agreement:Q", format=".2f"), "n_shared"],
+    )
+    text = heat.mark_text(fontSize=11).encode(text=alt.Text("agreement:Q", format=".2f"),
+                                              color=alt.value("black"))
+    size = min(640, 60 + 46 * pairs.get_column("annotator_a").n_unique())
+    st.altair_chart((heat + text).properties(height=size, width=size), key="annotators_heatmap")
+    ui.table(dd.cached(dd.agreement_matrix, key), "annotators_matrix", name="pairwise_agreement")
+
+st.subheader("Items with the most disagreement")
+disputed = dd.cached(dd.disputed_items, key, 100)
+if disputed.height == 0:
+    ui.missing(dd.skip_reason(result, "annotator_inconsistency"))
+else:
+    ui.table(disputed, "annotators_disputed", name="disputed_items", column_config={
+        "text": st.column_config.TextColumn(width="large"),
+        "agreement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
+        "votes": st.column_config.ListColumn(width="large"),
+    })

@@ -1,0 +1,49 @@
+"""Labels: training rows whose label looks wrong, and eval rows whose gold label looks wrong."""
+import streamlit as st
+
+import dash_components as ui
+import dash_data as dd
+
+ANY = "(any)"
+
+result, key = ui.current()
+st.title("Labels")
+st.caption("Rows whose given label disagrees with what the out-of-sample model and the neighbouring "
+           "rows suggest. Mislabelled training rows teach the model the wrong thing; a wrong gold "
+           "label makes a correct prediction count as an error.")
+
+confusion = dd.cached(dd.label_confusion, key)
+if result.table("train_issues") is None:
+    ui.missing(dd.skip_reason(result, "noisy_label"))
+else:
+    flagged = int(confusion.get_column("n_rows").sum()) if confusion.height else 0
+    st.metric("Training rows that look mislabelled", f"{flagged:,}", border=True)
+    st.subheader("Given → suggested label")
+    st.caption("How many flagged training rows move from each given label to each suggested label.")
+    ui.table(confusion, "labels_confusion", name="label_confusion", height=300)
+
+    st.subheader("Training rows whose label looks wrong")
+    c1, c2 = st.columns(2)
+    given = c1.selectbox("Given label", [ANY, *sorted(set(confusion.get_column("given_label")))],
+                         key="labels_given")
+    suggested = c2.selectbox("Suggested label", [ANY, *sorted(set(confusion.get_column("suggested_label")))],
+                             key="labels_suggested")
+    rows = dd.cached(dd.train_label_issues, key, None if given == ANY else given,
+                     None if suggested == ANY else suggested)
+    st.caption(f"{rows.height:,} rows, least trustworthy label first.")
+    ui.table(rows, "labels_train", name="train_label_issues", column_config={
+        "text": st.column_config.TextColumn(width="large"),
+        "label_quality": st.column_config.ProgressColumn("label quality", min_value=0, max_value=1, format="%.2f"),
+    })
+
+st.subheader("Eval rows whose gold label looks wrong")
+if "noisy_label" not in dd.analyzer_names():
+    ui.missing("the noisy_label analyzer is not registered.")
+else:
+    gold = dd.cached(dd.suspect_gold, key)
+    st.caption(f"{gold.height:,} errors attributed to a noisy label whose evidence says the gold label itself "
+               "looks wrong: the prediction may be right.")
+    ui.table(gold, "labels_gold", name="suspect_gold_labels", column_config={
+        "text": st.column_config.TextColumn(width="large"),
+        "evidence_noisy_label": st.column_config.TextColumn("evidence", width="large"),
+    })

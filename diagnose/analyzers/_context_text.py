@@ -1,0 +1,208 @@
+"""Text helpers of :mod:`diagnose.analyzers.contradictory_context`.
+
+Tokenising, question reading (expected answer type, relation words, subject
+name), answer-candidate extraction and the small fixed models that weigh
+candidates and passage pairs. Private: nothing here is public API.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+
+import numpy as np
+
+STOP = frozenset(
+    "a an the of in on at to for from by with and or but as is are was were be been being "
+    "it its this that these those he she they his her their them him we you i what which "
+    "who whom whose when where why how does do did has have had into about also after "
+    "before during over under than then there here not no one s per can may will would "
+    "year born name called known associated other most more such only up out so all".split()
+)
+NEGATIONS = frozenset("not no never none nor neither without cannot n't isn't wasn't".split())
+CONNECTORS = frozenset({"of", "de", "da", "del", "von", "van", "the", "la", "le", "du", "&"})
+MONTHS = {m: i + 1 for i, m in enumerate(
+    "january february march april may june july august september october november december"
+    .split())}
+MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
+MONTHS["sept"] = 9
+TOKEN = re.compile(r"\d+(?:[,.]\d+)*|[^\W\d_]+(?:-[^\W\d_]+)*")
+SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(\[]?[A-Z0-9])|\s+[•|·]\s+")
+NOISE = re.compile(r"\[\s*(?:\d+|edit|citation needed)\s*\]", re.IGNORECASE)
+YEAR = re.compile(r"^(1[0-9]{3}|20[0-9]{2})$")
+_QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
+_QUESTION_WORDS = frozenset("what when who whom whose where which why how in is was".split())
+
+# Category answers ("What sport / genre / profession / medium ...?"): a fact list, one
+# or two words each. Two-word entries are matched as a bigram before their parts.
+LEXICON = frozenset("""
+american-football association-football ice-hockey field-hockey rugby-union rugby-league
+australian-football water-polo table-tennis figure-skating speed-skating martial-arts
+track-and-field cross-country middle-distance long-distance
+football soccer basketball baseball hockey cricket rugby tennis golf boxing wrestling sumo
+swimming cycling athletics volleyball handball lacrosse softball badminton skiing skating
+snooker racing motorsport rowing sailing judo karate fencing gymnastics archery curling
+darts bowling netball polo squash surfing triathlon biathlon bobsleigh luge weightlifting
+canoeing diving equestrian taekwondo shooting running marathon chess afl nfl nba nhl mlb
+film novel documentary play musical opera album single song series sitcom telenovela
+poem poetry newspaper magazine comic manga anime video-game short-film television radio
+podcast painting sculpture ballet
+comedy drama thriller horror romance western animation biography fantasy science-fiction
+rock pop jazz blues country folk punk metal hip-hop rap reggae classical baroque gospel
+soul funk disco techno house electronic indie grunge
+actor actress singer writer author poet journalist politician lawyer judge painter artist
+sculptor architect engineer physicist chemist biologist mathematician economist historian
+philosopher composer musician guitarist drummer pianist trombonist violinist producer
+director chef footballer cricketer businessman entrepreneur bishop cardinal priest
+general admiral officer soldier diplomat broadcaster comedian model photographer designer
+teacher professor scientist surgeon physician nurse dancer rapper boxer wrestler
+quarterback linebacker defender midfielder forward winger goalkeeper striker pitcher
+catcher guard center centre defenceman defenseman lineman receiver
+republican democrat democratic conservative liberal labour whig socialist communist green
+""".split())
+_LEXICON_HEADS = frozenset(w.split("-")[0] for w in LEXICON if "-" in w)
+
+# expected answer type -> weight of each candidate kind
+TYPE_WEIGHTS = {
+    "date": {"date": 1.0, "year": 1.0, "number": 0.15, "name": 0.1, "word": 0.05},
+    "number": {"number": 1.0, "year": 0.3, "date": 0.1, "name": 0.1, "word": 0.05},
+    "name": {"name": 1.0, "word": 0.2, "year": 0.1, "date": 0.1, "number": 0.1},
+    "category": {"word": 1.0, "name": 0.5, "year": 0.05, "date": 0.05, "number": 0.05},
+    "any": {"name": 0.8, "word": 0.6, "year": 0.5, "date": 0.5, "number": 0.4},
+}
+KIND_OF = {"date": "date", "year": "date", "number": "number", "name": "name", "word": "answer"}
+
+
+def tokens(text: str) -> list[str]:
+    """Word and number tokens of ``text``."""
+    return TOKEN.findall(text)
+
+
+def norm(text: str) -> str:
+    """Lower-cased tokens joined by single spaces."""
+    return " ".join(t.lower() for t in TOKEN.findall(text))
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a passage, citation markers removed."""
+    text = NOISE.sub(" ", text)
+    return [s.strip() for s in SENT_END.split(text) if s.strip()] or [text]
+
+
+def answer_type(question: str) -> str:
+    """Expected answer type of a question: date, number, name, category or any."""
+    q = question.lower()
+    if re.search(r"\b(when|what year|which year|what date|birth date|date of)\b", q):
+        return "date"
+    if re.search(r"\b(how many|how much|population|number of|length|height|area)\b", q):
+        return "number"
+    if re.search(r"\b(who|whom|whose|where|which (city|country|state|team|club))\b", q):
+        return "name"
+    if re.search(r"\bwhat (sport|genre|profession|occupation|medium|type|kind|format|position"
+                 r"|political|instrument|language|style)\b|\b(genre|profession|occupation"
+                 r"|medium|sport|party) (of|is|does)\b", q):
+        return "category"
+    return "any"
+
+
+def question_terms(question: str) -> dict[str, float]:
+    """Content words of the question; relation words (lower case) count double."""
+    terms: dict[str, float] = {}
+    for i, tok in enumerate(TOKEN.findall(question)):
+        low = tok.lower()
+        if low in STOP or len(low) < 2:
+            continue
+        terms[low] = max(terms.get(low, 0.0), 1.0 if tok[0].isupper() and i else 2.0)
+    return terms
+
+
+def subject_terms(question: str) -> frozenset[str]:
+    """Words naming the question's subject: quoted words and capitalised words."""
+    out = {t.lower() for quoted in _QUOTED.findall(question) for t in TOKEN.findall(quoted)}
+    for i, tok in enumerate(TOKEN.findall(question)):
+        if i and (tok[0].isupper() or tok[0].isdigit()) and tok.lower() not in _QUESTION_WORDS:
+            out.add(tok.lower())
+    return frozenset(out - STOP)
+
+
+def proximity(flat: list[str], terms: dict[str, float], tau: float) -> np.ndarray:
+    """Per token: weighted closeness to each of ``terms``, in [0, 1]."""
+    n = len(flat)
+    if not n or not terms:
+        return np.zeros(n)
+    idx = np.arange(n)
+    total = np.zeros(n)
+    for term, w in terms.items():
+        where = np.array([i for i, t in enumerate(flat) if t == term])
+        if where.size:
+            dist = np.abs(idx[:, None] - where[None, :]).min(axis=1)
+            total += w * np.exp(-dist / tau)
+    return total / sum(terms.values())
+
+
+def candidates(sent: list[str], qterms: dict[str, float]) -> Iterator[tuple[int, int, str, str]]:
+    """Yield (start, end, key, kind) answer candidates of one tokenised sentence."""
+    i, n = 0, len(sent)
+    while i < n:
+        tok, low = sent[i], sent[i].lower()
+        found = _typed_at(sent, i, qterms)
+        if found:
+            end, key, kind = found
+            if kind:
+                yield i, end, key, kind
+            i = end
+        else:
+            if low not in STOP and low not in qterms and len(low) > 2:
+                yield i, i + 1, f"word:{low}", "word"
+            i += 1
+
+
+def _typed_at(sent: list[str], i: int, qterms: dict[str, float]):
+    """A date, year, number, lexicon term or name starting at token i: (end, key, kind)."""
+    tok, low = sent[i], sent[i].lower()
+    date = _date_at(sent, i)
+    if date:
+        return date[0], date[1], "date"
+    if YEAR.match(tok):
+        return i + 1, f"year:{tok}", "year"
+    if tok[0].isdigit():
+        return i + 1, "num:" + tok.replace(",", "").rstrip("."), "number"
+    if low in _LEXICON_HEADS and i + 1 < len(sent) and f"{low}-{sent[i + 1].lower()}" in LEXICON:
+        return i + 2, f"word:{low} {sent[i + 1].lower()}", "word"
+    if low in LEXICON and low not in qterms:
+        return i + 1, f"word:{low}", "word"
+    if tok[0].isupper() and low not in qterms:
+        j = name_end(sent, i, qterms)
+        words = [w.lower() for w in sent[i:j]]
+        if any(w not in STOP and w not in CONNECTORS for w in words):
+            return j, "name:" + " ".join(words), "name"
+        return j, "", ""
+    return None
+
+
+def name_end(sent: list[str], i: int, qterms: dict[str, float], limit: int = 4) -> int:
+    """End of the run of capitalised words starting at ``i`` (stops at question words)."""
+    j, n = i + 1, len(sent)
+    while j < n and j - i < limit and sent[j].lower() not in qterms and (
+            sent[j][0].isupper() or (sent[j] in CONNECTORS and j + 1 < n
+                                     and sent[j + 1][0].isupper())):
+        j += 1
+    return j
+
+
+def _date_at(sent: list[str], i: int):
+    """A day-month-year date starting at token i: (end, key) or None."""
+    window = [t.lower().rstrip(".,") for t in sent[i:i + 3]]
+    if len(window) < 3:
+        return None
+    day, mon, year = window
+    if window[0] in MONTHS:  # "May 15, 1885"
+        mon, day = window[0], window[1]
+    if mon in MONTHS and day.isdigit() and int(day) <= 31 and YEAR.match(year):
+        return i + 3, f"date:{year}-{MONTHS[mon]:02d}-{int(day):02d}"
+    return None
+
+
+def sigmoid(x: float) -> float:
+    """The logistic function."""
+    return 1.0 / (1.0 + math.exp(-x))

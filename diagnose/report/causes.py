@@ -1,0 +1,227 @@
+"""One report section per cause: meaning, count, strongest examples, action.
+
+Sections are built by iterating :data:`diagnose.analyzers.REGISTRY`, so a new
+analyzer gets a section (its ``description``, its ``evidence_<name>`` text and
+a generic action) without any change here. The causes that have richer
+evidence in side tables (neighbours, suspect labels, votes, passage
+conflicts) get it through the ``_DETAILS`` and ``_ACTIONS`` maps.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+import polars as pl
+
+from diagnose.report.text import MAX_EVIDENCE, MAX_EXAMPLES, MAX_IDS, cause_label, clip, share
+
+__all__ = ["cause_names", "cause_sections", "example_rows"]
+
+_SHOW_NEIGHBOURS = 3
+_SHOW_VOTES = 12
+
+
+def cause_names(summary: dict[str, Any]) -> list[str]:
+    """Registered causes in registry order, then any other cause the summary counts."""
+    from diagnose.analyzers import REGISTRY
+
+    names = [cls.name for cls in REGISTRY]
+    counted = ((summary.get("counts") or {}).get("per_cause") or {})
+    for name in [*counted, *(summary.get("analyzers") or {})]:
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def cause_sections(result, names: list[str]) -> list[dict[str, Any]]:
+    """The section of each cause in ``names``."""
+    from diagnose.analyzers import REGISTRY
+
+    described = {cls.name: cls.description for cls in REGISTRY}
+    summary = result.summary or {}
+    return [_section(result, name, described.get(name, ""), summary) for name in names]
+
+
+def _section(result, name: str, description: str, summary: dict[str, Any]) -> dict[str, Any]:
+    counts = summary.get("counts") or {}
+    n_err = int(summary.get("n_errors") or 0)
+    count = int((counts.get("per_cause") or {}).get(name) or 0)
+    info = (summary.get("analyzers") or {}).get(name) or {"status": "not_run", "reason": "this analyzer was not part of the run"}
+    errors = _cause_errors(result.examples, name)
+    shown = errors.head(MAX_EXAMPLES)
+    examples = example_rows(shown, name)
+    details = _details(result, name, [e["id"] for e in examples])
+    for ex in examples:
+        ex["details"] = details.get(ex["id"], {})
+    return {
+        "name": name,
+        "label": cause_label(name),
+        "description": description,
+        "status": info.get("status", "not_run"),
+        "reason": clip(info.get("reason"), 500),
+        "findings": info.get("findings") or {},
+        "n_errors": count,
+        "share": share(count, n_err),
+        "n_primary": int((counts.get("primary") or {}).get(name) or 0),
+        "threshold": ((summary.get("thresholds") or {}).get(name) or {}).get("threshold"),
+        "examples": examples,
+        "action": _ACTIONS.get(name, _generic_action)(result, errors, description) if errors.height else None,
+    }
+
+
+def _cause_errors(examples: pl.DataFrame, name: str) -> pl.DataFrame:
+    """Errors explained by ``name``, strongest score first."""
+    if "causes" not in examples.columns or "is_error" not in examples.columns:
+        return examples.clear()
+    rows = examples.filter((pl.col("is_error") == True) & pl.col("causes").list.contains(name))  # noqa: E712
+    score = f"score_{name}"
+    return rows.sort(score, descending=True, nulls_last=True, maintain_order=True) if score in rows.columns else rows
+
+
+def _values(frame: pl.DataFrame, column: str) -> list:
+    return frame.get_column(column).to_list() if column in frame.columns else [None] * frame.height
+
+
+def example_rows(frame: pl.DataFrame, cause: str | None) -> list[dict[str, Any]]:
+    """Shown examples: clipped text, label, prediction, score and evidence."""
+    score = _values(frame, f"score_{cause}") if cause else [None] * frame.height
+    evidence = _values(frame, f"evidence_{cause}" if cause else "evidence")
+    cols = {c: _values(frame, c) for c in ("id", "text", "label", "prediction", "causes")}
+    return [{"id": clip(cols["id"][i]), "text": clip(cols["text"][i]), "label": clip(cols["label"][i]),
+             "prediction": clip(cols["prediction"][i]),
+             "score": None if score[i] is None else round(float(score[i]), 4),
+             "evidence": clip(evidence[i], MAX_EVIDENCE),
+             "causes": list(cols["causes"][i] or [])} for i in range(frame.height)]
+
+
+# ----------------------------------------------------------------------------- details
+
+
+def _neighbours(result, ids: list[str]) -> dict[str, Any]:
+    nb, train = result.tables.get("neighbors"), result.tables.get("train")
+    if nb is None or not ids:
+        return {}
+    rows = nb.filter(pl.col("id").is_in(ids) & (pl.col("rank") <= _SHOW_NEIGHBOURS)).sort("id", "rank")
+    if train is not None:
+        rows = rows.join(train.select(pl.col("id").alias("train_id"), "text", "label"), on="train_id", how="left")
+    out: dict[str, list] = {}
+    for row in rows.iter_rows(named=True):
+        out.setdefault(row["id"], []).append({"train_id": clip(row["train_id"]), "text": clip(row.get("text")),
+                                              "label": clip(row.get("label")), "similarity": round(float(row["similarity"]), 4)})
+    return out
+
+
+def _suspects(result, ids: list[str]) -> dict[str, Any]:
+    nb, issues, train = result.tables.get("neighbors"), result.tables.get("train_issues"), result.tables.get("train")
+    if nb is None or issues is None or not ids:
+        return {}
+    flagged = issues.filter(pl.col("is_label_issue")).select(pl.col("id").alias("train_id"), "label", "suggested_label", "label_quality")
+    rows = nb.filter(pl.col("id").is_in(ids)).join(flagged, on="train_id").sort("id", "rank")
+    if train is not None:
+        rows = rows.join(train.select(pl.col("id").alias("train_id"), "text"), on="train_id", how="left")
+    out: dict[str, list] = {}
+    for row in rows.iter_rows(named=True):
+        out.setdefault(row["id"], []).append({"train_id": clip(row["train_id"]), "text": clip(row.get("text")), "label": clip(row["label"]),
+                                              "suggested_label": clip(row["suggested_label"]), "label_quality": round(float(row["label_quality"]), 4)})
+    return {k: v[:_SHOW_NEIGHBOURS] for k, v in out.items()}
+
+
+def _votes(result, ids: list[str]) -> dict[str, Any]:
+    ann, items = result.tables.get("annotations"), result.tables.get("annotation_items")
+    if ann is None or not ids:
+        return {}
+    out: dict[str, dict] = {}
+    for row in ann.filter(pl.col("id").is_in(ids)).iter_rows(named=True):
+        entry = out.setdefault(row["id"], {"votes": [], "n_votes": 0, "consensus_label": None, "agreement": None})
+        entry["n_votes"] += 1
+        if len(entry["votes"]) < _SHOW_VOTES:
+            entry["votes"].append({"annotator": clip(row["annotator"]), "label": clip(row["label"])})
+    if items is not None:
+        for row in items.filter(pl.col("id").is_in(list(out))).iter_rows(named=True):
+            out[row["id"]].update(consensus_label=clip(row["consensus_label"]), agreement=row["agreement"])
+    return out
+
+
+def _conflicts(result, ids: list[str]) -> dict[str, Any]:
+    table = result.tables.get("context_conflicts")
+    if table is None or not ids:
+        return {}
+    rows = table.filter(pl.col("id").is_in(ids)).sort("strength", descending=True).unique("id", keep="first", maintain_order=True)
+    keys = ("passage_a", "sentence_a", "span_a", "passage_b", "sentence_b", "span_b", "kind")
+    return {r["id"]: {**{k: clip(r.get(k), 600 if k.startswith("sentence") else 300) for k in keys},
+                      "strength": round(float(r["strength"]), 4)} for r in rows.iter_rows(named=True)}
+
+
+_BUILDERS: dict[str, Callable[[Any, list[str]], dict[str, Any]]] = {
+    "neighbors": _neighbours, "suspect_labels": _suspects, "votes": _votes, "conflict": _conflicts}
+_DETAILS = {"coverage_gap": ("neighbors",), "noisy_label": ("suspect_labels", "votes"),
+            "annotator_inconsistency": ("votes", "neighbors"), "contradictory_context": ("conflict",)}
+
+
+def _details(result, cause: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {i: {} for i in ids}
+    for kind in _DETAILS.get(cause, ()):
+        for row_id, value in _BUILDERS[kind](result, ids).items():
+            if row_id in out:
+                out[row_id][kind] = value
+    return out
+
+
+# ----------------------------------------------------------------------------- actions
+
+
+def _ids(frame: pl.DataFrame, column: str = "id") -> list[str]:
+    return [clip(v) for v in frame.get_column(column).head(MAX_IDS).to_list()]
+
+
+def _action(text: str, frame: pl.DataFrame, kind: str, column: str = "id") -> dict[str, Any]:
+    return {"text": text, "id_kind": kind, "ids": _ids(frame, column), "n_ids": frame.height}
+
+
+def _coverage_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
+    regions = result.tables.get("coverage_regions")
+    terms: list[str] = []
+    if regions is not None and regions.height:
+        for row in regions.sort("n_errors", descending=True).head(3).iter_rows(named=True):
+            terms.extend(t for t in (row.get("top_terms") or [])[:3] if t not in terms)
+    about = f", especially about: {', '.join(clip(t, 40) for t in terms)}" if terms else ""
+    return _action(f"Collect and label more training data like these {errors.height} eval rows{about}; then retrain.", errors, "eval")
+
+
+def _noisy_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
+    nb, issues = result.tables.get("neighbors"), result.tables.get("train_issues")
+    if nb is not None and issues is not None:
+        flagged = issues.filter(pl.col("is_label_issue")).select(pl.col("id").alias("train_id"), "label_quality")
+        rows = nb.filter(pl.col("id").is_in(errors.get_column("id").implode())).join(flagged, on="train_id")
+        rows = rows.group_by("train_id").agg(pl.col("label_quality").first()).sort("label_quality", "train_id")
+        if rows.height:
+            return _action(f"Relabel these {rows.height} training rows: confident learning flags their labels and they are "
+                           "among the nearest neighbours of the errors. Then retrain.", rows, "train", "train_id")
+    return _action(f"Check the gold labels of these {errors.height} eval rows: the model and the training data agree on another label.",
+                   errors, "eval")
+
+
+def _annotator_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
+    text = f"Adjudicate these {errors.height} items: collect another vote or an expert decision, and write a labelling guideline for the disputed classes."
+    ann = result.tables.get("annotators")
+    if ann is not None and ann.height > 1:
+        worst = ann.drop_nulls("quality").sort("quality", "annotator").head(1)
+        if worst.height:
+            row = worst.row(0, named=True)
+            text += f" Review or retrain annotator {clip(row['annotator'], 80)} (quality {row['quality']:.2f}, lowest of {ann.height})."
+    return _action(text, errors, "eval")
+
+
+def _context_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
+    return _action(f"Fix retrieval for these {errors.height} questions: drop or reconcile the conflicting passages "
+                   "shown below, or rank the more authoritative source first.", errors, "eval")
+
+
+def _generic_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
+    found = re.search(r"Fix:\s*([^.]*\.)", description or "")
+    advice = found.group(1) if found else "Review these errors and the evidence below."
+    return _action(f"{advice[:1].upper()}{advice[1:]} ({errors.height} eval rows.)", errors, "eval")
+
+
+_ACTIONS = {"coverage_gap": _coverage_action, "noisy_label": _noisy_action,
+            "annotator_inconsistency": _annotator_action, "contradictory_context": _context_action}

@@ -1,0 +1,98 @@
+"""Training-data health: label issues, under-covered regions, annotator quality."""
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from diagnose.report.text import MAX_EXAMPLES, MAX_ROWS, clip, share
+
+__all__ = ["training_health", "alpha_reading"]
+
+
+def training_health(result) -> dict[str, Any]:
+    """Dataset-level findings about the training data and its labelling.
+
+    Each part is None when the table it needs is absent.
+    """
+    return {
+        "label_issues": _label_issues(result.tables.get("train_issues"), result.tables.get("train")),
+        "coverage_regions": _regions(result.tables.get("coverage_regions")),
+        "annotators": _annotators(result.tables.get("annotators"), result.summary or {}),
+    }
+
+
+def alpha_reading(alpha: float | None) -> str:
+    """Krippendorff's reading of an alpha value.
+
+    Examples
+    --------
+    >>> alpha_reading(0.85)
+    'reliable (alpha ≥ 0.8)'
+    >>> alpha_reading(0.7)
+    'tentative (0.667 ≤ alpha < 0.8): draw only tentative conclusions'
+    """
+    if alpha is None:
+        return "not computed (needs items labelled by two or more annotators)"
+    if alpha >= 0.8:
+        return "reliable (alpha \u2265 0.8)"
+    if alpha >= 0.667:
+        return "tentative (0.667 \u2264 alpha < 0.8): draw only tentative conclusions"
+    return "unreliable (alpha < 0.667): the labels are too inconsistent to trust as ground truth"
+
+
+def _label_issues(issues: pl.DataFrame | None, train: pl.DataFrame | None) -> dict[str, Any] | None:
+    if issues is None:
+        return None
+    flagged = issues.filter(pl.col("is_label_issue"))
+    top = flagged.sort("label_quality", "id").head(MAX_EXAMPLES)
+    if train is not None:
+        top = top.join(train.select("id", "text"), on="id", how="left", maintain_order="left")
+    examples = [{"id": clip(r["id"]), "text": clip(r.get("text")), "label": clip(r["label"]),
+                 "suggested_label": clip(r["suggested_label"]), "label_quality": round(float(r["label_quality"]), 4)}
+                for r in top.iter_rows(named=True)]
+    pairs = (flagged.filter(pl.col("label") != pl.col("suggested_label"))
+             .group_by("label", "suggested_label").len().sort(["len", "label", "suggested_label"], descending=[True, False, False])
+             .head(MAX_EXAMPLES))
+    return {
+        "n_flagged": flagged.height,
+        "n_rows": issues.height,
+        "share": share(flagged.height, issues.height),
+        "examples": examples,
+        "confused_pairs": [{"given": clip(g), "suggested": clip(s), "count": int(n)} for g, s, n in pairs.iter_rows()],
+    }
+
+
+def _regions(regions: pl.DataFrame | None) -> dict[str, Any] | None:
+    if regions is None:
+        return None
+    rows = [{"region": int(r["region"]), "n_rows": int(r["n_rows"]), "n_errors": int(r["n_errors"]),
+             "top_terms": [clip(t, 60) for t in (r.get("top_terms") or [])[:8]],
+             "example_ids": [clip(i, 100) for i in (r.get("example_ids") or [])[:5]]}
+            for r in regions.head(MAX_ROWS).iter_rows(named=True)]
+    return {"n_regions": regions.height, "regions": rows}
+
+
+def _annotators(table: pl.DataFrame | None, summary: dict[str, Any]) -> dict[str, Any] | None:
+    findings = ((summary.get("analyzers") or {}).get("annotator_inconsistency") or {}).get("findings") or {}
+    if table is None and not findings:
+        return None
+    alpha = findings.get("krippendorff_alpha")
+    rows = []
+    if table is not None:
+        ordered = table.sort("quality", "annotator", nulls_last=True).head(MAX_ROWS)
+        rows = [{"annotator": clip(r["annotator"], 120), "n_labels": int(r["n_labels"]),
+                 "agreement_with_consensus": _round(r.get("agreement_with_consensus")), "quality": _round(r.get("quality"))}
+                for r in ordered.iter_rows(named=True)]
+    return {
+        "krippendorff_alpha": _round(alpha),
+        "reading": alpha_reading(alpha),
+        "method": clip(findings.get("method"), 200),
+        "n_annotators": table.height if table is not None else int(findings.get("n_annotators") or 0),
+        "n_items": findings.get("n_items"),
+        "annotators": rows,
+    }
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 4)
