@@ -12,7 +12,10 @@ number of noise documents. Settings are tuned on a seeded dev half of the
 questions and reported on the other half.
 
 Run ``python benchmarks/context_ramdocs.py``; it prints progress to stderr and
-writes ``benchmarks/results/context_ramdocs.md``.
+writes ``benchmarks/results/context_ramdocs.md``. ``--fit`` refits the analyzer's
+three small logistic models (answer candidates, passage relevance, set conflict)
+on the dev half only and prints the constants to paste into
+``diagnose/analyzers/_context_text.py``.
 """
 from __future__ import annotations
 
@@ -26,9 +29,14 @@ from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold, cross_val_predict
 
+from diagnose.analyzers import _context_text as ctx
+from diagnose.analyzers import contradictory_context as cc
 from diagnose.analyzers.base import Prepared
 from diagnose.analyzers.contradictory_context import ContradictoryContext
 
@@ -38,6 +46,7 @@ K = 3
 SEED = 0
 TARGET_AUROC = 0.9
 TARGET_PRECISION = 0.8
+SET_C = 100.0  # weak regularisation: the set model has five features and 292 dev sets
 log = logging.getLogger("benchmarks.context_ramdocs")
 
 
@@ -225,8 +234,90 @@ Notes
 """
 
 
+def _matches(span: str, answer: str) -> bool:
+    """A candidate matches a RAMDocs answer when one contains the other."""
+    a, b = ctx.norm(span), ctx.norm(answer)
+    return bool(a) and (a in b or b in a)
+
+
+def _candidate_rows(rows, dev):
+    """Candidate features and labels (is it the document's answer) of dev documents."""
+    x, y = [], []
+    reader = ContradictoryContext()
+    for qi in dev:
+        q = cc._Question.read(rows[qi]["question"])
+        for doc in rows[qi]["documents"]:
+            if doc["type"] == "noise":
+                continue
+            tokens = [ctx.TOKEN.findall(s) for s in ctx.sentences(doc["text"])]
+            flat = [t.lower() for sent in tokens for t in sent]
+            feats, spans = cc._candidate_features(tokens, flat, q, reader.proximity_tau)
+            for key, f in feats.items():
+                x.append(ctx.candidate_vector(f))
+                y.append(_matches(spans[key].text, doc["answer"]))
+    return np.array(x), np.array(y)
+
+
+def _relevance_rows(rows, dev):
+    """Relevance features and labels (not noise) of dev documents."""
+    x, y = [], []
+    reader = ContradictoryContext()
+    for qi in dev:
+        q = cc._Question.read(rows[qi]["question"])
+        for doc in rows[qi]["documents"]:
+            p = reader._read("d", doc["text"], q)
+            flat = [t.lower() for sent in p.tokens for t in sent]
+            x.append(ctx.relevance_vector([s.weight for s in p.spans], flat, q.subject, q.terms))
+            y.append(doc["type"] != "noise")
+    return np.array(x), np.array(y)
+
+
+def _set_rows(rows, sets):
+    """Set features and labels of dev sets."""
+    x = []
+    reader = ContradictoryContext()
+    for s in sets:
+        q = cc._Question.read(rows[s["qi"]]["question"])
+        passages = [reader._read(f"d{d}", rows[s["qi"]]["documents"][d]["text"], q)
+                    for d in s["docs"]]
+        x.append(cc._set_features(passages)[0])
+    return np.array(x), np.array([s["label"] for s in sets])
+
+
+def _fit_logistic(x, y, groups=None, C=1.0) -> tuple:
+    """A logistic model as rounded constants; logs its (grouped 5-fold) dev AUROC."""
+    model = LogisticRegression(C=C, max_iter=5000).fit(x, y)
+    if groups is not None:
+        oof = cross_val_predict(LogisticRegression(C=C, max_iter=5000), x, y, groups=groups,
+                                cv=GroupKFold(5), method="decision_function")
+        log.info("  out-of-fold dev AUROC %.3f", roc_auc_score(y, oof))
+    log.info("  in-sample dev AUROC %.3f", roc_auc_score(y, model.decision_function(x)))
+    return tuple(round(float(c), 3) for c in model.coef_[0]), round(float(model.intercept_[0]), 3)
+
+
+def fit() -> None:
+    """Refit the three models on the dev half, in order, and log the constants."""
+    rows = load_questions()
+    dev, _ = split_questions(len(rows))
+    log.info("candidate model")
+    ctx.CANDIDATE_MODEL = _fit_logistic(*_candidate_rows(rows, dev))
+    log.info("CANDIDATE_MODEL = %s", ctx.CANDIDATE_MODEL)
+    log.info("relevance model")
+    ctx.RELEVANCE_MODEL = _fit_logistic(*_relevance_rows(rows, dev))
+    log.info("RELEVANCE_MODEL = %s", ctx.RELEVANCE_MODEL)
+    log.info("set model")
+    sets = build_sets(rows, dev)
+    x, y = _set_rows(rows, sets)
+    ctx.SET_MODEL = _fit_logistic(x, y, groups=[s["qi"] for s in sets], C=SET_C)
+    log.info("SET_MODEL = %s", ctx.SET_MODEL)
+    log.info("dev AUROC with these constants: %.3f", evaluate(rows, dev)["auroc"])
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    if "--fit" in sys.argv[1:]:
+        fit()
+        return
     start = time.perf_counter()
     section = run()
     OUT.parent.mkdir(parents=True, exist_ok=True)

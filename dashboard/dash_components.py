@@ -72,10 +72,10 @@ def _has_nested(frame: pl.DataFrame) -> bool:
 
 def export_buttons(frame: pl.DataFrame, key: str, *, name: str) -> None:
     """CSV and Parquet downloads of ``frame``, built only when clicked."""
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button("CSV", key=f"{key}_csv", data=lambda: dash_data.to_bytes(frame, "csv"),
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("CSV", key=f"{key}_csv", data=lambda: dash_data.to_bytes(frame, "csv"),
                          file_name=f"{name}.csv", mime="text/csv", on_click="ignore", icon=":material/download:")
-    right.download_button("Parquet", key=f"{key}_parquet", data=lambda: dash_data.to_bytes(frame, "parquet"),
+    row.download_button("Parquet", key=f"{key}_parquet", data=lambda: dash_data.to_bytes(frame, "parquet"),
                           file_name=f"{name}.parquet", mime="application/octet-stream", on_click="ignore",
                           icon=":material/download:")
 
@@ -92,10 +92,10 @@ def bar_chart(frame: pl.DataFrame, category: str, value: str, key: str) -> None:
     domain = frame.get_column(category).to_list()
     chart = alt.Chart(frame.to_pandas()).mark_bar().encode(
         x=alt.X(f"{value}:Q", title=value.replace("_", " ")),
-        y=alt.Y(f"{category}:N", sort=None, title=None),
+        y=alt.Y(f"{category}:N", sort=None, title=None, axis=alt.Axis(labelLimit=240, labelOverlap=False)),
         color=alt.Color(f"{category}:N", scale=cause_colour_scale(domain), legend=None),
         tooltip=[category, value],
-    ).properties(height=max(120, 32 * len(domain)))
+    ).properties(height=max(120, 40 * len(domain)))
     st.altair_chart(chart, key=key, width="stretch")
 
 

@@ -206,3 +206,37 @@ def _date_at(sent: list[str], i: int):
 def sigmoid(x: float) -> float:
     """The logistic function."""
     return 1.0 / (1.0 + math.exp(-x))
+
+
+# ------------------------------------------------------------- fitted models
+# Logistic models (coefficients, intercept) fitted on the RAMDocs dev half only by
+# ``python benchmarks/context_ramdocs.py --fit`` (the test half is never seen).
+# Answer candidates: is this span the passage's answer to the question?
+CANDIDATE_MODEL = (
+    (-0.17, 1.04, 0.51, 1.52, 2.12, 0.7, 1.59, -0.55, 1.34, 1.77, 1.5), -6.52)
+# Passages: does this passage answer the question at all (vs. retrieved noise)?
+RELEVANCE_MODEL = ((1.21, 1.23, 0.2, 2.0, 1.07, -0.84, 1.28), -4.95)
+# Sets of passages: do they give more than one answer?
+SET_MODEL = ((6.21, 4.05, -1.28, -2.43, 0.0), -1.21)
+
+
+def logistic(model: tuple, x: np.ndarray) -> np.ndarray:
+    """Probabilities of a (coefficients, intercept) logistic model for rows ``x``."""
+    coef, intercept = model
+    return 1.0 / (1.0 + np.exp(-(np.asarray(x, dtype=float) @ np.asarray(coef) + intercept)))
+
+
+def candidate_vector(f: dict) -> list[float]:
+    """Features of one answer candidate (see :data:`CANDIDATE_MODEL`)."""
+    return [f["prox"], f["rprox"], f["sprox"], math.log1p(f["count"]), f["tw"], f["lex"],
+            f["lexcat"], f["first"], min(f["nw"], 4) / 4, f["prox"] * f["tw"],
+            f["rprox"] * f["tw"]]
+
+
+def relevance_vector(top: list[float], flat: list[str], subject: frozenset[str],
+                     qterms: dict[str, float]) -> list[float]:
+    """Features of one passage's relevance (see :data:`RELEVANCE_MODEL`)."""
+    vocab, n = set(flat), max(len(flat), 1)
+    return [top[0] if top else 0.0, sum(top), len(subject & vocab) / max(len(subject), 1),
+            len(set(qterms) & vocab) / max(len(qterms), 1), math.log1p(len(flat)),
+            sum(w.isalpha() for w in flat) / n, sum(w in STOP for w in flat) / n]

@@ -267,7 +267,8 @@ def _fit_annotations(data: Prepared, ann: pl.DataFrame, classes: tuple,
         if settings["use_cleanlab"] else None
     if crowdlab is not None:
         quality, method = (quality + crowdlab) / 2, method + "+cleanlab_crowdlab_quality"
-    weight = np.clip((quality - 1.0 / len(classes)) / (1.0 - 1.0 / len(classes)), 0.05, 1.0)[annotator]
+    weight = np.clip((quality - 1.0 / len(classes)) / (1.0 - 1.0 / len(classes)), 0.05, 1.0)
+    weight = np.where(n_labels >= settings.get("min_labels_for_weight", 5), weight, 1.0)[annotator]
     w_agree = np.bincount(item, weights=weight * (label == cons[item]), minlength=len(n))
     weighted = np.where(n >= 2, w_agree / np.maximum(np.bincount(item, weights=weight, minlength=len(n)), 1e-12), np.nan)
     shared = n[item] >= 2
@@ -402,8 +403,10 @@ class AnnotatorInconsistency(Analyzer):
     )
 
     def __init__(self, *, duplicate_threshold: float = 0.9, prior_strength: float = 1.0,
-                 use_model: bool = True, use_cleanlab: bool = True) -> None:
+                 use_model: bool = True, use_cleanlab: bool = True,
+                 min_labels_for_weight: int = 5) -> None:
         self.duplicate_threshold = duplicate_threshold
+        self.min_labels_for_weight = min_labels_for_weight
         self.prior_strength = prior_strength
         self.use_model = use_model
         self.use_cleanlab = use_cleanlab
@@ -445,6 +448,7 @@ class AnnotatorInconsistency(Analyzer):
             self.votes_[key] = list(zip(grp["annotator"].to_list(), grp["label"].to_list()))
         self.consensus_ = dict(zip(fitted["items"]["id"], fitted["items"]["consensus_label"]))
         frame = fitted["annotators"]
+        self.n_labels_ = dict(zip(frame["annotator"], frame["n_labels"]))
         self.quality_ = {a: (q if ok else None) for a, q, ok in
                          zip(frame["annotator"], frame["quality"], fitted["overlap"])}
 
@@ -552,7 +556,7 @@ class AnnotatorInconsistency(Analyzer):
     def _vote_weight(self, who: str, k: int) -> float:
         """Above-chance reliability of an annotator (unknown quality counts fully)."""
         quality = self.quality_.get(who)
-        if quality is None:
+        if quality is None or self.n_labels_.get(who, 0) < self.min_labels_for_weight:
             return 1.0
         return float(np.clip((quality - 1.0 / k) / (1.0 - 1.0 / k), 0.05, 1.0))
 

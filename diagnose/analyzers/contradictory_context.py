@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import combinations
 from typing import Any
@@ -43,36 +43,28 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from diagnose.analyzers import _context_text as ctx
+from diagnose.analyzers._context_text import NEGATIONS, STOP, TOKEN, YEAR, norm
 from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
 
 __all__ = ["ContradictoryContext"]
 
-_STOP = frozenset(
-    "a an the of in on at to for from by with and or but as is are was were be been being "
-    "it its this that these those he she they his her their them him we you i what which "
-    "who whom whose when where why how does do did has have had into about also after "
-    "before during over under than then there here not no one s per can may will would "
-    "year born name called known associated other most more such only up out so all".split()
-)
-_NEGATIONS = frozenset("not no never none nor neither without cannot n't isn't wasn't".split())
-_CONNECTORS = frozenset({"of", "de", "da", "del", "von", "van", "the", "la", "le", "du", "&"})
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    "january february march april may june july august september october november december"
-    .split())}
-_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
-_MONTHS["sept"] = 9
-_TOKEN = re.compile(r"\d+(?:[,.]\d+)*|[^\W\d_]+(?:-[^\W\d_]+)*")
-_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(\[]?[A-Z0-9])|\s+[•|·]\s+")
-_NOISE = re.compile(r"\[\s*(?:\d+|edit|citation needed)\s*\]", re.IGNORECASE)
-_YEAR = re.compile(r"^(1[0-9]{3}|20[0-9]{2})$")
-# expected answer type -> weight of each candidate kind
-_TYPE_WEIGHTS = {
-    "date": {"date": 1.0, "year": 1.0, "number": 0.15, "name": 0.1, "word": 0.05},
-    "number": {"number": 1.0, "year": 0.3, "date": 0.1, "name": 0.1, "word": 0.05},
-    "name": {"name": 1.0, "word": 0.2, "year": 0.1, "date": 0.1, "number": 0.1},
-    "any": {"name": 0.8, "word": 0.6, "year": 0.5, "date": 0.5, "number": 0.4},
-}
-_KIND_OF = {"date": "date", "year": "date", "number": "number", "name": "name", "word": "answer"}
+
+@dataclass(frozen=True)
+class _Question:
+    """What is read once from a question."""
+
+    terms: dict[str, float]
+    relation: dict[str, float]
+    subject: frozenset[str]
+    kind: str
+
+    @classmethod
+    def read(cls, question: str) -> "_Question":
+        terms = ctx.question_terms(question)
+        subject = ctx.subject_terms(question)
+        relation = {k: v for k, v in terms.items() if k not in subject} or terms
+        return cls(terms, relation, subject, ctx.answer_type(question))
 
 
 @dataclass(frozen=True)
@@ -88,7 +80,7 @@ class _Span:
 
 @dataclass
 class _Passage:
-    """A tokenised passage with its answer candidates."""
+    """A tokenised passage with its answer candidates and its relevance."""
 
     pid: str
     sentences: list[str]
@@ -96,6 +88,8 @@ class _Passage:
     vocab: set[str]
     keys: set[str]
     spans: list[_Span]
+    dist: dict[str, float] = field(default_factory=dict)
+    relevance: float = 1.0
 
 
 class ContradictoryContext(Analyzer):
@@ -111,17 +105,15 @@ class ContradictoryContext(Analyzer):
         "differing spans marked. Offline and lexical by default; a judge can re-score pairs."
     )
 
-    def __init__(self, *, align_threshold=0.5, proximity_tau=12.0, top_k=3, slope=8.0,
-                 midpoint=0.3, min_strength=0.25, judge=None, judge_pairs=3):
+    def __init__(self, *, align_threshold=0.5, proximity_tau=12.0, top_k=3, sharpness=2.0,
+                 min_strength=0.25, judge=None, judge_pairs=3):
         self.align_threshold = align_threshold
         self.proximity_tau = proximity_tau
         self.top_k = top_k
-        self.slope = slope
-        self.midpoint = midpoint
+        self.sharpness = sharpness
         self.min_strength = min_strength
         self.judge = judge
         self.judge_pairs = judge_pairs
-
     def skip_reason(self, data: Prepared) -> str | None:
         """Return a reason when there are no context passages."""
         if data.contexts is None or data.contexts.height == 0:
@@ -196,9 +188,8 @@ class ContradictoryContext(Analyzer):
     # ------------------------------------------------------------------ internals
     def _best_conflict(self, question, raw, label, prediction):
         """Strongest conflict among the passages of one row, or None."""
-        qterms = _question_terms(question)
-        weights = _TYPE_WEIGHTS[_answer_type(question)]
-        passages = [self._read(pid, text, qterms, weights) for pid, text in raw]
+        q = _Question.read(question)
+        passages = [self._read(pid, text, q) for pid, text in raw]
         found = _aligned_conflicts(passages, self.align_threshold)
         found += self._slot_conflicts(passages)
         found += _answer_conflicts(passages, label, prediction)
@@ -209,41 +200,40 @@ class ContradictoryContext(Analyzer):
             found = _rejudge(self.judge, question, found[: self.judge_pairs])
         return found[0]
 
-    def _read(self, pid, text, qterms, weights) -> _Passage:
-        """Tokenise a passage and weigh its answer candidates."""
-        text = _NOISE.sub(" ", text)
-        sentences = [s.strip() for s in _SENT_END.split(text) if s.strip()] or [text]
-        tokens = [_TOKEN.findall(s) for s in sentences]
+    def _read(self, pid: str, text: str, q: _Question) -> _Passage:
+        """Tokenise a passage, weigh its answer candidates and its relevance."""
+        sentences = ctx.sentences(text)
+        tokens = [TOKEN.findall(s) for s in sentences]
         flat = [t.lower() for sent in tokens for t in sent]
-        prox = _proximity(flat, qterms, self.proximity_tau)
-        spans, pos = [], 0
-        for s_idx, sent in enumerate(tokens):
-            for start, end, key, kind in _candidates(sent, qterms):
-                w = float(prox[pos + start:pos + end].max()) * weights[kind] if len(prox) else 0.0
-                spans.append(_Span(key, kind, " ".join(sent[start:end]), s_idx, w))
-            pos += len(sent)
-        best: dict[str, _Span] = {}
-        for span in spans:
-            if span.key not in best or span.weight > best[span.key].weight:
-                best[span.key] = span
-        top = sorted(best.values(), key=lambda s: -s.weight)[: self.top_k]
-        return _Passage(pid, sentences, tokens, set(flat), {s.key for s in spans}, top)
+        feats, spans = _candidate_features(tokens, flat, q, self.proximity_tau)
+        keys = list(feats)
+        probs = ctx.logistic(ctx.CANDIDATE_MODEL, [ctx.candidate_vector(feats[k])
+                                                   for k in keys]) if keys else np.zeros(0)
+        order = np.argsort(-probs, kind="stable")
+        top = [spans[keys[i]] for i in order[: self.top_k]]
+        top = [_Span(s.key, s.kind, s.text, s.sentence, float(probs[keys.index(s.key)]))
+               for s in top]
+        powered = probs ** self.sharpness
+        dist = {keys[i]: float(powered[i] / powered.sum()) for i in order[:20]} if keys else {}
+        rel = ctx.relevance_vector([s.weight for s in top], flat, q.subject, q.terms)
+        return _Passage(pid, sentences, tokens, set(flat), set(keys), top, dist,
+                        float(ctx.logistic(ctx.RELEVANCE_MODEL, [rel])[0]))
 
     def _slot_conflicts(self, passages: Sequence[_Passage]) -> list[dict]:
-        """Pairs of passages whose likely answers are absent from each other."""
-        out = []
-        for p, q in combinations(passages, 2):
-            if not p.spans or not q.spans or p.spans[0].key == q.spans[0].key:
-                continue
-            a, b = p.spans[0], q.spans[0]
-            agree_pq = max(s.weight * _support(s, q) for s in p.spans) / a.weight if a.weight else 1
-            agree_qp = max(s.weight * _support(s, p) for s in q.spans) / b.weight if b.weight else 1
-            raw = math.sqrt(a.weight * b.weight) * (1 - agree_pq) * (1 - agree_qp)
-            if raw <= 0:
-                continue
-            strength = 1.0 / (1.0 + math.exp(-self.slope * (raw - self.midpoint)))
-            out.append(_pair(p, a, q, b, _KIND_OF[a.kind], strength))
-        return out
+        """The pair whose likely answers differ most, scored over the whole set.
+
+        The set's strength comes from :data:`_context_text.SET_MODEL` over
+        features of all relevant pairs; the quoted pair is the one contributing most.
+        """
+        if len(passages) < 2:
+            return []
+        features, best, best_pair = _set_features(passages)
+        if best_pair is None:
+            return []
+        p, q = best_pair
+        strength = float(ctx.logistic(ctx.SET_MODEL, [features])[0])
+        a, b = p.spans[0], q.spans[0]
+        return [_pair(p, a, q, b, ctx.KIND_OF[a.kind], strength)]
 
 
 # ---------------------------------------------------------------------- helpers
@@ -264,105 +254,85 @@ def _group_passages(contexts: pl.DataFrame) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def _answer_type(question: str) -> str:
-    """Expected answer type of a question: date, number, name or any."""
-    q = question.lower()
-    if re.search(r"\b(when|what year|which year|what date|birth date|date of)\b", q):
-        return "date"
-    if re.search(r"\b(how many|how much|population|number of|length|height|area)\b", q):
-        return "number"
-    if re.search(r"\b(who|whom|whose|where|which (city|country|state|team|club))\b", q):
-        return "name"
-    return "any"
+def _candidate_features(tokens: list[list[str]], flat: list[str], q: _Question, tau: float):
+    """Per candidate key: its features and its best-placed span."""
+    prox = ctx.proximity(flat, q.terms, tau)
+    rprox = ctx.proximity(flat, q.relation, 6.0)
+    sprox = ctx.proximity(flat, dict.fromkeys(q.subject, 1.0), 6.0)
+    weights = ctx.TYPE_WEIGHTS[q.kind]
+    feats: dict[str, dict] = {}
+    spans: dict[str, _Span] = {}
+    pos, n = 0, max(len(flat), 1)
+    for s_idx, sent in enumerate(tokens):
+        for start, end, key, kind in ctx.candidates(sent, q.terms):
+            where = slice(pos + start, pos + end)
+            near = (float(prox[where].max()), float(rprox[where].max()),
+                    float(sprox[where].max()))
+            f = feats.get(key)
+            if f is None:
+                lex = kind == "word" and key[5:].replace(" ", "-") in ctx.LEXICON
+                feats[key] = {"prox": near[0], "rprox": near[1], "sprox": near[2], "count": 1,
+                              "tw": weights[kind], "lex": float(lex),
+                              "lexcat": float(lex and q.kind == "category"),
+                              "first": (pos + start) / n, "nw": end - start}
+                spans[key] = _Span(key, kind, " ".join(sent[start:end]), s_idx, 0.0)
+                continue
+            f["count"] += 1
+            if near[0] > f["prox"]:
+                spans[key] = _Span(key, kind, " ".join(sent[start:end]), s_idx, 0.0)
+            f["prox"], f["rprox"], f["sprox"] = (max(f["prox"], near[0]),
+                                                 max(f["rprox"], near[1]),
+                                                 max(f["sprox"], near[2]))
+        pos += len(sent)
+    return feats, spans
 
 
-def _question_terms(question: str) -> dict[str, float]:
-    """Content words of the question; relation words (lower case) count double."""
-    terms: dict[str, float] = {}
-    for i, tok in enumerate(_TOKEN.findall(question)):
-        low = tok.lower()
-        if low in _STOP or len(low) < 2:
+def _set_features(passages: Sequence[_Passage]):
+    """Features of a set of passages (see ``SET_MODEL``) and its most conflicting pair."""
+    dism, slot, agree, dis = [], [], [], []
+    best, best_pair = -1.0, None
+    for p, q in combinations(passages, 2):
+        if not p.dist or not q.dist:
             continue
-        terms[low] = max(terms.get(low, 0.0), 1.0 if tok[0].isupper() and i else 2.0)
-    return terms
+        rr = p.relevance * q.relevance
+        pq, qp = _mass_supported(p, q), _mass_supported(q, p)
+        raw = _slot_raw(p, q)
+        dism.append((1 - pq) * (1 - qp) * rr)
+        slot.append(raw * rr)
+        agree.append(min(pq, qp) * rr)
+        dis.append((1 - min(pq, qp)) * rr)
+        if p.spans[0].key != q.spans[0].key and dism[-1] + slot[-1] > best:
+            best, best_pair = dism[-1] + slot[-1], (p, q)
+    if not dism:
+        return [0.0] * 5, best, None
+    return [float(np.mean(dism)), float(np.mean(slot)), max(agree), float(np.mean(dis)),
+            0.0], best, best_pair
 
 
-def _proximity(flat: list[str], qterms: dict[str, float], tau: float) -> np.ndarray:
-    """Per token: weighted closeness to each question term, in [0, 1]."""
-    n = len(flat)
-    if not n or not qterms:
-        return np.zeros(n)
-    idx = np.arange(n)
-    total = np.zeros(n)
-    for term, w in qterms.items():
-        where = np.array([i for i, t in enumerate(flat) if t == term])
-        if where.size:
-            dist = np.abs(idx[:, None] - where[None, :]).min(axis=1)
-            total += w * np.exp(-dist / tau)
-    return total / sum(qterms.values())
+def _mass_supported(p: _Passage, q: _Passage) -> float:
+    """Share of ``p``'s answer distribution that ``q`` also states."""
+    return sum(w * _support(key, q) for key, w in p.dist.items())
 
 
-def _candidates(sent: list[str], qterms: dict[str, float]):
-    """Yield (start, end, key, kind) answer candidates of one sentence."""
-    i, n = 0, len(sent)
-    while i < n:
-        tok, low = sent[i], sent[i].lower()
-        date = _date_at(sent, i)
-        if date:
-            end, key = date
-            yield i, end, key, "date"
-            i = end
-        elif _YEAR.match(tok):
-            yield i, i + 1, f"year:{tok}", "year"
-            i += 1
-        elif tok[0].isdigit():
-            yield i, i + 1, "num:" + tok.replace(",", "").rstrip("."), "number"
-            i += 1
-        elif tok[0].isupper() and low not in qterms:
-            j = _name_end(sent, i, qterms)
-            words = [w.lower() for w in sent[i:j]]
-            if any(w not in _STOP and w not in _CONNECTORS for w in words):
-                yield i, j, "name:" + " ".join(words), "name"
-            i = j
-        else:
-            if low not in _STOP and low not in qterms and len(low) > 2:
-                yield i, i + 1, f"word:{low}", "word"
-            i += 1
+def _slot_raw(p: _Passage, q: _Passage) -> float:
+    """How far the top answers of ``p`` and ``q`` are absent from each other, in [0, 1]."""
+    a, b = p.spans[0], q.spans[0]
+    if a.key == b.key or not a.weight or not b.weight:
+        return 0.0
+    agree_pq = max(s.weight * _support(s.key, q) for s in p.spans) / a.weight
+    agree_qp = max(s.weight * _support(s.key, p) for s in q.spans) / b.weight
+    return math.sqrt(a.weight * b.weight) * max(1 - agree_pq, 0) * max(1 - agree_qp, 0)
 
 
-def _name_end(sent: list[str], i: int, qterms: dict[str, float], limit: int = 4) -> int:
-    """End of the run of capitalised words starting at ``i`` (stops at question words)."""
-    j, n = i + 1, len(sent)
-    while j < n and j - i < limit and sent[j].lower() not in qterms and (
-            sent[j][0].isupper() or (sent[j] in _CONNECTORS and j + 1 < n
-                                     and sent[j + 1][0].isupper())):
-        j += 1
-    return j
-
-
-def _date_at(sent: list[str], i: int):
-    """A day-month-year date starting at token i: (end, key) or None."""
-    window = [t.lower().rstrip(".,") for t in sent[i:i + 3]]
-    if len(window) < 3:
-        return None
-    day, mon, year = window
-    if window[0] in _MONTHS:  # "May 15, 1885"
-        mon, day = window[0], window[1]
-    if mon in _MONTHS and day.isdigit() and int(day) <= 31 and _YEAR.match(year):
-        return i + 3, f"date:{year}-{_MONTHS[mon]:02d}-{int(day):02d}"
-    return None
-
-
-def _support(span: _Span, other: _Passage) -> float:
-    """How far ``other`` states ``span`` too, in [0, 1]."""
-    if span.key in other.keys:
+def _support(key: str, other: _Passage) -> float:
+    """How far ``other`` states the candidate ``key`` too, in [0, 1]."""
+    if key in other.keys:
         return 1.0
-    if span.kind == "date":
-        year = "year:" + span.key[5:9]
-        clash = any(k.startswith("date:" + span.key[5:9]) for k in other.keys)
-        return 0.0 if clash else (0.6 if year in other.keys else 0.0)
-    if span.kind == "name":
-        words = [w for w in span.key[5:].split() if w not in _STOP and w not in _CONNECTORS]
+    if key.startswith("date:"):
+        clash = any(k.startswith("date:" + key[5:9]) for k in other.keys)
+        return 0.0 if clash else (0.6 if "year:" + key[5:9] in other.keys else 0.0)
+    if key.startswith(("name:", "word:")):
+        words = [w for w in key[5:].split() if w not in STOP and w not in ctx.CONNECTORS]
         return sum(w in other.vocab for w in words) / max(len(words), 1)
     return 0.0
 
@@ -381,11 +351,11 @@ def _aligned_conflicts(passages: Sequence[_Passage], threshold: float) -> list[d
     out = []
     for p, q in combinations(passages, 2):
         for i, s in enumerate(p.tokens):
-            s_set = {t.lower() for t in s} - _STOP
+            s_set = {t.lower() for t in s} - STOP
             if len(s_set) < 3:
                 continue
             for j, t in enumerate(q.tokens):
-                t_set = {x.lower() for x in t} - _STOP
+                t_set = {x.lower() for x in t} - STOP
                 overlap = len(s_set & t_set) / max(len(s_set | t_set), 1)
                 if overlap < threshold or s_set == t_set and not _negation_differs(s, t):
                     continue
@@ -401,8 +371,8 @@ def _aligned_conflicts(passages: Sequence[_Passage], threshold: float) -> list[d
 
 def _negation_differs(s: list[str], t: list[str]) -> bool:
     """True when exactly one of the two sentences contains a negation."""
-    neg_s = any(x in _NEGATIONS for x in s)
-    neg_t = any(x in _NEGATIONS for x in t)
+    neg_s = any(x in NEGATIONS for x in s)
+    neg_t = any(x in NEGATIONS for x in t)
     return neg_s != neg_t
 
 
@@ -415,12 +385,12 @@ def _diff_spans(s: list[str], t: list[str]):
             continue
         if len(a) + len(b) <= 3 and _negation_differs(a, b):
             return "negation", " ".join(a) or "(absent)", " ".join(b) or "(absent)"
-        new_a = [x for x in a if x.lower() not in low_t and x.lower() not in _STOP]
-        new_b = [x for x in b if x.lower() not in low_s and x.lower() not in _STOP]
+        new_a = [x for x in a if x.lower() not in low_t and x.lower() not in STOP]
+        new_b = [x for x in b if x.lower() not in low_s and x.lower() not in STOP]
         if op != "replace" or not new_a or not new_b:
             continue
         if any(x[0].isdigit() for x in new_a) and any(x[0].isdigit() for x in new_b):
-            kind = "date" if any(_YEAR.match(x) for x in new_a + new_b) else "number"
+            kind = "date" if any(YEAR.match(x) for x in new_a + new_b) else "number"
             return kind, " ".join(a), " ".join(b)
         if any(x[0].isupper() for x in new_a) and any(x[0].isupper() for x in new_b):
             return "name", " ".join(a), " ".join(b)
@@ -429,7 +399,7 @@ def _diff_spans(s: list[str], t: list[str]):
 
 def _answer_conflicts(passages, label, prediction) -> list[dict]:
     """A passage supporting the gold answer against one supporting the prediction."""
-    if not label or not prediction or _norm(label) == _norm(prediction):
+    if not label or not prediction or norm(label) == norm(prediction):
         return []
     gold = [p for p in passages if _states(p, label) and not _states(p, prediction)]
     wrong = [p for p in passages if _states(p, prediction) and not _states(p, label)]
@@ -441,18 +411,14 @@ def _answer_conflicts(passages, label, prediction) -> list[dict]:
     return [_pair(p, a, q, b, "answer", 0.99)]
 
 
-def _norm(text: str) -> str:
-    return " ".join(t.lower() for t in _TOKEN.findall(text))
-
-
 def _states(p: _Passage, answer: str) -> bool:
     """True when the passage contains the answer's words in order."""
-    needle = _norm(answer)
+    needle = norm(answer)
     return bool(needle) and any(needle in " ".join(s).lower() for s in p.tokens)
 
 
 def _sentence_with(p: _Passage, answer: str) -> int:
-    needle = _norm(answer)
+    needle = norm(answer)
     return next(i for i, s in enumerate(p.tokens) if needle in " ".join(s).lower())
 
 
@@ -468,7 +434,7 @@ def _quote(sentence: str, span: str, width: int = 140) -> str:
     """The sentence around ``span`` with the span marked «like this»."""
     found = None
     if span and span != "(absent)":
-        pattern = r"\W*".join(re.escape(t) for t in _TOKEN.findall(span))
+        pattern = r"\W*".join(re.escape(t) for t in TOKEN.findall(span))
         found = re.search(pattern, sentence) if pattern else None
     if found is None:
         text = sentence if len(sentence) <= 2 * width else sentence[: 2 * width] + "…"

@@ -29,7 +29,7 @@ def _fmt(share: float | None) -> str:
     return "" if share is None else f" ({share:.0%})"
 
 
-def bar_chart(rows: list[dict[str, Any]], *, title: str, colours: dict[str, str], width: int = 640) -> str:
+def bar_chart(rows: list[dict[str, Any]], *, title: str, colours: dict[str, str], width: int = 480) -> str:
     """Horizontal bars, one per row (``key``, ``label``, ``count``, ``share``).
 
     Examples
@@ -38,7 +38,7 @@ def bar_chart(rows: list[dict[str, Any]], *, title: str, colours: dict[str, str]
     >>> "<b>" in svg, "A &lt;b&gt;" in svg
     (False, True)
     """
-    bar_h, gap, label_w, value_w = 22, 10, 200, 90
+    bar_h, gap, label_w, value_w = 20, 8, 170, 80
     height = max(1, len(rows)) * (bar_h + gap) + gap
     scale = (width - label_w - value_w) / max([r["count"] for r in rows] + [1])
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '

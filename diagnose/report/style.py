@@ -23,7 +23,7 @@ h3{font-size:16px;margin:18px 0 8px}
 .kpi{border:1px solid var(--line);border-radius:8px;padding:10px 14px}
 .kpi b{display:block;font-size:26px;line-height:1.2}
 .kpi span{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
-.chart{display:block;max-width:760px;height:auto;margin:6px 0 12px}
+.chart{display:block;max-width:600px;height:auto;margin:6px 0 12px}
 .chart.stacked{max-width:100%;height:28px;border-radius:6px;overflow:hidden}
 .chart-label{font-size:13px;fill:#374151}
 .chart-value{font-size:12px;fill:#374151}

@@ -1,0 +1,103 @@
+"""The quality suite: every detection measurement in one command.
+
+Run from the repository root::
+
+    python -m benchmarks.quality
+
+Progress goes to stderr; ``benchmarks/RESULTS.md`` is rewritten after every
+section (so a partial run still leaves a readable file) with the command,
+the machine, the time taken, one section per measurement (our number, the
+baseline measured in the same run, the published number where one exists,
+the target), the sections of ``context_ramdocs.run()`` and
+``annotators_rte.run()``, and any ``benchmarks/results/*.md`` written by
+other benchmarks. A section that fails shows its error text instead.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+COMMAND = "python -m benchmarks.quality"
+SECTIONS = (
+    ("noisy_label: eval gold labels", "benchmarks.label_errors_eval"),
+    ("coverage_gap: CLINC150", "benchmarks.coverage_clinc"),
+    ("noisy_label: training labels", "benchmarks.label_noise_train"),
+    ("attribution: planted scenarios", "benchmarks.attribution"),
+    ("contradictory_context: RAMDocs", "benchmarks.context_ramdocs"),
+    ("annotator_inconsistency: RTE", "benchmarks.annotators_rte"),
+)
+#: result files already produced by a section above (not appended twice)
+COVERED = {"context_ramdocs.md", "annotators_rte.md"}
+log = logging.getLogger("benchmarks")
+
+
+def machine() -> str:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        load = "n/a"
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+            f"Python {platform.python_version()}; load average at start {load} (the CPU is shared)")
+
+
+def run_section(title: str, module: str) -> tuple[str, float]:
+    start = time.perf_counter()
+    log.info("section %s (%s)", title, module)
+    try:
+        text = importlib.import_module(module).run()
+    except Exception as exc:  # a failing benchmark is reported, not fatal
+        text = (f"## {title}\n\n**Failed**: `{module}.run()` raised `{type(exc).__name__}: {exc}`\n\n"
+                f"```\n{traceback.format_exc(limit=6)}```\n")
+        log.error("section %s failed: %s", title, exc)
+    seconds = time.perf_counter() - start
+    log.info("section %s done in %.0f s", title, seconds)
+    return text, seconds
+
+
+def write(parts: list[tuple[str, str, float]], started: float, header: str, done: bool) -> None:
+    total = time.perf_counter() - started
+    status = "complete" if done else f"partial ({len(parts)}/{len(SECTIONS)} sections so far)"
+    timing = "\n".join(f"| {t} | {s:.0f} |" for t, _, s in parts)
+    body = [f"# Detection quality: results\n\nCommand: `{COMMAND}` (from the repository root)\n",
+            header, f"Total time: {total / 60:.1f} min ({status}).\n",
+            "| section | seconds |\n|---|---:|\n" + timing + "\n"]
+    body += [text for _, text, _ in parts]
+    if done:
+        extra = sorted(p for p in (HERE / "results").glob("*.md") if p.name not in COVERED)
+        for path in extra:
+            body.append(f"<!-- appended from benchmarks/results/{path.name} -->\n" + path.read_text())
+    RESULTS.write_text("\n".join(body))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    sys.path.insert(0, str(HERE.parent))
+    started = time.perf_counter()
+    header = f"Machine: {machine()}.\n\nStarted: {time.strftime('%Y-%m-%d %H:%M %Z')}.\n"
+    parts: list[tuple[str, str, float]] = []
+    for title, module in SECTIONS:
+        text, seconds = run_section(title, module)
+        parts.append((title, text, seconds))
+        write(parts, started, header, done=False)
+    write(parts, started, header, done=True)
+    log.info("wrote %s in %.1f min", RESULTS, (time.perf_counter() - started) / 60)
+
+
+if __name__ == "__main__":
+    main()
