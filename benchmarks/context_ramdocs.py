@@ -46,7 +46,7 @@ K = 3
 SEED = 0
 TARGET_AUROC = 0.9
 TARGET_PRECISION = 0.8
-SET_C = 100.0  # weak regularisation: the set model has five features and 292 dev sets
+SET_C = 100.0  # weak regularisation: the set model has six features and 292 dev sets
 log = logging.getLogger("benchmarks.context_ramdocs")
 
 
@@ -251,10 +251,10 @@ def _candidate_rows(rows, dev):
                 continue
             tokens = [ctx.TOKEN.findall(s) for s in ctx.sentences(doc["text"])]
             flat = [t.lower() for sent in tokens for t in sent]
-            feats, spans = cc._candidate_features(tokens, flat, q, reader.proximity_tau)
+            feats, spans = ctx.candidate_features(tokens, flat, q, reader.proximity_tau)
             for key, f in feats.items():
                 x.append(ctx.candidate_vector(f))
-                y.append(_matches(spans[key].text, doc["answer"]))
+                y.append(_matches(spans[key][1], doc["answer"]))
     return np.array(x), np.array(y)
 
 
@@ -280,7 +280,8 @@ def _set_rows(rows, sets):
         q = cc._Question.read(rows[s["qi"]]["question"])
         passages = [reader._read(f"d{d}", rows[s["qi"]]["documents"][d]["text"], q)
                     for d in s["docs"]]
-        x.append(cc._set_features(passages)[0])
+        aligned = cc._aligned_conflicts(passages, reader.align_threshold)
+        x.append(cc._set_features(passages, aligned)[0])
     return np.array(x), np.array([s["label"] for s in sets])
 
 

@@ -19,7 +19,7 @@ CAUSE_COLOURS = {
     "noisy_label": "#e45756",
     "annotator_inconsistency": "#b279a2",
     "contradictory_context": "#f58518",
-    dash_data.UNEXPLAINED: "#9d9d9d",
+    dash_data.UNEXPLAINED: "#5f5f5f",
 }
 
 

@@ -17,13 +17,13 @@ def _data(seed: int = 0):
     n, k = 120, len(CLASSES)
     true = np.repeat(np.arange(k), n // k)
     centers = np.eye(k, 16) * 4
-    x = centers[true] + rng.normal(size=(n, 16))
+    x = centers[true] + 0.5 * rng.normal(size=(n, 16))
     x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
     given = true.copy()
     flipped = rng.choice(n, 6, replace=False)
     given[flipped] = (true[flipped] + 1) % k
-    probs = np.full((n, k), 0.1)
-    probs[np.arange(n), true] = 0.8
+    probs = rng.dirichlet(np.ones(k), size=n) * 0.3
+    probs[np.arange(n), true] += 0.7
     train = pl.DataFrame({"id": [f"t{i}" for i in range(n)], "text": [f"row {i}" for i in range(n)],
                           "label": [CLASSES[i] for i in given]})
     # eval: 9 rows, one per class correct, plus wrong golds with low model probability
@@ -32,7 +32,7 @@ def _data(seed: int = 0):
     ev_gold[6:] = (ev_true[6:] + 1) % k  # planted wrong golds
     ev_probs = np.full((9, k), 0.05)
     ev_probs[np.arange(9), ev_true] = 0.9
-    ev_x = (centers[ev_true] + rng.normal(size=(9, 16))).astype(np.float32)
+    ev_x = (centers[ev_true] + 0.5 * rng.normal(size=(9, 16))).astype(np.float32)
     ev_x /= np.linalg.norm(ev_x, axis=1, keepdims=True)
     pred = ev_probs.argmax(1)
     ev = pl.DataFrame({"id": [f"e{i}" for i in range(9)], "text": [f"q {i}" for i in range(9)],

@@ -24,7 +24,7 @@ else:
     base = alt.Chart(data).encode(
         x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
         color=alt.Color("group:N", scale=ui.cause_colour_scale(groups), title=None,
-                        legend=alt.Legend(orient="bottom", columns=3)),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=320)),
         tooltip=["id", "split", "label", "prediction", "group"],
     )
     background = base.transform_filter(alt.datum.layer == "background").mark_circle(size=14, opacity=0.5)

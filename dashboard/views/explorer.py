@@ -31,10 +31,11 @@ st.divider()
 st.subheader(f"Error {dd.escape_markdown(row['id'])}")
 with st.container(border=True):
     st.markdown(dd.escape_markdown(row["text"]))
-m = st.columns(3)
-m[0].metric("Gold label", str(row["label"]), border=True)
-m[1].metric("Prediction", str(row["prediction"]), border=True)
-m[2].metric("Primary cause", str(row["primary_cause"]), border=True)
+for col, (name, value) in zip(st.columns(3), [("Gold label", row["label"]), ("Prediction", row["prediction"]),
+                                               ("Primary cause", row["primary_cause"])]):
+    with col.container(border=True):
+        st.caption(name)
+        st.markdown(f"**{dd.escape_markdown(value)}**")
 
 st.markdown("**Cause scores and evidence**")
 for score in detail["scores"].iter_rows(named=True):

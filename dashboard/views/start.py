@@ -18,7 +18,9 @@ tab_open, tab_run, tab_sample = st.tabs(["Open a saved result", "Diagnose my fil
 with tab_open:
     directory = st.text_input("Result directory (written by `diagnose run --out DIR`)", key="start_dir",
                               placeholder="/path/to/result")
-    if st.button("Open", key="start_open", type="primary", disabled=not directory.strip()):
+    if st.button("Open", key="start_open", type="primary") and not directory.strip():
+        st.warning("Type the path of a result directory first.")
+    elif st.session_state.get("start_open") and directory.strip():
         try:
             key = dash_data.result_key(directory.strip())
             dash_data.load_result(key.path, key.mtime)

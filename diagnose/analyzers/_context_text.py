@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from collections.abc import Iterator
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -70,6 +72,7 @@ TYPE_WEIGHTS = {
     "category": {"word": 1.0, "name": 0.5, "year": 0.05, "date": 0.05, "number": 0.05},
     "any": {"name": 0.8, "word": 0.6, "year": 0.5, "date": 0.5, "number": 0.4},
 }
+_HASH_DIM = 4096
 KIND_OF = {"date": "date", "year": "date", "number": "number", "name": "name", "word": "answer"}
 
 
@@ -203,9 +206,106 @@ def _date_at(sent: list[str], i: int):
     return None
 
 
-def sigmoid(x: float) -> float:
-    """The logistic function."""
-    return 1.0 / (1.0 + math.exp(-x))
+def subject_context(flat: list[str], subject: frozenset[str], width: int = 12) -> np.ndarray:
+    """Hashed bag of the words following each mention of the subject (its description).
+
+    Passages about different entities that share a name describe them
+    differently ("an American football linebacker" / "a Canadian ice hockey player").
+    """
+    vec = np.zeros(_HASH_DIM)
+    for i, word in enumerate(flat):
+        if word in subject:
+            for other in flat[i + 1:i + 1 + width]:
+                if other not in subject:
+                    vec[zlib.crc32(other.encode()) % _HASH_DIM] += 1.0
+    return vec
+
+
+def cosine(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Cosine similarity of two vectors, 0 when either is empty."""
+    if a is None or b is None:
+        return 0.0
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    return float(a @ b) / (na * nb) if na and nb else 0.0
+
+
+def candidate_features(tokens: list[list[str]], flat: list[str], q, tau: float):
+    """Per candidate key: its features and its best-placed span (kind, text, sentence).
+
+    ``q`` is the read question (``terms``, ``relation``, ``subject``, ``kind``).
+    """
+    prox = proximity(flat, q.terms, tau)
+    rprox = proximity(flat, q.relation, 6.0)
+    sprox = proximity(flat, dict.fromkeys(q.subject, 1.0), 6.0)
+    weights = TYPE_WEIGHTS[q.kind]
+    feats: dict[str, dict] = {}
+    spans: dict[str, tuple[str, str, int]] = {}
+    pos, n = 0, max(len(flat), 1)
+    for s_idx, sent in enumerate(tokens):
+        for start, end, key, kind in candidates(sent, q.terms):
+            where = slice(pos + start, pos + end)
+            near = (float(prox[where].max()), float(rprox[where].max()),
+                    float(sprox[where].max()))
+            f = feats.get(key)
+            if f is None:
+                lex = kind == "word" and key[5:].replace(" ", "-") in LEXICON
+                feats[key] = {"prox": near[0], "rprox": near[1], "sprox": near[2], "count": 1,
+                              "tw": weights[kind], "lex": float(lex),
+                              "lexcat": float(lex and q.kind == "category"),
+                              "first": (pos + start) / n, "nw": end - start}
+                spans[key] = (kind, " ".join(sent[start:end]), s_idx)
+                continue
+            f["count"] += 1
+            if near[0] > f["prox"]:
+                spans[key] = (kind, " ".join(sent[start:end]), s_idx)
+            f["prox"], f["rprox"], f["sprox"] = (max(f["prox"], near[0]),
+                                                 max(f["rprox"], near[1]),
+                                                 max(f["sprox"], near[2]))
+        pos += len(sent)
+    return feats, spans
+
+
+def negation_differs(s: list[str], t: list[str]) -> bool:
+    """True when exactly one of the two sentences contains a negation."""
+    neg_s = any(x in NEGATIONS for x in s)
+    neg_t = any(x in NEGATIONS for x in t)
+    return neg_s != neg_t
+
+
+def diff_spans(s: list[str], t: list[str]):
+    """The first typed difference between two token lists: (kind, a, b) or None."""
+    low_s, low_t = [x.lower() for x in s], [x.lower() for x in t]
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, low_s, low_t, autojunk=False).get_opcodes():
+        a, b = s[i1:i2], t[j1:j2]
+        if op == "equal" or len(a) > 6 or len(b) > 6:
+            continue
+        if len(a) + len(b) <= 3 and negation_differs(a, b):
+            return "negation", " ".join(a) or "(absent)", " ".join(b) or "(absent)"
+        new_a = [x for x in a if x.lower() not in low_t and x.lower() not in STOP]
+        new_b = [x for x in b if x.lower() not in low_s and x.lower() not in STOP]
+        if op != "replace" or not new_a or not new_b:
+            continue
+        if any(x[0].isdigit() for x in new_a) and any(x[0].isdigit() for x in new_b):
+            kind = "date" if any(YEAR.match(x) for x in new_a + new_b) else "number"
+            return kind, " ".join(a), " ".join(b)
+        if any(x[0].isupper() for x in new_a) and any(x[0].isupper() for x in new_b):
+            return "name", " ".join(a), " ".join(b)
+    return None
+
+
+def quote(sentence: str, span: str, width: int = 140) -> str:
+    """The sentence around ``span`` with the span marked «like this»."""
+    found = None
+    if span and span != "(absent)":
+        pattern = r"\W*".join(re.escape(t) for t in TOKEN.findall(span))
+        found = re.search(pattern, sentence) if pattern else None
+    if found is None:
+        text = sentence if len(sentence) <= 2 * width else sentence[: 2 * width] + "…"
+        return text
+    start, end = found.span()
+    lo, hi = max(start - width, 0), min(end + width, len(sentence))
+    return ("…" if lo else "") + sentence[lo:start] + f"«{sentence[start:end]}»" + \
+        sentence[end:hi] + ("…" if hi < len(sentence) else "")
 
 
 # ------------------------------------------------------------- fitted models
@@ -213,11 +313,11 @@ def sigmoid(x: float) -> float:
 # ``python benchmarks/context_ramdocs.py --fit`` (the test half is never seen).
 # Answer candidates: is this span the passage's answer to the question?
 CANDIDATE_MODEL = (
-    (-0.17, 1.04, 0.51, 1.52, 2.12, 0.7, 1.59, -0.55, 1.34, 1.77, 1.5), -6.52)
+    (-0.171, 1.04, 0.512, 1.521, 2.122, 0.695, 1.587, -0.547, 1.34, 1.768, 1.501), -6.516)
 # Passages: does this passage answer the question at all (vs. retrieved noise)?
-RELEVANCE_MODEL = ((1.21, 1.23, 0.2, 2.0, 1.07, -0.84, 1.28), -4.95)
+RELEVANCE_MODEL = ((1.095, 1.285, 0.312, 1.937, 1.07, -0.849, 1.289), -4.993)
 # Sets of passages: do they give more than one answer?
-SET_MODEL = ((6.21, 4.05, -1.28, -2.43, 0.0), -1.21)
+SET_MODEL = ((7.447, 5.625, -2.022, -2.003, 4.432, -3.095), -0.544)
 
 
 def logistic(model: tuple, x: np.ndarray) -> np.ndarray:

@@ -33,10 +33,8 @@ True
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from itertools import combinations
 from typing import Any
 
@@ -44,10 +42,11 @@ import numpy as np
 import polars as pl
 
 from diagnose.analyzers import _context_text as ctx
-from diagnose.analyzers._context_text import NEGATIONS, STOP, TOKEN, YEAR, norm
+from diagnose.analyzers._context_text import STOP, TOKEN, norm
 from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
 
 __all__ = ["ContradictoryContext"]
+ANYPAIR = True
 
 
 @dataclass(frozen=True)
@@ -90,6 +89,7 @@ class _Passage:
     spans: list[_Span]
     dist: dict[str, float] = field(default_factory=dict)
     relevance: float = 1.0
+    about: np.ndarray | None = None
 
 
 class ContradictoryContext(Analyzer):
@@ -191,7 +191,7 @@ class ContradictoryContext(Analyzer):
         q = _Question.read(question)
         passages = [self._read(pid, text, q) for pid, text in raw]
         found = _aligned_conflicts(passages, self.align_threshold)
-        found += self._slot_conflicts(passages)
+        found += self._slot_conflicts(passages, found)
         found += _answer_conflicts(passages, label, prediction)
         if not found:
             return None
@@ -205,7 +205,8 @@ class ContradictoryContext(Analyzer):
         sentences = ctx.sentences(text)
         tokens = [TOKEN.findall(s) for s in sentences]
         flat = [t.lower() for sent in tokens for t in sent]
-        feats, spans = _candidate_features(tokens, flat, q, self.proximity_tau)
+        feats, found = ctx.candidate_features(tokens, flat, q, self.proximity_tau)
+        spans = {key: _Span(key, *found[key], 0.0) for key in found}
         keys = list(feats)
         probs = ctx.logistic(ctx.CANDIDATE_MODEL, [ctx.candidate_vector(feats[k])
                                                    for k in keys]) if keys else np.zeros(0)
@@ -217,9 +218,10 @@ class ContradictoryContext(Analyzer):
         dist = {keys[i]: float(powered[i] / powered.sum()) for i in order[:20]} if keys else {}
         rel = ctx.relevance_vector([s.weight for s in top], flat, q.subject, q.terms)
         return _Passage(pid, sentences, tokens, set(flat), set(keys), top, dist,
-                        float(ctx.logistic(ctx.RELEVANCE_MODEL, [rel])[0]))
+                        float(ctx.logistic(ctx.RELEVANCE_MODEL, [rel])[0]),
+                        ctx.subject_context(flat, q.subject))
 
-    def _slot_conflicts(self, passages: Sequence[_Passage]) -> list[dict]:
+    def _slot_conflicts(self, passages: Sequence[_Passage], aligned: list[dict]) -> list[dict]:
         """The pair whose likely answers differ most, scored over the whole set.
 
         The set's strength comes from :data:`_context_text.SET_MODEL` over
@@ -227,7 +229,7 @@ class ContradictoryContext(Analyzer):
         """
         if len(passages) < 2:
             return []
-        features, best, best_pair = _set_features(passages)
+        features, best_pair = _set_features(passages, aligned)
         if best_pair is None:
             return []
         p, q = best_pair
@@ -254,59 +256,36 @@ def _group_passages(contexts: pl.DataFrame) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def _candidate_features(tokens: list[list[str]], flat: list[str], q: _Question, tau: float):
-    """Per candidate key: its features and its best-placed span."""
-    prox = ctx.proximity(flat, q.terms, tau)
-    rprox = ctx.proximity(flat, q.relation, 6.0)
-    sprox = ctx.proximity(flat, dict.fromkeys(q.subject, 1.0), 6.0)
-    weights = ctx.TYPE_WEIGHTS[q.kind]
-    feats: dict[str, dict] = {}
-    spans: dict[str, _Span] = {}
-    pos, n = 0, max(len(flat), 1)
-    for s_idx, sent in enumerate(tokens):
-        for start, end, key, kind in ctx.candidates(sent, q.terms):
-            where = slice(pos + start, pos + end)
-            near = (float(prox[where].max()), float(rprox[where].max()),
-                    float(sprox[where].max()))
-            f = feats.get(key)
-            if f is None:
-                lex = kind == "word" and key[5:].replace(" ", "-") in ctx.LEXICON
-                feats[key] = {"prox": near[0], "rprox": near[1], "sprox": near[2], "count": 1,
-                              "tw": weights[kind], "lex": float(lex),
-                              "lexcat": float(lex and q.kind == "category"),
-                              "first": (pos + start) / n, "nw": end - start}
-                spans[key] = _Span(key, kind, " ".join(sent[start:end]), s_idx, 0.0)
-                continue
-            f["count"] += 1
-            if near[0] > f["prox"]:
-                spans[key] = _Span(key, kind, " ".join(sent[start:end]), s_idx, 0.0)
-            f["prox"], f["rprox"], f["sprox"] = (max(f["prox"], near[0]),
-                                                 max(f["rprox"], near[1]),
-                                                 max(f["sprox"], near[2]))
-        pos += len(sent)
-    return feats, spans
+def _set_features(passages: Sequence[_Passage], aligned: list[dict]):
+    """Features of a set of passages (see ``SET_MODEL``) and its most conflicting pair.
 
-
-def _set_features(passages: Sequence[_Passage]):
-    """Features of a set of passages (see ``SET_MODEL``) and its most conflicting pair."""
-    dism, slot, agree, dis = [], [], [], []
+    Each pair counts in proportion to the relevance of both its passages:
+    answer mass neither passage shares, top answers absent from each other,
+    shared answer mass (against), answer mass one passage lacks, the best
+    aligned-sentence conflict, and how differently the two describe the subject.
+    """
+    relevance = {p.pid: p.relevance for p in passages}
+    align = max((c["strength"] * relevance[c["passage_a"]] * relevance[c["passage_b"]]
+                 for c in aligned), default=0.0)
+    dism, slot, agree, dis, about = [], [], [], [], []
     best, best_pair = -1.0, None
     for p, q in combinations(passages, 2):
         if not p.dist or not q.dist:
             continue
         rr = p.relevance * q.relevance
+        about.append((1 - ctx.cosine(p.about, q.about)) * rr)
         pq, qp = _mass_supported(p, q), _mass_supported(q, p)
         raw = _slot_raw(p, q)
         dism.append((1 - pq) * (1 - qp) * rr)
         slot.append(raw * rr)
         agree.append(min(pq, qp) * rr)
         dis.append((1 - min(pq, qp)) * rr)
-        if p.spans[0].key != q.spans[0].key and dism[-1] + slot[-1] > best:
+        if (p.spans[0].key != q.spans[0].key or ANYPAIR) and dism[-1] + slot[-1] > best:
             best, best_pair = dism[-1] + slot[-1], (p, q)
     if not dism:
-        return [0.0] * 5, best, None
+        return [0.0, 0.0, 0.0, 0.0, align, 0.0], None
     return [float(np.mean(dism)), float(np.mean(slot)), max(agree), float(np.mean(dis)),
-            0.0], best, best_pair
+            align, float(np.mean(about))], best_pair
 
 
 def _mass_supported(p: _Passage, q: _Passage) -> float:
@@ -357,9 +336,9 @@ def _aligned_conflicts(passages: Sequence[_Passage], threshold: float) -> list[d
             for j, t in enumerate(q.tokens):
                 t_set = {x.lower() for x in t} - STOP
                 overlap = len(s_set & t_set) / max(len(s_set | t_set), 1)
-                if overlap < threshold or s_set == t_set and not _negation_differs(s, t):
+                if overlap < threshold or s_set == t_set and not ctx.negation_differs(s, t):
                     continue
-                found = _diff_spans(s, t)
+                found = ctx.diff_spans(s, t)
                 if found:
                     kind, span_a, span_b = found
                     strength = 0.55 + 0.45 * overlap
@@ -367,34 +346,6 @@ def _aligned_conflicts(passages: Sequence[_Passage], threshold: float) -> list[d
                     b = _Span("", kind, span_b, j, 0.0)
                     out.append(_pair(p, a, q, b, kind, strength))
     return out
-
-
-def _negation_differs(s: list[str], t: list[str]) -> bool:
-    """True when exactly one of the two sentences contains a negation."""
-    neg_s = any(x in NEGATIONS for x in s)
-    neg_t = any(x in NEGATIONS for x in t)
-    return neg_s != neg_t
-
-
-def _diff_spans(s: list[str], t: list[str]):
-    """The first typed difference between two token lists: (kind, a, b) or None."""
-    low_s, low_t = [x.lower() for x in s], [x.lower() for x in t]
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, low_s, low_t, autojunk=False).get_opcodes():
-        a, b = s[i1:i2], t[j1:j2]
-        if op == "equal" or len(a) > 6 or len(b) > 6:
-            continue
-        if len(a) + len(b) <= 3 and _negation_differs(a, b):
-            return "negation", " ".join(a) or "(absent)", " ".join(b) or "(absent)"
-        new_a = [x for x in a if x.lower() not in low_t and x.lower() not in STOP]
-        new_b = [x for x in b if x.lower() not in low_s and x.lower() not in STOP]
-        if op != "replace" or not new_a or not new_b:
-            continue
-        if any(x[0].isdigit() for x in new_a) and any(x[0].isdigit() for x in new_b):
-            kind = "date" if any(YEAR.match(x) for x in new_a + new_b) else "number"
-            return kind, " ".join(a), " ".join(b)
-        if any(x[0].isupper() for x in new_a) and any(x[0].isupper() for x in new_b):
-            return "name", " ".join(a), " ".join(b)
-    return None
 
 
 def _answer_conflicts(passages, label, prediction) -> list[dict]:
@@ -430,26 +381,11 @@ def _rejudge(judge, question: str, found: list[dict]) -> list[dict]:
     return sorted(found, key=lambda c: -c["strength"])
 
 
-def _quote(sentence: str, span: str, width: int = 140) -> str:
-    """The sentence around ``span`` with the span marked «like this»."""
-    found = None
-    if span and span != "(absent)":
-        pattern = r"\W*".join(re.escape(t) for t in TOKEN.findall(span))
-        found = re.search(pattern, sentence) if pattern else None
-    if found is None:
-        text = sentence if len(sentence) <= 2 * width else sentence[: 2 * width] + "…"
-        return text
-    start, end = found.span()
-    lo, hi = max(start - width, 0), min(end + width, len(sentence))
-    return ("…" if lo else "") + sentence[lo:start] + f"«{sentence[start:end]}»" + \
-        sentence[end:hi] + ("…" if hi < len(sentence) else "")
-
-
 def _render_evidence(c: dict) -> str:
     """Readable evidence quoting both sentences."""
     return (f"{c['kind']} conflict ({c['strength']:.2f}): passage {c['passage_a']}: "
-            f"\"{_quote(c['sentence_a'], c['span_a'])}\" vs passage {c['passage_b']}: "
-            f"\"{_quote(c['sentence_b'], c['span_b'])}\"")
+            f"\"{ctx.quote(c['sentence_a'], c['span_a'])}\" vs passage {c['passage_b']}: "
+            f"\"{ctx.quote(c['sentence_b'], c['span_b'])}\"")
 
 
 def _conflict_frame(rows: list[dict]) -> pl.DataFrame:

@@ -83,7 +83,8 @@ def _verdict(v: dict[str, Any]) -> str:
            _table(["Cause", "Errors", "Share of errors", ""], rows, "lrrl"),
            "*An error can have several causes, so the shares can add up to more than 100%.*"]
     if v["combinations"]:
-        combos = [[c["label"], str(c["count"]), _pct(c["share"])] for c in v["combinations"]]
+        combos = [[" + ".join(cause_label(x) for x in c["causes"]) or "Unexplained", str(c["count"]), _pct(c["share"])]
+                  for c in v["combinations"]]
         more = f"\n\n*{v['n_more_combinations']} rarer combinations not shown.*" if v["n_more_combinations"] else ""
         out.append("<details><summary>Combinations of causes</summary>\n\n" + _table(["Causes", "Errors", "Share"], combos, "lrr") + more + "\n\n</details>")
     out.append("**Inputs**\n\n" + _table(["Role", "File", "Rows", "Columns"], [

@@ -1,6 +1,8 @@
 """Shared fixtures of the dashboard tests: sample results built once per session, and page runners."""
 from __future__ import annotations
 
+import importlib
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +77,14 @@ def table_with(at: AppTest, *columns: str) -> pd.DataFrame:
         if set(columns) <= set(frame.value.columns):
             return frame.value
     raise AssertionError(f"no table with columns {columns}; found {[list(f.value.columns) for f in at.dataframe]}")
+
+
+@pytest.fixture(scope="session")
+def dash_data():
+    """The dashboard's data module, imported the way app.py imports it."""
+    if str(APP.parent) not in sys.path:
+        sys.path.insert(0, str(APP.parent))
+    return importlib.import_module("dash_data")
 
 
 @pytest.fixture()

@@ -5,7 +5,7 @@ import polars as pl
 def test_coverage_shows_map_and_regions(open_page, helpers, intents_dir, intents):
     at = open_page(intents_dir, "coverage")
     assert at.title[0].value == "Coverage"
-    assert len(at.get("arrow_vega_lite_chart")) == 1  # the map
+    assert len(at.get("vega_lite_chart")) == 1  # the map
     regions = intents.table("coverage_regions")
     shown = helpers.table_with(at, "region", "n_rows", "top_terms")
     assert len(shown) == regions.height
