@@ -4,8 +4,13 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from diagnose.analyzers import _context_text as ctx
 from diagnose.analyzers.base import Prepared
-from diagnose.analyzers.contradictory_context import ContradictoryContext
+from diagnose.analyzers.contradictory_context import (
+    ContradictoryContext,
+    _Question,
+    _set_features,
+)
 
 SCORE = "score_contradictory_context"
 EVIDENCE = "evidence_contradictory_context"
@@ -179,3 +184,73 @@ def test_params_and_description():
     assert analyzer.get_params()["top_k"] == 5
     assert ContradictoryContext.name == "contradictory_context"
     assert len(ContradictoryContext.description) > 100
+
+
+# ---------------------------------------------------------------- category answers, noise
+SPORT = "What sport is Scott Jackson associated with?"
+NAMESAKES = {
+    "sport": (SPORT, [
+        "Scott Jackson (born 1979) is a former American football offensive lineman who played "
+        "for the Houston Texans.",
+        "Scott Jackson (born 1985) is a Canadian ice hockey player who played for the Toronto "
+        "Maple Leafs.",
+    ], True),
+    "sport_agree": (SPORT, [
+        "Scott Jackson (born 1979) is a former American football offensive lineman who played "
+        "for the Houston Texans.",
+        "Jackson played American football in college before the Houston Texans signed him as "
+        "a lineman.",
+    ], False),
+}
+BOILERPLATE = ("Log in to your account. Privacy policy. Terms of use. Contact us. Copyright 2024 "
+               "all rights reserved.")
+
+
+def test_category_question_uses_the_lexicon():
+    assert ctx.answer_type(SPORT) == "category"
+    assert ctx.answer_type("What is the genre of the film Bright Lights?") == "category"
+    assert ctx.subject_terms(SPORT) == {"scott", "jackson"}
+    tokens = "He played American football and ice hockey".split()
+    keys = {key for _, _, key, _ in ctx.candidates(tokens, ctx.question_terms(SPORT))}
+    assert {"word:american football", "word:ice hockey"} <= keys
+
+
+def test_namesakes_with_different_sports_conflict():
+    analyzer = ContradictoryContext()
+    out = analyzer.score(_prepared(NAMESAKES))
+    assert _score(out, "sport") > 0.5 > _score(out, "sport_agree")
+    evidence = out.filter(pl.col("id") == "sport")[EVIDENCE].item()
+    assert "«American football»" in evidence and "«ice hockey»" in evidence
+
+
+def test_irrelevant_passage_has_low_relevance_and_adds_no_conflict():
+    question, passages, _ = CASES["year_agree"]
+    q = _Question.read(question)
+    analyzer = ContradictoryContext()
+    relevant = analyzer._read("a", passages[0], q).relevance
+    assert analyzer._read("n", BOILERPLATE, q).relevance < 0.5 < relevant
+    cases = {"noisy": (question, passages + [BOILERPLATE], False)}
+    out = analyzer.score(_prepared(cases))
+    assert _score(out, "noisy") < 0.5
+    assert out[EVIDENCE].item() is None
+
+
+def test_subject_context_tells_namesakes_apart():
+    q = _Question.read(SPORT)
+    vecs = [ctx.subject_context([t.lower() for t in ctx.tokens(text)], q.subject)
+            for text in NAMESAKES["sport"][1] + NAMESAKES["sport_agree"][1][:1]]
+    assert ctx.cosine(vecs[0], vecs[2]) == pytest.approx(1.0)
+    assert ctx.cosine(vecs[0], vecs[1]) < 0.8
+    assert ctx.cosine(None, vecs[0]) == 0.0
+
+
+def test_fitted_models_match_their_feature_vectors():
+    f = {"prox": 1.0, "rprox": 1.0, "sprox": 0.0, "count": 2, "tw": 1.0, "lex": 0.0,
+         "lexcat": 0.0, "first": 0.1, "nw": 2}
+    assert len(ctx.candidate_vector(f)) == len(ctx.CANDIDATE_MODEL[0])
+    rel = ctx.relevance_vector([0.5], ["a", "b"], frozenset({"a"}), {"a": 1.0})
+    assert len(rel) == len(ctx.RELEVANCE_MODEL[0])
+    p = ContradictoryContext()._read("a", NAMESAKES["sport"][1][0], _Question.read(SPORT))
+    features, _ = _set_features([p, p], [])
+    assert len(features) == len(ctx.SET_MODEL[0])
+    assert 0.0 <= float(ctx.logistic(ctx.SET_MODEL, [features])[0]) <= 1.0

@@ -59,9 +59,13 @@ def test_finds_flipped_training_labels():
     issues = analyzer.tables()["train_issues"]
     assert issues.columns == ["id", "label", "is_label_issue", "label_quality", "suggested_label", "annotator_support"]
     flagged = set(np.flatnonzero(issues.get_column("is_label_issue").to_numpy()))
-    assert set(flipped) <= flagged and len(flagged) <= len(flipped) + 2
     q = issues.get_column("label_quality").to_numpy()
     assert np.all((q >= 0) & (q <= 1))
+    assert set(np.argsort(q)[: len(flipped)]) == set(flipped)  # flips have the lowest quality
+    assert len(flagged & set(flipped)) >= 4 and len(flagged - set(flipped)) <= 1
+    suggested = issues.get_column("suggested_label").to_list()
+    true = [CLASSES[(CLASSES.index(issues.get_column("label")[int(i)]) - 1) % 3] for i in flipped]
+    assert [suggested[i] for i in flipped] == true
 
 
 def test_finds_wrong_eval_golds_with_evidence():

@@ -206,6 +206,19 @@ def _date_at(sent: list[str], i: int):
     return None
 
 
+def support(key: str, keys: set[str], vocab: set[str]) -> float:
+    """How far a passage with candidate ``keys`` and words ``vocab`` states ``key``, in [0, 1]."""
+    if key in keys:
+        return 1.0
+    if key.startswith("date:"):
+        clash = any(k.startswith("date:" + key[5:9]) for k in keys)
+        return 0.0 if clash else (0.6 if "year:" + key[5:9] in keys else 0.0)
+    if key.startswith(("name:", "word:")):
+        words = [w for w in key[5:].split() if w not in STOP and w not in CONNECTORS]
+        return sum(w in vocab for w in words) / max(len(words), 1)
+    return 0.0
+
+
 def subject_context(flat: list[str], subject: frozenset[str], width: int = 12) -> np.ndarray:
     """Hashed bag of the words following each mention of the subject (its description).
 

@@ -1,16 +1,25 @@
 """Conflicts between the passages given to a model as context (RAG, reading).
 
 For every eval row the passages are read sentence by sentence, offline and
-deterministically, with two lexical detectors:
+deterministically (NumPy only, no model downloads):
 
 * **aligned statements**: two sentences from different passages that say
   nearly the same thing but differ in a number, a date, a name or a negation
   ("founded in «1856»" / "founded in «1900»");
-* **answer slots**: each passage's likely answer to the question (typed spans
-  near the question's words: years and dates for *when*, numbers for *how
-  many*, names for *who*/*where*); two passages whose answers do not appear in
-  each other conflict.
+* **answers**: each passage's likely answers to the question are typed spans
+  (years and dates for *when*, numbers for *how many*, names for *who*, a
+  small lexicon of sports, genres, media and professions for *what sport /
+  genre / profession*), weighed by a small logistic model over their distance
+  to the question's words and the subject's name;
+* **relevance**: a second small model estimates whether a passage answers the
+  question at all, so retrieved noise is not read as a passage about another
+  entity;
+* **set conflict**: a third model combines, over passage pairs weighted by
+  relevance, how little of each passage's answers the other states, whether
+  aligned sentences clash and how differently the pair describes the subject.
 
+The three models are constants in :mod:`diagnose.analyzers._context_text`,
+fitted on the dev half of RAMDocs only by ``benchmarks/context_ramdocs.py --fit``.
 When the gold ``label`` and the model's ``prediction`` are given, a passage
 that supports the gold answer paired with one that supports the wrong answer
 is the strongest evidence. An optional judge (see :mod:`diagnose.judge`)
@@ -46,7 +55,9 @@ from diagnose.analyzers._context_text import STOP, TOKEN, norm
 from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
 
 __all__ = ["ContradictoryContext"]
-ANYPAIR = True
+# The quoted pair favours relevant passages: its conflict times (relevance product) ** this.
+# Chosen on the RAMDocs dev half (evidence precision 0.84 at 0, 0.86 at 4).
+_PICK_POWER = 4.0
 
 
 @dataclass(frozen=True)
@@ -101,8 +112,9 @@ class ContradictoryContext(Analyzer):
         "fact with a different number, date, name or negation, or give different answers to "
         "the question, or one supports the gold answer while another supports the model's "
         "wrong answer. A model reading such a context can be misled without any flaw in "
-        "the model or the labels. Evidence quotes the two conflicting sentences with the "
-        "differing spans marked. Offline and lexical by default; a judge can re-score pairs."
+        "the model or the labels. Passages that do not answer the question are discounted. "
+        "Evidence quotes the two conflicting sentences with the differing spans marked. "
+        "Offline and lexical by default; a judge can re-score pairs."
     )
 
     def __init__(self, *, align_threshold=0.5, proximity_tau=12.0, top_k=3, sharpness=2.0,
@@ -280,8 +292,9 @@ def _set_features(passages: Sequence[_Passage], aligned: list[dict]):
         slot.append(raw * rr)
         agree.append(min(pq, qp) * rr)
         dis.append((1 - min(pq, qp)) * rr)
-        if (p.spans[0].key != q.spans[0].key or ANYPAIR) and dism[-1] + slot[-1] > best:
-            best, best_pair = dism[-1] + slot[-1], (p, q)
+        pick = (dism[-1] + slot[-1]) * rr ** _PICK_POWER
+        if p.spans[0].key != q.spans[0].key and pick > best:
+            best, best_pair = pick, (p, q)
     if not dism:
         return [0.0, 0.0, 0.0, 0.0, align, 0.0], None
     return [float(np.mean(dism)), float(np.mean(slot)), max(agree), float(np.mean(dis)),
@@ -290,7 +303,7 @@ def _set_features(passages: Sequence[_Passage], aligned: list[dict]):
 
 def _mass_supported(p: _Passage, q: _Passage) -> float:
     """Share of ``p``'s answer distribution that ``q`` also states."""
-    return sum(w * _support(key, q) for key, w in p.dist.items())
+    return sum(w * ctx.support(key, q.keys, q.vocab) for key, w in p.dist.items())
 
 
 def _slot_raw(p: _Passage, q: _Passage) -> float:
@@ -298,22 +311,9 @@ def _slot_raw(p: _Passage, q: _Passage) -> float:
     a, b = p.spans[0], q.spans[0]
     if a.key == b.key or not a.weight or not b.weight:
         return 0.0
-    agree_pq = max(s.weight * _support(s.key, q) for s in p.spans) / a.weight
-    agree_qp = max(s.weight * _support(s.key, p) for s in q.spans) / b.weight
+    agree_pq = max(s.weight * ctx.support(s.key, q.keys, q.vocab) for s in p.spans) / a.weight
+    agree_qp = max(s.weight * ctx.support(s.key, p.keys, p.vocab) for s in q.spans) / b.weight
     return math.sqrt(a.weight * b.weight) * max(1 - agree_pq, 0) * max(1 - agree_qp, 0)
-
-
-def _support(key: str, other: _Passage) -> float:
-    """How far ``other`` states the candidate ``key`` too, in [0, 1]."""
-    if key in other.keys:
-        return 1.0
-    if key.startswith("date:"):
-        clash = any(k.startswith("date:" + key[5:9]) for k in other.keys)
-        return 0.0 if clash else (0.6 if "year:" + key[5:9] in other.keys else 0.0)
-    if key.startswith(("name:", "word:")):
-        words = [w for w in key[5:].split() if w not in STOP and w not in ctx.CONNECTORS]
-        return sum(w in other.vocab for w in words) / max(len(words), 1)
-    return 0.0
 
 
 def _pair(p: _Passage, a: _Span, q: _Passage, b: _Span, kind: str, strength: float) -> dict:
