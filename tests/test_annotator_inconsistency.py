@@ -182,18 +182,55 @@ def test_unknown_labels_and_ids_only_train(crowd):
     assert "1 of its 2 nearest training rows have annotator disagreement" in out[EVIDENCE][0]
 
 
-def test_model_probabilities_and_determinism(crowd):
-    rng = np.random.default_rng(0)
-    probs = rng.dirichlet([1, 1], size=crowd.train.height)
-    eval_probs = rng.dirichlet([1, 1], size=crowd.eval.height)
-    data = Prepared(task="classification", eval=crowd.eval, train=crowd.train,
+def _with_probs(crowd, train_probs, eval_probs):
+    return Prepared(task="classification", eval=crowd.eval, train=crowd.train,
                     annotations=crowd.annotations, classes=crowd.classes,
-                    train_probs=probs, eval_probs=eval_probs)
+                    train_probs=train_probs, eval_probs=eval_probs)
+
+
+def test_model_probabilities_and_determinism(crowd):
+    # a model that agrees with the truth of the train items ("a", "b", "a", ...)
+    train_probs = np.tile([[0.9, 0.1], [0.1, 0.9]], (4, 1))
+    eval_probs = np.tile([[0.8, 0.2]], (crowd.eval.height, 1))
+    data = _with_probs(crowd, train_probs, eval_probs)
     first = AnnotatorInconsistency().fit(data)
     second = AnnotatorInconsistency().fit(data)
     assert first.score(data).equals(second.score(data))
     assert first.tables()["annotators"].equals(second.tables()["annotators"])
-    assert "model_vote" in first.summary()["method"]
+    summary = first.summary()
+    assert "model_vote" in summary["method"]
+    assert summary["model_vote_skill"] > 0.2
+
+
+def test_near_chance_model_vote_is_dropped(crowd):
+    # the model says the same thing for every item, so it carries no information
+    flat = np.tile([[0.55, 0.45]], (crowd.train.height, 1))
+    data = _with_probs(crowd, flat, np.tile([[0.55, 0.45]], (crowd.eval.height, 1)))
+    analyzer = AnnotatorInconsistency().fit(data)
+    summary = analyzer.summary()
+    assert "model_vote" not in summary["method"]
+    assert summary["model_vote_skill"] < 0.2
+    without = AnnotatorInconsistency(use_model=False).fit(data)
+    assert analyzer.tables()["annotation_items"].equals(without.tables()["annotation_items"])
+    kept = AnnotatorInconsistency(min_model_skill=-1.0).fit(data).summary()
+    assert "model_vote" in kept["method"]
+
+
+def test_crowd_kernels():
+    from diagnose.analyzers._crowd import (consensus, posterior_accuracy, voter_skill,
+                                           weighted_agreement)
+
+    assert voter_skill(np.eye(3)) == pytest.approx(1.0)
+    assert voter_skill(np.full((2, 2), 0.5)) == pytest.approx(0.0)
+    item, annotator = np.array([0, 0, 0, 1, 1]), np.array([0, 1, 2, 0, 1])
+    label = np.array([1, 1, 0, 0, 0])
+    post = np.array([[0.0, 1.0], [1.0, 0.0]])
+    assert posterior_accuracy(post, item, annotator, label, 3).tolist() == [1.0, 1.0, 0.0]
+    agree = weighted_agreement(item, annotator, label, np.array([1, 0]),
+                               np.array([1.0, 1.0, 0.5]), 3)
+    assert agree[0] == pytest.approx(2 / 2.5) and agree[1] == 1.0 and np.isnan(agree[2])
+    post, skill, used = consensus(item, annotator, label, (3, 3, 2))
+    assert skill is None and not used and np.allclose(post[2], 0.5, atol=0.05)  # no votes: prior
 
 
 def test_dawid_skene_recovers_truth_despite_a_spammer():

@@ -6,7 +6,10 @@ consensus label per item and a quality per annotator with a Dawid–Skene EM
 the pooled confusion of all annotators (empirical-Bayes Dirichlet prior), and,
 when out-of-sample probabilities of the proxy model exist for the annotated
 items, the model joins as one more annotator that casts a soft vote, so its
-weight is learned like anyone else's. cleanlab's CROWDLAB
+weight is learned like anyone else's; if its learned confusion matrix is close
+to chance (chance-corrected balanced accuracy below ``min_model_skill``) the EM
+is run again without it. The numeric kernels live in
+:mod:`diagnose.analyzers._crowd`. cleanlab's CROWDLAB
 (``get_label_quality_multiannotator``) runs as well when it applies; its
 annotator quality is averaged with the EM's. Without annotations, training
 texts that are near duplicates (cosine similarity at least
@@ -25,127 +28,26 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from diagnose.analyzers._crowd import (
+    alpha_reading,
+    consensus,
+    crowdlab_quality,
+    dawid_skene,
+    krippendorff_alpha,
+    posterior_accuracy,
+    weighted_agreement,
+)
 from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
 
 __all__ = ["AnnotatorInconsistency", "dawid_skene", "alpha_reading"]
 
 _NAME = "annotator_inconsistency"
 _SHOWN = 10  # annotators listed in one evidence string
-_CLEANLAB_MAX_CELLS = 20_000_000  # items x annotators matrix cleanlab would build
 _ITEM_SCHEMA = {"id": pl.Utf8, "split": pl.Utf8, "n_annotators": pl.Int64,
                 "consensus_label": pl.Utf8, "agreement": pl.Float64,
                 "consensus_quality": pl.Float64, "weighted_agreement": pl.Float64}
 _ANNOTATOR_SCHEMA = {"annotator": pl.Utf8, "n_labels": pl.Int64,
                      "agreement_with_consensus": pl.Float64, "quality": pl.Float64}
-
-
-def dawid_skene(
-    item: np.ndarray,
-    annotator: np.ndarray,
-    label: np.ndarray,
-    shape: tuple[int, int, int],
-    *,
-    soft: np.ndarray | None = None,
-    prior_strength: float = 1.0,
-    variational: bool = True,
-    max_iter: int = 200,
-    tol: float = 1e-6,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Dawid–Skene EM with a pooled Dirichlet prior and an optional soft voter.
-
-    Parameters
-    ----------
-    item, annotator, label : numpy.ndarray
-        One entry per annotation: item row, annotator row and class index.
-    shape : tuple of int
-        ``(n_items, n_annotators, n_classes)``.
-    soft : numpy.ndarray, optional
-        ``n_items x n_classes`` probabilities of one extra voter (a model);
-        rows of zeros mean "no vote".
-    prior_strength : float
-        Pseudo-labels per true class pulling each confusion row towards the
-        pooled confusion of all annotators.
-    variational : bool
-        Use the expected log-probabilities under the Dirichlet posteriors
-        (variational Bayes, as in IBCC) instead of their point estimates.
-    max_iter, tol : int, float
-        Stop after ``max_iter`` rounds or when no posterior moves more than ``tol``.
-
-    Returns
-    -------
-    posterior : numpy.ndarray
-        ``n_items x n_classes`` probability of each true class.
-    confusion : numpy.ndarray
-        ``(n_annotators + 1) x n_classes x n_classes``; the last one is the soft voter's.
-
-    Examples
-    --------
-    >>> post, _ = dawid_skene(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]),
-    ...                       np.array([1, 1, 0, 0]), (2, 2, 2))
-    >>> post.argmax(1).tolist()
-    [1, 0]
-    """
-    n_items, n_ann, k = shape
-    soft = np.zeros((n_items, k)) if soft is None else soft
-    post = np.zeros((n_items, k))
-    np.add.at(post, (item, label), 1.0)
-    post = (post + soft) / (post + soft).sum(1, keepdims=True)
-    for _ in range(max_iter):
-        alpha = _m_step(post, item, annotator, label, soft, n_ann, prior_strength)
-        log_conf = _expected_log(alpha, variational)
-        log_post = np.tile(_expected_log(post.sum(0) + 1.0, variational), (n_items, 1))
-        for c in range(k):
-            log_post[:, c] += np.bincount(item, weights=log_conf[annotator, c, label],
-                                          minlength=n_items)
-        log_post += soft @ log_conf[-1].T
-        new = np.exp(log_post - log_post.max(1, keepdims=True))
-        new /= new.sum(1, keepdims=True)
-        done = np.abs(new - post).max() < tol
-        post = new
-        if done:
-            break
-    return post, alpha / alpha.sum(-1, keepdims=True)
-
-
-def _expected_log(alpha: np.ndarray, variational: bool) -> np.ndarray:
-    """E[log p] under Dirichlet(alpha) (last axis), or log of its mean."""
-    total = alpha.sum(-1, keepdims=True)
-    if variational:
-        from scipy.special import digamma
-
-        return digamma(alpha) - digamma(total)
-    return np.log(alpha / total)
-
-
-def _m_step(post, item, annotator, label, soft, n_ann, strength):
-    """Expected confusion counts per annotator, smoothed towards the pool."""
-    k = post.shape[1]
-    counts = np.zeros((n_ann + 1, k, k))
-    for c in range(k):
-        flat = np.bincount(annotator * k + label, weights=post[item, c],
-                           minlength=n_ann * k)
-        counts[:n_ann, c, :] = flat.reshape(n_ann, k)
-    counts[n_ann] = post.T @ soft
-    pooled = counts[:n_ann].sum(0) + 1.0
-    pooled /= pooled.sum(1, keepdims=True)
-    return counts + strength * pooled + 1e-3
-
-
-def alpha_reading(alpha: float | None) -> str | None:
-    """Krippendorff's reading of an alpha: reliable, tentative or unreliable."""
-    if alpha is None:
-        return None
-    return "reliable" if alpha >= 0.8 else "tentative" if alpha >= 0.667 else "unreliable"
-
-
-def _krippendorff(counts: np.ndarray) -> float | None:
-    """Nominal alpha from an items x classes count matrix (pairable items only)."""
-    import krippendorff
-
-    pairable = counts[counts.sum(1) >= 2]
-    if len(pairable) == 0 or (pairable.sum(0) > 0).sum() < 2:
-        return None
-    return float(krippendorff.alpha(value_counts=pairable, level_of_measurement="nominal"))
 
 
 def _disagreement(agreement, n, k):
@@ -211,76 +113,59 @@ def _item_probs(data: Prepared, ids: pl.DataFrame, classes: tuple) -> np.ndarray
     return out
 
 
-def _cleanlab_quality(item, annotator, label, probs, n_ann) -> np.ndarray | None:
-    """CROWDLAB annotator quality, or None where cleanlab's method does not apply."""
-    if (probs.sum(1) == 0).any() or n_ann < 2 or probs.shape[1] < 2:
-        return None
-    if np.bincount(item).max() < 2 or probs.shape[0] * n_ann > _CLEANLAB_MAX_CELLS:
-        return None
-    import pandas as pd
-    from cleanlab.multiannotator import get_label_quality_multiannotator
-
-    matrix = np.full((probs.shape[0], n_ann), np.nan)
-    matrix[item, annotator] = label
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = get_label_quality_multiannotator(
-                pd.DataFrame(matrix), probs / probs.sum(1, keepdims=True),
-                return_detailed_quality=False, verbose=False)
-    except ValueError as exc:  # cleanlab rejects some layouts; the EM still applies
-        warnings.warn(f"cleanlab multiannotator skipped ({exc}); annotator quality "
-                      "comes from the Dawid-Skene EM alone.", stacklevel=4)
-        return None
-    stats = res["annotator_stats"].sort_index()
-    return stats["annotator_quality"].to_numpy(dtype=float)
-
-
 def _codes(values: pl.Series, classes: tuple) -> np.ndarray:
     """Class indices of string labels (-1 for null or unknown)."""
     lookup = {c: i for i, c in enumerate(classes)}
     return np.array([lookup.get(v, -1) for v in values.cast(pl.Utf8).to_list()], dtype=int)
 
 
-def _fit_annotations(data: Prepared, ann: pl.DataFrame, classes: tuple,
-                     settings: dict) -> dict[str, Any]:
-    """Consensus, agreement and quality from the annotations; items and annotators frames."""
+def _reliability(quality, k: int):
+    """Above-chance share of an annotator's quality, floored at 0.05 (vote weight)."""
+    return np.clip((quality - 1.0 / k) / (1.0 - 1.0 / k), 0.05, 1.0)
+
+
+def _encode(data: Prepared, ann: pl.DataFrame, classes: tuple):
+    """Items frame, integer item / annotator / label arrays, annotator names, model probs."""
     items = ann.select("id", "split").unique("id", maintain_order=True)
-    probs = _item_probs(data, items, classes)
     item = ann.join(items.with_row_index("i"), on="id", maintain_order="left")["i"].to_numpy()
     names = ann["annotator"].unique().sort()
     annotator = np.searchsorted(names.to_numpy(), ann["annotator"].to_numpy())
-    label = _codes(ann["label"], classes)
-    shape = (items.height, len(names), len(classes))
-    soft = probs if settings["use_model"] else None
-    post, _ = dawid_skene(item, annotator, label, shape, soft=soft,
-                             prior_strength=settings["prior_strength"])
-    counts = np.zeros((items.height, len(classes)))
+    return items, item, annotator, _codes(ann["label"], classes), names, \
+        _item_probs(data, items, classes)
+
+
+def _fit_annotations(data: Prepared, ann: pl.DataFrame, classes: tuple,
+                     settings: dict) -> dict[str, Any]:
+    """Consensus, agreement and quality from the annotations; items and annotators frames."""
+    items, item, annotator, label, names, probs = _encode(data, ann, classes)
+    n_items, n_ann, k = items.height, len(names), len(classes)
+    post, skill, used = consensus(
+        item, annotator, label, (n_items, n_ann, k),
+        soft=probs if settings["use_model"] else None,
+        prior_strength=settings["prior_strength"],
+        min_model_skill=settings["min_model_skill"])
+    counts = np.zeros((n_items, k))
     np.add.at(counts, (item, label), 1.0)
-    n = counts.sum(1)
-    cons = post.argmax(1)
-    agreement = np.where(n >= 2, counts[np.arange(len(n)), cons] / n, np.nan)
-    n_labels = np.bincount(annotator, minlength=len(names))
-    quality = np.bincount(annotator, weights=post[item, label], minlength=len(names)) / n_labels
-    method = "dawid_skene_em" + ("+model_vote" if probs.any() and soft is not None else "")
-    crowdlab = _cleanlab_quality(item, annotator, label, probs, len(names)) \
+    n, cons = counts.sum(1), post.argmax(1)
+    n_labels = np.bincount(annotator, minlength=n_ann)
+    quality = posterior_accuracy(post, item, annotator, label, n_ann)
+    method = "dawid_skene_em" + ("+model_vote" if used else "")
+    crowdlab = crowdlab_quality(item, annotator, label, probs, n_ann) \
         if settings["use_cleanlab"] else None
     if crowdlab is not None:
         quality, method = (quality + crowdlab) / 2, method + "+cleanlab_crowdlab_quality"
-    weight = np.clip((quality - 1.0 / len(classes)) / (1.0 - 1.0 / len(classes)), 0.05, 1.0)
-    weight = np.where(n_labels >= settings.get("min_labels_for_weight", 5), weight, 1.0)[annotator]
-    w_agree = np.bincount(item, weights=weight * (label == cons[item]), minlength=len(n))
-    weighted = np.where(n >= 2, w_agree / np.maximum(np.bincount(item, weights=weight, minlength=len(n)), 1e-12), np.nan)
+    weight = np.where(n_labels >= settings["min_labels_for_weight"], _reliability(quality, k), 1.0)
     shared = n[item] >= 2
-    n_shared = np.bincount(annotator[shared], minlength=len(names))
-    agree = np.bincount(annotator[shared], weights=(label == cons[item])[shared],
-                        minlength=len(names))
+    n_shared = np.bincount(annotator[shared], minlength=n_ann)
+    agree = np.bincount(annotator[shared], weights=(label == cons[item])[shared], minlength=n_ann)
     items = items.with_columns(
         n_annotators=pl.Series(n.astype(np.int64)),
         consensus_label=pl.Series([classes[c] for c in cons], dtype=pl.Utf8),
-        agreement=pl.Series(agreement).fill_nan(None),
-        consensus_quality=pl.Series(post[np.arange(len(n)), cons]),
-        weighted_agreement=pl.Series(weighted).fill_nan(None),
+        agreement=pl.Series(np.where(n >= 2, counts[np.arange(n_items), cons] / np.maximum(n, 1),
+                                     np.nan)).fill_nan(None),
+        consensus_quality=pl.Series(post[np.arange(n_items), cons]),
+        weighted_agreement=pl.Series(
+            weighted_agreement(item, annotator, label, cons, weight, n_items)).fill_nan(None),
     )
     annotators = pl.DataFrame({
         "annotator": names,
@@ -289,8 +174,8 @@ def _fit_annotations(data: Prepared, ann: pl.DataFrame, classes: tuple,
             np.where(n_shared > 0, agree / np.maximum(n_shared, 1), np.nan)).fill_nan(None),
         "quality": np.clip(quality, 0.0, 1.0),
     })
-    return {"items": items, "annotators": annotators, "method": method,
-            "alpha": _krippendorff(counts), "overlap": n_shared > 0}
+    return {"items": items, "annotators": annotators, "method": method, "model_skill": skill,
+            "alpha": krippendorff_alpha(counts), "overlap": n_shared > 0}
 
 
 def _label_groups(own: np.ndarray, nb_labels: np.ndarray, close: np.ndarray, k: int):
@@ -377,6 +262,11 @@ class AnnotatorInconsistency(Analyzer):
         Let the proxy model's out-of-sample probabilities vote in the EM.
     use_cleanlab : bool
         Average annotator quality with cleanlab's CROWDLAB where it applies.
+    min_labels_for_weight : int
+        Annotators with fewer labels count fully when votes are weighted by quality.
+    min_model_skill : float
+        Drop the model's vote when its estimated chance-corrected balanced
+        accuracy (0 = chance, 1 = perfect) is below this.
 
     Examples
     --------
@@ -396,7 +286,8 @@ class AnnotatorInconsistency(Analyzer):
         "labelled this example or its nearest training examples disagree, so the "
         "model learned from, or is judged against, labels that are a matter of "
         "opinion. Consensus labels and annotator quality come from a Dawid-Skene "
-        "EM in which the proxy model votes as one more annotator, combined with "
+        "EM in which the proxy model votes as one more annotator (unless its vote is "
+        "near chance), combined with "
         "cleanlab's CROWDLAB annotator quality; dataset-level agreement is "
         "Krippendorff's alpha. The score combines disagreement on the example "
         "itself with the share of its nearest training rows that show disagreement."
@@ -404,9 +295,10 @@ class AnnotatorInconsistency(Analyzer):
 
     def __init__(self, *, duplicate_threshold: float = 0.9, prior_strength: float = 1.0,
                  use_model: bool = True, use_cleanlab: bool = True,
-                 min_labels_for_weight: int = 5) -> None:
+                 min_labels_for_weight: int = 5, min_model_skill: float = 0.2) -> None:
         self.duplicate_threshold = duplicate_threshold
         self.min_labels_for_weight = min_labels_for_weight
+        self.min_model_skill = min_model_skill
         self.prior_strength = prior_strength
         self.use_model = use_model
         self.use_cleanlab = use_cleanlab
@@ -425,7 +317,7 @@ class AnnotatorInconsistency(Analyzer):
         """Estimate consensus, annotator quality and training-row disagreement."""
         classes = _all_classes(data)
         fitted = {"items": None, "annotators": None, "method": None, "alpha": None,
-                  "overlap": np.zeros(0, bool)}
+                  "model_skill": None, "overlap": np.zeros(0, bool)}
         if data.annotations is not None and data.annotations.height:
             ann = _annotation_frame(data)
             if ann.height:
@@ -483,6 +375,7 @@ class AnnotatorInconsistency(Analyzer):
             "n_items": 0 if fitted["items"] is None else fitted["items"].height,
             "n_near_duplicate_conflicts": self.n_duplicate_items_,
             "method": fitted["method"] or "near_duplicate_label_conflicts",
+            "model_vote_skill": fitted["model_skill"],
         }
 
     def tables(self) -> dict[str, pl.DataFrame]:
@@ -558,7 +451,7 @@ class AnnotatorInconsistency(Analyzer):
         quality = self.quality_.get(who)
         if quality is None or self.n_labels_.get(who, 0) < self.min_labels_for_weight:
             return 1.0
-        return float(np.clip((quality - 1.0 / k) / (1.0 - 1.0 / k), 0.05, 1.0))
+        return float(_reliability(quality, k))
 
     def _near_copy_groups(self, data: Prepared) -> np.ndarray | None:
         """Class counts of each eval label plus its near-duplicate training labels."""
