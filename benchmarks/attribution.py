@@ -59,6 +59,7 @@ def tally(sc, assigned: pl.DataFrame, counts: dict) -> None:
             counts[c]["tp"] += int(c in planted and c in causes)
             counts[c]["fp"] += int(c not in planted and c in causes)
             counts[c]["fn"] += int(c in planted and c not in causes)
+            counts[c]["fp_planted"] += int(bool(planted) and c not in planted and c in causes)
         if planted:
             counts["primary"]["n"] += 1
             counts["primary"]["hit"] += int(primary in planted)
@@ -67,8 +68,8 @@ def tally(sc, assigned: pl.DataFrame, counts: dict) -> None:
             counts["double"]["hit"] += int(planted <= causes)
 
 
-def _f(c: dict) -> tuple[float, float, float]:
-    p = c["tp"] / max(c["tp"] + c["fp"], 1)
+def _f(c: dict, *, natural: bool = True) -> tuple[float, float, float]:
+    p = c["tp"] / max(c["tp"] + (c["fp"] if natural else c["fp_planted"]), 1)
     r = c["tp"] / max(c["tp"] + c["fn"], 1)
     return p, r, 2 * p * r / max(p + r, 1e-12)
 
@@ -96,8 +97,8 @@ def run() -> str:
              "Per-cause precision/recall/F1 over error rows; baseline = `baseline_attribute` (kNN + cleanlab + "
              "vote counting) on the same frames. Targets: per-cause F1 ≥ 0.9 (≥ 0.85 on BANKING77); both causes "
              "for ≥ 0.7 of double-cause errors. No published number exists (no other tool attributes causes).", "",
-             "| data | cause | P ours | R ours | F1 ours | P base | R base | F1 base | target | met |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|:--:|"]
+             "| data | cause | P ours | R ours | F1 ours | F1 ours, planted errors only | P base | R base | F1 base | target | met |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:--:|"]
     for data in ("banking77", "clinc150", "all"):
         ours, base = m.get(f"{data}|ours"), m.get(f"{data}|baseline")
         if ours is None:
@@ -106,13 +107,17 @@ def run() -> str:
         for c in INTENT_CAUSES:
             po, ro, fo = _f(ours[c])
             pb, rb, fb = _f(base[c])
-            lines.append(f"| {data} | {c} | {po:.3f} | {ro:.3f} | **{fo:.3f}** | {pb:.3f} | {rb:.3f} | {fb:.3f} | ≥ {target} | {'yes' if fo >= target else 'no'} |")
+            fp_only = _f(ours[c], natural=False)[2]
+            lines.append(f"| {data} | {c} | {po:.3f} | {ro:.3f} | **{fo:.3f}** | {fp_only:.3f} | {pb:.3f} | {rb:.3f} | {fb:.3f} | ≥ {target} | {'yes' if fo >= target else 'no'} |")
         pr = ours["primary"]
         db, dbb = ours["double"], base["double"]
-        lines.append(f"| {data} | primary-cause accuracy | | | {pr['hit'] / max(pr['n'], 1):.3f} (n={pr['n']}) | | | – | – | |")
-        lines.append(f"| {data} | double-cause errors with both | | | {db['hit'] / max(db['n'], 1):.3f} (n={db['n']}) | | | "
+        lines.append(f"| {data} | primary-cause accuracy | | | {pr['hit'] / max(pr['n'], 1):.3f} (n={pr['n']}) | | | | – | – | |")
+        lines.append(f"| {data} | double-cause errors with both | | | {db['hit'] / max(db['n'], 1):.3f} (n={db['n']}) | | | | "
                      f"{dbb['hit'] / max(dbb['n'], 1):.3f} | ≥ 0.7 | {'yes' if db['hit'] >= 0.7 * max(db['n'], 1) else 'no'} |")
-    lines.append("")
+    lines += ["", "\"Planted errors only\" leaves out errors with nothing planted (natural errors), which the "
+              "headline F1 counts as false positives: on BANKING77 seed 0, 29 of the 32 coverage_gap false "
+              "positives are natural errors that are more isolated than 95–100% of training rows (plausible "
+              "real coverage gaps the scenario does not label).", ""]
     return "\n".join(lines)
 
 

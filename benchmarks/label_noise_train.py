@@ -4,8 +4,8 @@ Data: ``/work/shared/data/banking77/train.csv`` (10,003 rows, 77 intents).
 Nothing is written to disk; derived frames are built in memory:
 
 * Split: the rows are permuted with seed 0; the first half (5,001 rows) is
-  the dev half where ``knn_weight`` (0.3), ``k`` (10) and the rank-based
-  selection were chosen (10% uniform and 30% most-confused flips, flip
+  the dev half where ``knn_weight`` (0.3), ``k`` (10), ``margin_weight``
+  (0.25) and the rank-based selection were chosen (10% uniform and 30% most-confused flips, flip
   seed 1); the reported numbers use the other half (5,002 rows) only.
 * Noise: a seeded share (5/10/20/30%, flip seed 0) of rows gets a new
   label: ``uniform`` = any other class; ``confused`` = the class the proxy
@@ -134,7 +134,9 @@ def run() -> str:
                      f"{r['p_ours']:.3f} | {r['r_ours']:.3f} | **{r['f1_ours']:.3f}** | {r['p_cleanlab']:.3f} | {r['r_cleanlab']:.3f} | "
                      f"{r['f1_cleanlab']:.3f} | {r['f1_datalab']:.3f} | {'yes' if met else 'no'} |")
     lines += ["", "Ours: probabilities blended 0.7/0.3 with the similarity-weighted labels of the 10 nearest training "
-              "rows, cleanlab's estimated number of issues, flag that many rows with the lowest self-confidence.", ""]
+              "rows; cleanlab's estimated number of issues (`num_label_issues`) on the blend; flag that many rows "
+              "with the lowest label quality = 0.75 × self-confidence + 0.25 × normalised margin. Chosen on the dev "
+              "half (10% uniform: F1 0.848 vs cleanlab 0.586; 10% confused: 0.537 vs 0.501).", ""]
     return "\n".join(lines)
 
 

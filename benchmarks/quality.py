@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import platform
@@ -27,6 +28,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
+#: last text of every section, so ``--only`` can refresh one and keep the rest
+CACHE = HERE / "results" / "quality_sections.json"
 COMMAND = "python -m benchmarks.quality"
 SECTIONS = (
     ("noisy_label: eval gold labels", "benchmarks.label_errors_eval"),
@@ -99,20 +102,37 @@ def write(parts: list[tuple[str, str, float]], started: float, header: str, done
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2, help="sections run in parallel (default 2, one per core)")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="module names (e.g. benchmarks.attribution) to re-run; the others are taken from the last run")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     sys.path.insert(0, str(HERE.parent))
     started = time.perf_counter()
     header = (f"Machine: {machine()}.\n\nStarted: {time.strftime('%Y-%m-%d %H:%M %Z')}; sections ran {args.jobs} at a "
               "time in separate processes, so per-section seconds are wall-clock on a shared CPU.\n")
+    if args.only:
+        header += (f"This invocation re-ran only {', '.join(args.only)}; the other sections come from the cached "
+                   "run noted under each, and the total time below covers the re-run only.\n")
+    cache = json.loads(CACHE.read_text()) if CACHE.exists() else {}
     parts: list[tuple[str, str, float]] = []
+    todo = SECTIONS
+    if args.only:
+        todo = tuple(s for s in SECTIONS if s[1] in args.only)
+        for title, module in SECTIONS:
+            if module not in args.only and module in cache:
+                c = cache[module]
+                parts.append((title, c["text"] + f"\n_(from the run of {c['when']})_\n", c["seconds"]))
     # slowest sections first so the two workers finish together
-    order = sorted(SECTIONS, key=lambda s: -SLOW.get(s[1], 0))
+    order = sorted(todo, key=lambda s: -SLOW.get(s[1], 0))
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {pool.submit(_worker, title, module): title for title, module in order}
         for future in as_completed(futures):
             text, seconds = future.result()
             parts.append((futures[future], text, seconds))
+            module = dict(SECTIONS)[futures[future]]
+            cache[module] = {"text": text, "seconds": seconds, "when": time.strftime("%Y-%m-%d %H:%M")}
+            CACHE.parent.mkdir(exist_ok=True)
+            CACHE.write_text(json.dumps(cache, indent=1))
             write(parts, started, header, done=False)
     write(parts, started, header, done=True)
     log.info("wrote %s in %.1f min", RESULTS, (time.perf_counter() - started) / 60)

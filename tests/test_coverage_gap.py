@@ -62,3 +62,14 @@ def test_unseen_gold_label_scores_one():
 def test_skips_without_train():
     data = _prepared()
     assert CoverageGap().skip_reason(Prepared(task="classification", eval=data.eval)) is not None
+
+
+def test_model_probabilities_raise_uncertain_rows():
+    data = _prepared(labels_known=False)
+    probs = np.array([[0.95, 0.05], [0.9, 0.1], [0.5, 0.5], [0.55, 0.45], [0.6, 0.4]])
+    data = Prepared(**{**data.__dict__, "eval_probs": probs})
+    plain = CoverageGap(k=3).fit(data).score(data).get_column("score_coverage_gap").to_numpy()
+    mixed = CoverageGap(k=3, use_probs=True).fit(data).score(data)
+    scores = mixed.get_column("score_coverage_gap").to_numpy()
+    assert np.all(scores >= plain - 1e-12) and np.all(scores <= 1)
+    assert "top probability" in mixed.get_column("evidence_coverage_gap")[2]

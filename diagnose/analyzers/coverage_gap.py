@@ -33,7 +33,12 @@ class CoverageGap(Analyzer):
     rare_share
         A class with fewer than this share of the median class count is rare.
     features
-        ``char`` (character n-gram TF-IDF of the texts) or ``shared``.
+        ``auto`` (``char`` up to ``char_max_rows`` training rows, else
+        ``shared``), ``char`` (character n-gram TF-IDF of the texts, exact
+        sparse search) or ``shared`` (the pipeline's embeddings and
+        neighbours, which scale through the approximate index).
+    char_max_rows
+        Largest training table searched exactly on character n-grams.
     reference_rows
         Training rows sampled to calibrate the isolation percentile.
     use_probs
@@ -51,11 +56,12 @@ class CoverageGap(Analyzer):
         "label is absent or rare in training. Fix: collect and label data like these rows."
     )
 
-    def __init__(self, *, k: int = 5, rare_share: float = 0.25, features: str = "char",
-                 reference_rows: int = 5000, use_probs: bool = False, show: int = 3):
+    def __init__(self, *, k: int = 5, rare_share: float = 0.25, features: str = "auto",
+                 char_max_rows: int = 200_000, reference_rows: int = 5000, use_probs: bool = False, show: int = 3):
         self.k = k
         self.rare_share = rare_share
         self.features = features
+        self.char_max_rows = char_max_rows
         self.reference_rows = reference_rows
         self.use_probs = use_probs
         self.show = show
@@ -63,12 +69,18 @@ class CoverageGap(Analyzer):
     def skip_reason(self, data: Prepared) -> str | None:
         if data.train is None:
             return "no training table was given, so there is nothing to measure coverage against"
-        if self.features == "shared" and (data.eval_neighbors is None or data.train_neighbors is None):
+        if self._space(data) == "shared" and (data.eval_neighbors is None or data.train_neighbors is None):
             return "no neighbour search was run"
         return None
 
+    def _space(self, data: Prepared) -> str:
+        if self.features != "auto":
+            return self.features
+        return "char" if data.train is not None and data.train.height <= self.char_max_rows else "shared"
+
     def fit(self, data: Prepared) -> "CoverageGap":
-        if self.features == "char":
+        self.space_ = self._space(data)
+        if self.space_ == "char":
             texts = data.train.get_column("text").to_list()
             self.vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                                min_df=2 if len(texts) > 5000 else 1, dtype=np.float32)
@@ -89,14 +101,17 @@ class CoverageGap(Analyzer):
         pct = np.searchsorted(self.reference_, isolation, side="right") / len(self.reference_)
         labels = data.eval.get_column("label").to_list()
         label_score, label_note = zip(*(self._label_signal(g) for g in labels)) if labels else ((), ())
-        novelty = pct
+        novelty, notes = pct, list(label_note)
         if self.use_probs and data.eval_probs is not None:
-            novelty = 1.0 - (1.0 - pct) * data.eval_probs.max(axis=1)
+            top = data.eval_probs.max(axis=1)
+            novelty = 1.0 - (1.0 - pct) * top
+            notes = [f"{n}; " if n else "" for n in notes]
+            notes = [f"{n}the model's top probability is only {t:.2f}" for n, t in zip(notes, top)]
         scores = np.maximum(novelty, np.asarray(label_score, dtype=float))
         train_ids = data.train.get_column("id").to_list()
         train_labels = data.train.get_column("label").to_list()
         evidence = [
-            self._evidence(pct[i], nb.indices[i], nb.similarities[i], train_ids, train_labels, label_note[i])
+            self._evidence(pct[i], nb.indices[i], nb.similarities[i], train_ids, train_labels, notes[i])
             for i in range(len(scores))
         ]
         self.regions_ = describe_regions(data, pct, seed=data.seed)
@@ -106,7 +121,7 @@ class CoverageGap(Analyzer):
 
     def _eval_neighbors(self, data: Prepared) -> Neighbors:
         """Nearest training rows of every eval row, in the chosen feature space."""
-        if self.features != "char":
+        if self.space_ != "char":
             return data.eval_neighbors
         queries = self.vectorizer_.transform(data.eval.get_column("text").to_list()).tocsr()
         idx, sims = _sparse_top_k(queries, self.train_matrix_, max(self.k, self.show), exclude=None)
@@ -132,7 +147,7 @@ class CoverageGap(Analyzer):
         return {"coverage_regions": self.regions_} if hasattr(self, "regions_") else {}
 
     def summary(self) -> dict[str, Any]:
-        return {"isolated_rows": getattr(self, "n_isolated_", 0), "k": self.k,
+        return {"isolated_rows": getattr(self, "n_isolated_", 0), "k": self.k, "features": getattr(self, "space_", self.features),
                 "classes_in_training": len(getattr(self, "label_counts_", {}))}
 
 
