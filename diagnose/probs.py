@@ -17,7 +17,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
-__all__ = ["cross_val_probs", "fit_predict_probs", "fold_indices", "fold_probs", "cap_rows", "MAX_FIT_ROWS"]
+__all__ = ["cross_val_probs", "fit_predict_probs", "fold_indices", "fold_probs", "cap_rows", "effective_folds",
+           "MAX_FIT_ROWS"]
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +32,28 @@ def _model(seed: int) -> LogisticRegression:
     return LogisticRegression(C=10.0, max_iter=300, random_state=seed)
 
 
-def fold_indices(y: np.ndarray, n_classes: int, *, folds: int = 5, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The seeded ``(fit, held-out)`` row splits of :func:`cross_val_probs` (shared by every engine)."""
+def fold_indices(y: np.ndarray, n_classes: int, *, folds: int = 5, seed: int = 0,
+                 max_fit_rows: int | None = MAX_FIT_ROWS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The seeded ``(fit, held-out)`` row splits of :func:`cross_val_probs` (shared by every engine).
+
+    When the fits are capped at ``max_fit_rows``, only as many folds are used
+    as keep every fit set at least that large: more folds would fit the same
+    number of rows more often, adding cost but no accuracy.
+    """
+    folds = effective_folds(len(y), folds, max_fit_rows)
     counts = np.bincount(y, minlength=n_classes)
     folds = int(max(2, min(folds, counts[counts > 0].min()))) if counts[counts > 0].min() >= 2 else 2
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     strat = y if counts[counts > 0].min() >= folds else np.zeros_like(y)
     return list(splitter.split(np.zeros((len(y), 1)), strat))
+
+
+def effective_folds(n_rows: int, folds: int, max_fit_rows: int | None) -> int:
+    """Folds actually used: ``folds``, or fewer (at least 2) when every fit is capped anyway."""
+    if max_fit_rows is None or n_rows <= max_fit_rows:
+        return folds
+    needed = int(np.ceil(n_rows / max(n_rows - max_fit_rows, 1)))
+    return int(min(folds, max(2, needed)))
 
 
 def cap_rows(rows: np.ndarray, y: np.ndarray, max_rows: int | None, *, seed: int = 0, min_per_class: int = 25) -> np.ndarray:
@@ -83,8 +99,10 @@ def cross_val_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int 
     """Out-of-fold probabilities for every row of ``x`` (labels ``y`` as ints).
 
     Each fold's model is fitted on at most ``max_fit_rows`` rows (a seeded,
-    class-stratified sample of the other folds), so the cost stays bounded on
-    large tables; smaller tables are fitted on every row, as before.
+    class-stratified sample of the other folds) and only as many folds are
+    used as keep each fit at that size (see :func:`effective_folds`), so the
+    cost stays bounded on large tables; tables whose folds fit under the cap
+    are fitted on every row of the other folds, as before.
 
     Examples
     --------
@@ -93,7 +111,7 @@ def cross_val_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int 
     >>> p.shape, bool(np.allclose(p.sum(1), 1))
     ((6, 2), True)
     """
-    splits = fold_indices(y, n_classes, folds=folds, seed=seed)
+    splits = fold_indices(y, n_classes, folds=folds, seed=seed, max_fit_rows=max_fit_rows)
     out = np.zeros((len(y), n_classes))
     for fold, (fit_idx, held_idx) in enumerate(tqdm(splits, desc="proxy model folds", unit="fold",
                                                     disable=not progress, leave=False)):

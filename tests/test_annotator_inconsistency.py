@@ -71,10 +71,10 @@ def test_split_item_scores_higher_than_unanimous(crowd):
     assert score["e_split"] > 0.5
     assert score["e_same"] == pytest.approx(0.0)
     assert score["e_none"] is None and evidence["e_none"] is None
-    assert "annotators split 2\u20132" in evidence["e_split"]
+    assert "gave gold 'a' 2 and predicted 'b' 2 of 4 votes" in evidence["e_split"]
     assert "good2\u2192b" in evidence["e_split"]
-    assert "unanimous" in evidence["e_same"]
-    assert "one annotator" in evidence["e_one"]
+    assert evidence["e_same"] is None  # unanimous for the gold: nothing explains the error
+    assert score["e_one"] == 0.0  # a correct row has no error to explain
 
 
 def test_spammer_gets_lowest_quality(crowd):
@@ -138,7 +138,7 @@ def test_near_duplicate_conflicts_without_annotations():
     out = analyzer.fit(data).score(data)
     score = dict(zip(out["id"], out[SCORE]))
     assert score["e0"] > 0.5 and score["e1"] == pytest.approx(0.0)
-    assert "near-duplicates with conflicting labels" in out[EVIDENCE][0]
+    assert "near-duplicates labelled both 'arrival' and 'delivery'" in out[EVIDENCE][0]
     items = analyzer.tables()["annotation_items"]
     assert sorted(items["id"].to_list()) == ["t0", "t1"]
     assert set(items["split"]) == {"train"}
@@ -152,8 +152,9 @@ def test_eval_text_with_conflicting_near_copy():
     data = Prepared(task="classification", eval=data.eval, train=data.train,
                     classes=data.classes, eval_neighbors=eval_nb)
     out = AnnotatorInconsistency().fit(data).score(data)
-    assert out[SCORE][0] == pytest.approx(1.0)
-    assert "arrival\u00d71" in out[EVIDENCE][0]
+    # a near copy labelled as the prediction alone points at the gold label (noisy_label),
+    # not at inconsistent labelling: no training row carries both labels
+    assert out[SCORE][0] == pytest.approx(0.0)
     assert out[SCORE][1] is None
 
 
@@ -178,8 +179,10 @@ def test_unknown_labels_and_ids_only_train(crowd):
         analyzer = AnnotatorInconsistency().fit(data)
     assert "zzz" in analyzer.classes_
     out = analyzer.score(data)
-    assert out.height == 4 and (out[SCORE] > 0).all()
-    assert "1 of its 2 nearest training rows have annotator disagreement" in out[EVIDENCE][0]
+    assert out.height == 4
+    errors = out.filter(pl.Series(crowd.eval["is_error"].to_list()))
+    # neighbours' votes never split between the errors' gold 'a' and prediction 'b'
+    assert errors[SCORE].null_count() == 0 and (errors[SCORE] == 0).all()
 
 
 def _with_probs(crowd, train_probs, eval_probs):

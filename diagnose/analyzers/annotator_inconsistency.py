@@ -37,6 +37,7 @@ from diagnose.analyzers._crowd import (
     posterior_accuracy,
     weighted_agreement,
 )
+from diagnose.analyzers._pair_votes import pair_scores, train_vote_shares
 from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
 
 __all__ = ["AnnotatorInconsistency", "dawid_skene", "alpha_reading"]
@@ -276,8 +277,8 @@ class AnnotatorInconsistency(Analyzer):
     ...                     "label": ["a", "b", "a"]})
     >>> data = Prepared(task="classification", eval=ev, annotations=ann, classes=("a", "b"))
     >>> out = AnnotatorInconsistency().fit(data).score(data)
-    >>> round(out["score_annotator_inconsistency"][0], 2)
-    0.67
+    >>> round(out["score_annotator_inconsistency"][0], 2)  # votes split between gold and prediction
+    1.0
     """
 
     name = _NAME
@@ -323,8 +324,9 @@ class AnnotatorInconsistency(Analyzer):
             if ann.height:
                 fitted = _fit_annotations(data, ann, classes, self.get_params())
                 self._store_votes(ann, fitted)
+                self.train_shares_ = train_vote_shares(data, ann)
         if fitted["items"] is None:
-            self.votes_, self.quality_ = {}, {}
+            self.votes_, self.quality_, self.train_shares_ = {}, {}, {}
         self.classes_ = classes
         self._fit_train_rows(data, fitted["items"])
         self.annotators_ = fitted["annotators"] if fitted["annotators"] is not None \
@@ -399,11 +401,30 @@ class AnnotatorInconsistency(Analyzer):
         both[np.isnan(item) & np.isnan(near)] = np.nan
         evidence = ["; ".join(t for t in pair if t) or None
                     for pair in zip(item_text, near_text)]
+        both, evidence = self._focus_on_errors(data, both, evidence)
         return pl.DataFrame({
             "id": ids,
             f"score_{self.name}": pl.Series(both, dtype=pl.Float64).fill_nan(None),
             f"evidence_{self.name}": pl.Series(evidence, dtype=pl.Utf8),
         })
+
+    def _focus_on_errors(self, data: Prepared, both: np.ndarray, evidence: list):
+        """For rows with gold and prediction, score only disagreement between those two labels.
+
+        An error is explained by inconsistent labelling when annotators (of the item or of
+        its training neighbours) split between its gold and its predicted label; a correct
+        row has no mistake to explain and scores 0. Rows without labels keep the generic score.
+        """
+        pair, pair_text = pair_scores(data, self.votes_, self.train_shares_, k=data.eval_neighbors.indices.shape[1]
+                                      if data.eval_neighbors is not None else 0, dup=self.duplicate_threshold)
+        gold = data.eval.get_column("label").to_list()
+        pred = data.eval.get_column("prediction").to_list()
+        for i, (g, p) in enumerate(zip(gold, pred)):
+            if g is None or p is None or (np.isnan(both[i]) and g == p):
+                continue
+            both[i] = 0.0 if g == p else pair[i]
+            evidence[i] = None if g == p else (pair_text[i] and f"{pair_text[i]}. Context: {evidence[i]}" if evidence[i] else pair_text[i])
+        return both, evidence
 
     def _item_scores(self, data: Prepared) -> tuple[np.ndarray, list]:
         """Disagreement on each eval row itself (votes, one voter, or near copies)."""

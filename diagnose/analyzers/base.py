@@ -114,3 +114,27 @@ def empty_scores(name: str, ids: pl.Series) -> pl.DataFrame:
             f"evidence_{name}": pl.Series([None] * len(ids), dtype=pl.Utf8),
         }
     )
+
+
+def contrast_labels(data: Prepared) -> list[str | None]:
+    """The wrong class each eval row is judged against.
+
+    For an error it is the model's prediction (the mistake to explain). For a
+    correctly predicted row it is the model's runner-up class, so scores of
+    correct rows form the null distribution that thresholds are calibrated on
+    ("how much evidence for the likeliest confusion does a correct row show").
+    None where there is no prediction.
+    """
+    preds = data.eval.get_column("prediction").to_list()
+    golds = data.eval.get_column("label").to_list()
+    if data.eval_probs is None or not data.classes:
+        return preds
+    order = np.argsort(-data.eval_probs, axis=1, kind="stable")[:, :2]
+    out: list[str | None] = []
+    for i, (pred, gold) in enumerate(zip(preds, golds)):
+        if pred is None or gold is None or pred != gold:
+            out.append(pred)
+            continue
+        first, second = (data.classes[j] for j in order[i])
+        out.append(second if first == pred else first)
+    return out

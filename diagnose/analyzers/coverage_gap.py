@@ -57,7 +57,7 @@ class CoverageGap(Analyzer):
     )
 
     def __init__(self, *, k: int = 5, rare_share: float = 0.25, features: str = "auto",
-                 char_max_rows: int = 200_000, reference_rows: int = 5000, use_probs: bool = False, show: int = 3):
+                 char_max_rows: int = 50_000, reference_rows: int = 5000, use_probs: bool = False, show: int = 3):
         self.k = k
         self.rare_share = rare_share
         self.features = features

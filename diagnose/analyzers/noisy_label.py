@@ -5,11 +5,11 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from cleanlab.count import num_label_issues
+from cleanlab.count import compute_confident_joint, num_label_issues
 from cleanlab.filter import find_label_issues
 from cleanlab.rank import get_label_quality_scores
 
-from diagnose.analyzers.base import Analyzer, Prepared
+from diagnose.analyzers.base import Analyzer, Prepared, contrast_labels
 
 
 class NoisyLabel(Analyzer):
@@ -55,8 +55,9 @@ class NoisyLabel(Analyzer):
     )
 
     def __init__(self, *, k: int = 10, filter_by: str = "rank", knn_weight: float = 0.3,
-                 margin_weight: float = 0.25, show: int = 3):
+                 margin_weight: float = 0.25, pair_rate_scale: float = 0.3, show: int = 3):
         self.k = k
+        self.pair_rate_scale = pair_rate_scale
         self.filter_by = filter_by
         self.knn_weight = knn_weight
         self.margin_weight = margin_weight
@@ -89,6 +90,7 @@ class NoisyLabel(Analyzer):
             flagged = find_label_issues(labels, probs, filter_by=self.filter_by, n_jobs=1)
         suggested = np.asarray(data.classes, dtype=object)[probs.argmax(axis=1)]
         support = _annotator_support(data)
+        self.pair_rate_, self.pair_support_ = _pair_noise(labels, probs, suggested, data, support, self.class_index_)
         return pl.DataFrame({
             "id": data.train.get_column("id"),
             "label": data.train.get_column("label"),
@@ -134,7 +136,7 @@ class NoisyLabel(Analyzer):
         given = issues.get_column("label").to_list()
         suggested = issues.get_column("suggested_label").to_list()
         ids = issues.get_column("id").to_list()
-        preds = data.eval.get_column("prediction").to_list()
+        preds = actual = data.eval.get_column("prediction").to_list()
         golds = data.eval.get_column("label").to_list()
         out, notes = np.full(n, np.nan), [""] * n
         for i, (pred, gold) in enumerate(zip(preds, golds)):
@@ -143,10 +145,30 @@ class NoisyLabel(Analyzer):
             nbr = data.eval_neighbors.indices[i, : self.k]
             hits = [j for j in nbr if given[j] == pred and strength[j] > 0 and suggested[j] == (gold or suggested[j])]
             out[i] = 1.0 - np.prod([1.0 - strength[j] for j in hits]) if hits else 0.0
-            if hits:
+            pair = self._pair_score(gold, pred)
+            if pair > out[i] and pred == actual[i]:
+                out[i] = pair
+                notes[i] = self._pair_note(gold, pred)
+            if hits and pred == actual[i]:
                 shown = ", ".join(f"{ids[j]} labelled {given[j]!r}, suggested {suggested[j]!r}" for j in hits[: self.show])
                 notes[i] = f"{len(hits)} of {len(nbr)} nearest training rows look mislabelled as the predicted {pred!r}: {shown}"
         return out, notes
+
+    def _pair_score(self, gold: str | None, pred: str) -> float:
+        """Evidence that training labels of class ``gold`` were systematically given as ``pred``."""
+        if gold is None or gold == pred or gold not in self.class_index_ or pred not in self.class_index_:
+            return 0.0
+        key = (self.class_index_[pred], self.class_index_[gold])
+        rate = self.pair_rate_[key]
+        return float(min(1.0, rate / self.pair_rate_scale) * (1.0 - self.pair_support_.get(key, 0.0)))
+
+    def _pair_note(self, gold: str, pred: str) -> str:
+        key = (self.class_index_[pred], self.class_index_[gold])
+        text = (f"an estimated {100 * self.pair_rate_[key]:.0f}% of training rows that look like {gold!r} "
+                f"are labelled {pred!r} (confident joint)")
+        if key in self.pair_support_:
+            text += f"; their annotators backed the given label {100 * self.pair_support_[key]:.0f}% of the time"
+        return text
 
     def _gold_wrong(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
         n = data.eval.height
@@ -154,7 +176,8 @@ class NoisyLabel(Analyzer):
         if data.eval_probs is None:
             return out, notes
         gold = data.eval.get_column("label").to_list()
-        pred = data.eval.get_column("prediction").to_list()
+        pred = contrast_labels(data)
+        actual = data.eval.get_column("prediction").to_list()
         nbr_share = self._neighbour_share(data, pred)
         ann_share = _item_vote_share(data, pred)
         seen = set(data.train.get_column("label").to_list()) if data.train is not None else set(data.classes)
@@ -162,9 +185,10 @@ class NoisyLabel(Analyzer):
             if g is None or g not in self.class_index_ or g not in seen:
                 continue
             p_gold = float(data.eval_probs[i, self.class_index_[g]])
-            support = [s for s in (nbr_share[i], ann_share.get(i)) if s is not None]
-            out[i] = (1.0 - p_gold) * (0.5 + 0.5 * float(np.mean(support))) if support else 1.0 - p_gold
-            if p is not None and p != g and out[i] >= 0.5:
+            out[i] = (1.0 - p_gold) * (1.0 if nbr_share[i] is None else 0.5 + 0.5 * nbr_share[i])
+            if ann_share.get(i) is not None:  # the item's own annotators must side with the model
+                out[i] *= ann_share[i]
+            if p is not None and p == actual[i] and p != g and out[i] >= 0.5:
                 parts = [f"gold label {g!r} looks wrong: the model gives it p={p_gold:.2f} and predicts {p!r}"]
                 if nbr_share[i] is not None:
                     parts.append(f"{100 * nbr_share[i]:.0f}% of nearest training rows are labelled {p!r}")
@@ -217,3 +241,19 @@ def _item_vote_share(data: Prepared, pred: list) -> dict[int, float]:
         if n is not None and pred[n] is not None:
             out.setdefault(n, []).append(int(label == pred[n]))
     return {n: float(np.mean(v)) for n, v in out.items()}
+
+
+def _pair_noise(labels, probs, suggested, data: Prepared, support: dict, index: dict):
+    """Per (given, true) class pair: estimated share of true-class rows given the other label
+    (cleanlab's confident joint, normalised per true class), and the mean annotator support for
+    the given label among annotated rows of that pair."""
+    joint = compute_confident_joint(labels, probs)
+    rate = joint / np.maximum(joint.sum(axis=0, keepdims=True), 1)
+    np.fill_diagonal(rate, 0.0)
+    pair_votes: dict[tuple[int, int], list[float]] = {}
+    ids = data.train.get_column("id").to_list()
+    for row, (given, sugg) in enumerate(zip(labels, suggested)):
+        share = support.get(ids[row])
+        if share is not None and index[sugg] != given:
+            pair_votes.setdefault((int(given), index[sugg]), []).append(share)
+    return rate, {k: float(np.mean(v)) for k, v in pair_votes.items() if len(v) >= 2}

@@ -1,0 +1,62 @@
+"""Neighbour search: exact blocks agree with brute force; the IVF index finds most true neighbours."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from diagnose.embed import l2_normalize
+from diagnose.errors import InputError
+from diagnose.neighbors import EXACT_LIMIT, NeighborIndex, query_blocks, search
+
+
+def _clustered(n: int, dim: int = 16, centers: int = 20, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    mid = rng.standard_normal((centers, dim))
+    return l2_normalize(mid[rng.integers(0, centers, n)] + 0.3 * rng.standard_normal((n, dim)))
+
+
+def _brute(q: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+    return np.argsort(-(q @ b.T), axis=1, kind="stable")[:, :k]
+
+
+@pytest.mark.parametrize("block_bytes", [4 * 300 * 7, 256 << 20])
+def test_exact_matches_brute_force_for_any_block_size(block_bytes):
+    base, queries = _clustered(300), _clustered(50, seed=1)
+    nb = search(queries, base, k=5, method="exact", block_bytes=block_bytes)
+    np.testing.assert_array_equal(nb.indices, _brute(queries, base, 5))
+    assert np.all(np.diff(nb.similarities, axis=1) <= 1e-6)
+
+
+def test_exclude_self_drops_the_row_itself():
+    x = _clustered(200)
+    nb = search(x, x, k=4, exclude_self=True, method="exact")
+    assert nb.indices.shape == (200, 4)
+    assert not (nb.indices == np.arange(200)[:, None]).any()
+
+
+def test_query_blocks_cover_every_row_once():
+    blocks = query_blocks(1000, 5000, block_bytes=4 * 5000 * 64)
+    assert blocks[0] == (0, 64) and blocks[-1][1] == 1000
+    assert sum(b - a for a, b in blocks) == 1000
+
+
+def test_faiss_recall_and_exact_similarities():
+    pytest.importorskip("faiss")
+    base, queries = _clustered(5000, dim=32), _clustered(300, dim=32, seed=2)
+    index = NeighborIndex(method="faiss", seed=0).fit(base)
+    nb = index.search(queries, k=10)
+    truth = _brute(queries, base, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(nb.indices, truth)])
+    assert recall >= 0.9
+    np.testing.assert_allclose(nb.similarities, np.einsum("ij,ikj->ik", queries, base[nb.indices]), atol=1e-5)
+    train = index.search(base[:100], k=5, exclude_self=True)
+    assert not (train.indices == np.arange(100)[:, None]).any()
+
+
+def test_auto_switches_on_size_and_unknown_method_fails():
+    small = NeighborIndex(method="auto").fit(_clustered(100))
+    assert small.resolve(100) == "exact"
+    big = int(np.sqrt(EXACT_LIMIT)) + 1
+    assert NeighborIndex(method="exact").fit(_clustered(10)).resolve(big * big) == "exact"
+    with pytest.raises(InputError, match="unknown"):
+        NeighborIndex(method="annoy")
