@@ -244,3 +244,16 @@ def test_dawid_skene_recovers_truth_despite_a_spammer():
     post, conf = dawid_skene(item, annotator, label, (8, 3, 2))
     assert (post.argmax(1) == truth).all()
     assert conf[2, 0, 0] < 0.5 < conf[0, 0, 0]
+
+
+@pytest.mark.parametrize("n_classes", [2, 7, 40])
+def test_closed_form_alpha_matches_krippendorff_package(n_classes):
+    """The O(items x classes) alpha used on large data equals the package's value."""
+    import krippendorff
+
+    from diagnose.analyzers._crowd import nominal_alpha
+
+    counts = np.random.default_rng(n_classes).integers(0, 4, size=(300, n_classes)).astype(float)
+    counts = counts[counts.sum(1) >= 2]
+    expected = krippendorff.alpha(value_counts=counts, level_of_measurement="nominal")
+    assert nominal_alpha(counts) == pytest.approx(expected, rel=1e-9, abs=1e-12)

@@ -14,7 +14,7 @@ import numpy as np
 __all__ = ["dawid_skene", "consensus", "voter_skill", "posterior_accuracy",
            "crowdlab_quality", "weighted_agreement", "krippendorff_alpha", "alpha_reading"]
 
-_CLEANLAB_MAX_CELLS = 20_000_000  # items x annotators matrix cleanlab would build
+_CLEANLAB_MAX_CELLS = 50_000_000  # items x annotators x classes: CROWDLAB's working arrays grow with it
 
 
 def dawid_skene(
@@ -172,7 +172,7 @@ def crowdlab_quality(item, annotator, label, probs, n_ann) -> np.ndarray | None:
     """cleanlab CROWDLAB annotator quality, or None where its method does not apply."""
     if (probs.sum(1) == 0).any() or n_ann < 2 or probs.shape[1] < 2:
         return None
-    if np.bincount(item).max() < 2 or probs.shape[0] * n_ann > _CLEANLAB_MAX_CELLS:
+    if np.bincount(item).max() < 2 or probs.shape[0] * n_ann * probs.shape[1] > _CLEANLAB_MAX_CELLS:
         return None
     import pandas as pd
     from cleanlab.multiannotator import get_label_quality_multiannotator
@@ -200,7 +200,28 @@ def krippendorff_alpha(counts: np.ndarray) -> float | None:
     pairable = counts[counts.sum(1) >= 2]
     if len(pairable) == 0 or (pairable.sum(0) > 0).sum() < 2:
         return None
-    return float(krippendorff.alpha(value_counts=pairable, level_of_measurement="nominal"))
+    if pairable.size * pairable.shape[1] <= 1e7:  # the package builds items x classes x classes arrays
+        return float(krippendorff.alpha(value_counts=pairable, level_of_measurement="nominal"))
+    return nominal_alpha(pairable)
+
+
+def nominal_alpha(counts: np.ndarray) -> float:
+    """Closed form of nominal alpha in O(items x classes) memory.
+
+    With ``m_u`` values in unit u, ``n_uc`` of class c, ``n_c`` the class totals and
+    ``n`` all pairable values: alpha = 1 - (n - 1) * sum_u (m_u^2 - sum_c n_uc^2) / (m_u - 1)
+    / (n^2 - sum_c n_c^2) (Krippendorff 2011, coincidence matrix for nominal data).
+
+    Examples
+    --------
+    >>> round(nominal_alpha(np.array([[2, 0], [0, 2], [1, 1]])), 4)
+    0.4444
+    """
+    m = counts.sum(1)
+    observed = ((m ** 2 - (counts ** 2).sum(1)) / (m - 1)).sum()
+    totals = counts.sum(0)
+    n = totals.sum()
+    return float(1.0 - (n - 1) * observed / (n ** 2 - (totals ** 2).sum()))
 
 
 def alpha_reading(alpha: float | None) -> str | None:
