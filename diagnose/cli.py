@@ -5,7 +5,6 @@ import argparse
 import logging
 import sys
 import warnings
-from pathlib import Path
 
 from diagnose.errors import DiagnoseError
 from diagnose.schema import Columns

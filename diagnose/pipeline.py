@@ -5,7 +5,7 @@ import logging
 import platform
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,6 @@ from diagnose.analyzers import REGISTRY
 from diagnose.analyzers.base import CAUSES, Analyzer, Prepared, empty_scores
 from diagnose.attribution import AttributionConfig, attribute, calibrate, count_causes
 from diagnose.embed import TfidfSvdEmbedder
-from diagnose.neighbors import search
 from diagnose.probs import cross_val_probs, fit_predict_probs
 from diagnose.result import Result
 from diagnose.schema import Columns
@@ -63,6 +62,7 @@ class _Stages:
 
     def __init__(self, total: int, enabled: bool):
         self.times: dict[str, float] = {}
+        self.peak_rss_gib: dict[str, float] = {}
         self.bar = tqdm(total=total, desc="diagnose", unit="stage", disable=not enabled, leave=False)
 
     @contextmanager
@@ -72,6 +72,7 @@ class _Stages:
         start = time.perf_counter()
         yield
         self.times[name] = round(time.perf_counter() - start, 3)
+        self.peak_rss_gib[name] = _peak_rss_gib()
         self.bar.update(1)
 
 
@@ -122,6 +123,7 @@ def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = N
     with stages.stage("attribute"):
         result = _assemble(data, inputs, frames, status, tables, config, stages.times)
     stages.bar.close()
+    result.summary["peak_rss_gib_after_stage"] = stages.peak_rss_gib  # still being built: not yet shared
     return result
 
 
@@ -287,6 +289,16 @@ def _summary(examples, data, inputs, status, thresholds, config, times) -> dict[
         "timings_seconds": times,
         "versions": _versions(),
     }
+
+
+def _peak_rss_gib() -> float:
+    """Peak resident memory of this process so far, in GiB (0 where not measurable)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    scale = 1 if platform.system() == "Darwin" else 1024
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**30, 3)
 
 
 def _versions() -> dict[str, str]:

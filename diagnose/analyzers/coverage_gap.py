@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from diagnose.analyzers.base import Analyzer, Neighbors, Prepared, empty_scores
+from diagnose.analyzers.base import Analyzer, Neighbors, Prepared
 from diagnose.regions import describe_regions
 
 

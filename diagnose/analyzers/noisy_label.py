@@ -112,7 +112,10 @@ class NoisyLabel(Analyzer):
         np.add.at(votes, (rows, labels[idx].ravel()), sims.ravel())
         votes += 1e-3
         votes /= votes.sum(axis=1, keepdims=True)
-        return (1.0 - self.knn_weight) * probs + self.knn_weight * votes
+        votes *= self.knn_weight
+        for start in range(0, len(votes), 65_536):  # in place, in chunks: no full-size temporaries
+            votes[start:start + 65_536] += (1.0 - self.knn_weight) * probs[start:start + 65_536]
+        return votes
 
     def score(self, data: Prepared) -> pl.DataFrame:
         ev = data.eval
