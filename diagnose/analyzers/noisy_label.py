@@ -106,8 +106,8 @@ class NoisyLabel(Analyzer):
         if self.knn_weight <= 0 or data.train_neighbors is None:
             return probs
         idx = data.train_neighbors.indices[:, : self.k]
-        sims = np.clip(data.train_neighbors.similarities[:, : self.k], 0.0, None).astype(np.float64)
-        votes = np.zeros_like(probs, dtype=np.float64)
+        sims = np.clip(data.train_neighbors.similarities[:, : self.k], 0.0, None).astype(np.float32)
+        votes = np.zeros(probs.shape, dtype=np.float32)  # float32: rows x classes is the largest matrix at scale
         rows = np.repeat(np.arange(len(labels)), idx.shape[1])
         np.add.at(votes, (rows, labels[idx].ravel()), sims.ravel())
         votes += 1e-3
