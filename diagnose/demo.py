@@ -1,6 +1,7 @@
 """Save several results under one demo directory, atomically."""
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,7 +16,7 @@ def save_demo(results: dict[str, Result], root: Path, *, force: bool, reports: b
     try:
         for name, result in results.items():
             result.save(tmp / name, reports=reports)
-        (tmp / _MARKER).write_text('{"demo": %s}\n' % sorted(results).__repr__().replace("'", '"'), encoding="utf-8")
+        (tmp / _MARKER).write_text(json.dumps({"demo": sorted(results)}) + "\n", encoding="utf-8")
         _swap_into_place(tmp, root)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

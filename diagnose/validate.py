@@ -274,8 +274,7 @@ def _contexts(raw, name, ev, cols: Columns) -> pl.DataFrame | None:
     if cols.passage_id in raw.columns:
         pid = raw.get_column(cols.passage_id).cast(pl.Utf8)
     else:
-        order = pl.DataFrame({"id": ids}).select(pl.int_range(pl.len()).over("id").alias("n"))
-        pid = order.get_column("n").cast(pl.Utf8).map_elements(lambda n: f"p{n}", return_dtype=pl.Utf8)
+        pid = pl.DataFrame({"id": ids}).select(pl.format("p{}", pl.int_range(pl.len()).over("id"))).to_series()
     ctx = pl.DataFrame({"id": ids, "passage_id": pid, "passage": raw.get_column(cols.passage).cast(pl.Utf8)})
     _check_known(ctx.get_column("id"), set(ev.get_column("id").to_list()), "contexts", name, cols.id, "eval")
     return ctx
