@@ -6,8 +6,8 @@ Two layers:
   mtime of its ``summary.json``): loading a saved result, running a diagnosis
   on uploaded files, the bundled sample;
 * pure functions of a :class:`diagnose.Result` that shape its tables for a
-  page. They only select, join and count what the diagnosis already computed;
-  nothing here re-runs an analysis.
+  page (defined in ``dash_tables``, re-exported here). They only select, join
+  and count what the diagnosis already computed; nothing re-runs an analysis.
 
 Pages call ``cached(fn, key, *args)`` so each shaped table is computed once per
 result, not on every rerun.
@@ -15,7 +15,6 @@ result, not on every rerun.
 from __future__ import annotations
 
 import io
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +24,14 @@ import polars as pl
 import streamlit as st
 
 import diagnose
-from diagnose.analyzers import REGISTRY
+from dash_tables import (  # noqa: F401  (pages reach them as dash_data.<name>)
+    UNEXPLAINED, analyzer_names, cause_counts, combination_counts, class_error_rates,
+    analyzer_status, skip_reason, map_points, coverage_regions, region_rows, errors_with_cause,
+    train_label_issues, label_confusion, suspect_gold, krippendorff, pairwise_agreement,
+    agreement_matrix, disputed_items, context_conflicts, escape_markdown, highlight, error_classes,
+    filter_errors, error_detail,
+)
 
-UNEXPLAINED = "unexplained"
 MARKER = "summary.json"
 
 
@@ -163,313 +167,6 @@ def to_bytes(frame: pl.DataFrame, fmt: str) -> bytes:
     else:
         frame.write_parquet(buf)
     return buf.getvalue()
-
-
-# --------------------------------------------------------------------------- overview
-def analyzer_names() -> list[str]:
-    """Causes in registry order."""
-    return [cls.name for cls in REGISTRY]
-
-
-def cause_counts(result: diagnose.Result) -> pl.DataFrame:
-    """Errors per cause (an error can have several) plus the unexplained ones."""
-    counts = result.summary["counts"]
-    names = list(dict.fromkeys([*analyzer_names(), *counts["per_cause"]]))
-    rows = [(c, int(counts["per_cause"].get(c, 0))) for c in names]
-    rows.append((UNEXPLAINED, int(counts["unexplained"])))
-    return pl.DataFrame(rows, schema={"cause": pl.Utf8, "n_errors": pl.Int64}, orient="row")
-
-
-def combination_counts(result: diagnose.Result) -> pl.DataFrame:
-    """Errors per exact combination of causes, most frequent first."""
-    combos = result.summary["counts"]["combinations"]
-    return pl.DataFrame({"causes": list(combos), "n_errors": [int(v) for v in combos.values()]},
-                        schema={"causes": pl.Utf8, "n_errors": pl.Int64})
-
-
-def class_error_rates(result: diagnose.Result) -> pl.DataFrame:
-    """Per gold class: rows, errors, error rate and the most common primary cause of its errors."""
-    labelled = result.examples.filter(pl.col("is_error").is_not_null())
-    rates = labelled.group_by("label").agg(
-        n_rows=pl.len(), n_errors=pl.col("is_error").cast(pl.Int64).sum())
-    dominant = (result.errors.group_by("label", "primary_cause").agg(n=pl.len())
-                .sort(["label", "n", "primary_cause"], descending=[False, True, False])
-                .group_by("label", maintain_order=True).first()
-                .rename({"primary_cause": "dominant_cause", "n": "dominant_n"}))
-    return (rates.join(dominant, on="label", how="left")
-            .with_columns(error_rate=pl.col("n_errors") / pl.col("n_rows"),
-                          dominant_share=pl.col("dominant_n") / pl.col("n_errors"))
-            .drop("dominant_n")
-            .sort(["error_rate", "n_errors", "label"], descending=[True, True, False]))
-
-
-def _describe(status: dict) -> str:
-    if status.get("status") == "skipped":
-        return status.get("reason") or ""
-    findings = status.get("findings") or {}
-    return ", ".join(f"{k}={v}" for k, v in findings.items())
-
-
-def analyzer_status(result: diagnose.Result) -> pl.DataFrame:
-    """What ran and what was skipped and why, one row per registered analyzer."""
-    status = result.summary.get("analyzers", {})
-    rows = [(cls.name, status.get(cls.name, {}).get("status", "not in this result"),
-             _describe(status.get(cls.name, {})), cls.description) for cls in REGISTRY]
-    rows += [(name, s.get("status", ""), _describe(s), "") for name, s in status.items()
-             if name not in analyzer_names()]
-    return pl.DataFrame(rows, schema=["analyzer", "status", "findings or reason", "what it looks for"],
-                        orient="row")
-
-
-def skip_reason(result: diagnose.Result, analyzer: str) -> str:
-    """Why an analyzer produced nothing, for an empty page."""
-    status = result.summary.get("analyzers", {}).get(analyzer)
-    if status is None:
-        return f"the {analyzer} analyzer is not part of this result."
-    if status.get("status") == "skipped":
-        return f"the {analyzer} analyzer was skipped: {status.get('reason')}"
-    return f"the {analyzer} analyzer ran but produced no such table."
-
-
-# --------------------------------------------------------------------------- coverage
-def _error_group(df: pl.DataFrame) -> pl.Expr:
-    return (pl.when(pl.col("split") == "train").then(pl.lit("train"))
-            .when(pl.col("is_error") == True).then(pl.concat_str(pl.lit("error: "), pl.col("primary_cause")))  # noqa: E712
-            .otherwise(pl.lit("eval (correct or unlabelled)")))
-
-
-def map_points(result: diagnose.Result, max_points: int = 20_000, seed: int = 0) -> pl.DataFrame:
-    """Points of the 2-D map with a display group; subsampled, keeping errors first."""
-    emb = result.table("embedding_map")
-    if emb is None:
-        return pl.DataFrame()
-    info = result.examples.select("id", "is_error", "primary_cause", "label", "prediction")
-    pts = emb.join(info, on="id", how="left")
-    train = result.table("train")
-    if train is not None:
-        gold = train.select("id", pl.col("label").cast(pl.Utf8).alias("train_label"))
-        pts = pts.join(gold, on="id", how="left").with_columns(
-            pl.when(pl.col("split") == "train").then(pl.col("train_label")).otherwise(pl.col("label")).alias("label")
-        ).drop("train_label")
-    pts = pts.with_columns(_error_group(pts).alias("group"))
-    pts = pts.with_columns(layer=pl.when(pl.col("group").str.starts_with("error: ")).then(pl.lit("error"))
-                           .otherwise(pl.lit("background")))
-    if pts.height <= max_points:
-        return pts
-    err = pts.filter(pl.col("group").str.starts_with("error: "))
-    err = err.sample(min(err.height, max_points // 2), seed=seed)
-    rest = pts.filter(~pl.col("group").str.starts_with("error: "))
-    return pl.concat([rest.sample(max_points - err.height, seed=seed), err])
-
-
-def coverage_regions(result: diagnose.Result) -> pl.DataFrame:
-    """Under-covered regions with their top terms, most errors first."""
-    regions = result.table("coverage_regions")
-    if regions is None:
-        return pl.DataFrame()
-    return regions.sort(["n_errors", "n_rows"], descending=True)
-
-
-def region_rows(result: diagnose.Result, region: int) -> pl.DataFrame:
-    """The example eval rows of one coverage region."""
-    regions = result.table("coverage_regions")
-    ids = regions.filter(pl.col("region") == region).get_column("example_ids").explode()
-    return (result.examples.filter(pl.col("id").is_in(ids.implode()))
-            .select("id", "text", "label", "prediction", "is_error", "score_coverage_gap"))
-
-
-def errors_with_cause(result: diagnose.Result, cause: str) -> pl.DataFrame:
-    """Errors attributed to ``cause``, strongest evidence first."""
-    cols = ["id", "text", "label", "prediction", f"score_{cause}", f"evidence_{cause}"]
-    return (result.errors.filter(pl.col("causes").list.contains(cause))
-            .select(cols).sort(f"score_{cause}", descending=True))
-
-
-# --------------------------------------------------------------------------- labels
-def train_label_issues(result: diagnose.Result, given: str | None = None,
-                       suggested: str | None = None) -> pl.DataFrame:
-    """Training rows whose label looks wrong, optionally for one given → suggested pair."""
-    issues = result.table("train_issues")
-    if issues is None:
-        return pl.DataFrame()
-    rows = issues.filter(pl.col("is_label_issue") == True)  # noqa: E712
-    if given:
-        rows = rows.filter(pl.col("label") == given)
-    if suggested:
-        rows = rows.filter(pl.col("suggested_label") == suggested)
-    train = result.table("train")
-    if train is not None:
-        rows = rows.join(train.select("id", "text"), on="id", how="left")
-    cols = [c for c in ("id", "text", "label", "suggested_label", "label_quality", "annotator_support")
-            if c in rows.columns]
-    return rows.select(cols).rename({"label": "given_label"}).sort("label_quality")
-
-
-def label_confusion(result: diagnose.Result) -> pl.DataFrame:
-    """How many flagged training rows go from each given label to each suggested label."""
-    issues = result.table("train_issues")
-    if issues is None:
-        return pl.DataFrame()
-    return (issues.filter(pl.col("is_label_issue") == True)  # noqa: E712
-            .group_by(pl.col("label").alias("given_label"), "suggested_label").agg(n_rows=pl.len())
-            .sort(["n_rows", "given_label", "suggested_label"], descending=[True, False, False]))
-
-
-_GOLD_WRONG = r"gold label .* looks wrong"
-
-
-def suspect_gold(result: diagnose.Result) -> pl.DataFrame:
-    """Errors attributed to a noisy label whose evidence says the gold label itself looks wrong."""
-    return (errors_with_cause(result, "noisy_label")
-            .filter(pl.col("evidence_noisy_label").str.contains(_GOLD_WRONG))
-            .rename({"label": "gold_label"}))
-
-
-# --------------------------------------------------------------------------- annotators
-def krippendorff(result: diagnose.Result) -> tuple[float | None, str | None]:
-    """Krippendorff's alpha over all annotations and its reading, as the analyzer found them."""
-    status = result.summary.get("analyzers", {}).get("annotator_inconsistency", {})
-    findings = status.get("findings") or {}
-    return findings.get("krippendorff_alpha"), findings.get("alpha_reading")
-
-
-def pairwise_agreement(result: diagnose.Result) -> pl.DataFrame:
-    """Share of shared items on which each ordered pair of annotators gave the same label."""
-    ann = result.table("annotations")
-    if ann is None or ann.height == 0:
-        return pl.DataFrame()
-    ann = ann.select("id", pl.col("annotator").cast(pl.Utf8), pl.col("label").cast(pl.Utf8)).unique(["id", "annotator"])
-    pairs = ann.join(ann, on="id", suffix="_b").filter(pl.col("annotator") != pl.col("annotator_b"))
-    return (pairs.group_by(pl.col("annotator").alias("annotator_a"), "annotator_b")
-            .agg(n_shared=pl.len(), agreement=(pl.col("label") == pl.col("label_b")).mean())
-            .sort("annotator_a", "annotator_b"))
-
-
-def agreement_matrix(result: diagnose.Result) -> pl.DataFrame:
-    """The pairwise agreement as an annotator × annotator table (diagonal 1)."""
-    long = pairwise_agreement(result)
-    if long.height == 0:
-        return long
-    names = sorted(set(long["annotator_a"]) | set(long["annotator_b"]))
-    diag = pl.DataFrame({"annotator_a": names, "annotator_b": names, "agreement": [1.0] * len(names)})
-    full = pl.concat([long.select("annotator_a", "annotator_b", "agreement"), diag])
-    wide = full.pivot(on="annotator_b", index="annotator_a", values="agreement", sort_columns=True)
-    return wide.select("annotator_a", *[n for n in names if n in wide.columns]).sort("annotator_a")
-
-
-def disputed_items(result: diagnose.Result, n: int = 50) -> pl.DataFrame:
-    """Items the annotators disagreed on most, with their text and votes."""
-    items = result.table("annotation_items")
-    if items is None:
-        return pl.DataFrame()
-    rows = items.filter(pl.col("agreement").is_not_null()).sort(["agreement", "n_annotators"], descending=[False, True]).head(n)
-    texts = [result.examples.select("id", "text")]
-    if result.table("train") is not None:
-        texts.append(result.table("train").select("id", "text"))
-    rows = rows.join(pl.concat(texts).unique("id"), on="id", how="left")
-    ann = result.table("annotations")
-    if ann is not None:
-        votes = (ann.filter(pl.col("id").is_in(rows["id"].implode()))
-                 .group_by("id").agg(votes=pl.concat_str(pl.col("annotator"), pl.lit("→"), pl.col("label"))))
-        rows = rows.join(votes, on="id", how="left")
-    return rows
-
-
-# --------------------------------------------------------------------------- context
-def context_conflicts(result: diagnose.Result) -> pl.DataFrame:
-    """Conflicting passage pairs with their eval row, strongest first."""
-    conflicts = result.table("context_conflicts")
-    if conflicts is None:
-        return pl.DataFrame()
-    info = result.examples.select("id", "text", "label", "prediction", "is_error")
-    return conflicts.join(info, on="id", how="left").sort("strength", descending=True)
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
-
-
-def escape_markdown(text: str) -> str:
-    """Text that ``st.markdown`` shows literally (no links, HTML, emphasis or directives).
-
-    >>> escape_markdown("[a](b) *c*")
-    '\\\\[a\\\\]\\\\(b\\\\) \\\\*c\\\\*'
-    """
-    return _MD_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", str(text)))
-
-
-def highlight(sentence: str, span: str | None) -> str:
-    """Markdown of ``sentence`` with each occurrence of ``span`` on an orange background.
-
-    >>> highlight("born in 1990.", "1990")
-    'born in :orange-background[**1990**]\\\\.'
-    """
-    sentence = " ".join(str(sentence or "").split())
-    span = " ".join(str(span or "").split())
-    if not span:
-        return escape_markdown(sentence)
-    parts = re.split(f"({re.escape(span)})", sentence, flags=re.IGNORECASE)
-    return "".join(f":orange-background[**{escape_markdown(p)}**]" if i % 2 else escape_markdown(p)
-                   for i, p in enumerate(parts))
-
-
-# --------------------------------------------------------------------------- explorer
-def error_classes(result: diagnose.Result) -> list[str]:
-    """Gold labels that occur among the errors."""
-    return sorted(result.errors.get_column("label").drop_nulls().cast(pl.Utf8).unique().to_list())
-
-
-def filter_errors(result: diagnose.Result, causes: tuple = (), classes: tuple = (),
-                  min_score: float = 0.0) -> pl.DataFrame:
-    """Errors with any of ``causes`` (``unexplained`` allowed), gold in ``classes``, score ≥ ``min_score``."""
-    rows = result.errors
-    if causes:
-        picks = [pl.col("causes").list.contains(c) for c in causes if c != UNEXPLAINED]
-        if UNEXPLAINED in causes:
-            picks.append(pl.col("causes").list.len() == 0)
-        rows = rows.filter(pl.any_horizontal(picks))
-    if classes:
-        rows = rows.filter(pl.col("label").is_in(list(classes)))
-    scored = [c for c in (causes or analyzer_names()) if c != UNEXPLAINED and f"score_{c}" in rows.columns]
-    top = pl.max_horizontal([pl.col(f"score_{c}").fill_null(0.0) for c in scored]) if scored else pl.lit(0.0)
-    if min_score > 0:
-        rows = rows.filter(top >= min_score)
-    return rows.with_columns(top.alias("top_score")).select(
-        "id", "text", "label", "prediction", "primary_cause", "causes", "top_score")
-
-
-def error_detail(result: diagnose.Result, error_id: str) -> dict[str, Any]:
-    """Everything known about one eval row: the row, cause scores, neighbours, votes, passages."""
-    row = result.examples.filter(pl.col("id") == error_id).row(0, named=True)
-    thresholds = result.summary.get("thresholds", {})
-    scores = pl.DataFrame([(c, row.get(f"score_{c}"), (thresholds.get(c) or {}).get("threshold"),
-                            c in (row["causes"] or []), row.get(f"evidence_{c}")) for c in analyzer_names()],
-                          schema={"cause": pl.Utf8, "score": pl.Float64, "threshold": pl.Float64,
-                                  "attributed": pl.Boolean, "evidence": pl.Utf8}, orient="row")
-    return {"row": row, "scores": scores, "neighbors": _neighbors_of(result, error_id),
-            "votes": _rows_for(result, "annotations", error_id),
-            "item": _rows_for(result, "annotation_items", error_id),
-            "passages": _rows_for(result, "contexts", error_id),
-            "conflicts": _rows_for(result, "context_conflicts", error_id)}
-
-
-def _rows_for(result: diagnose.Result, table: str, row_id: str) -> pl.DataFrame:
-    frame = result.table(table)
-    return pl.DataFrame() if frame is None else frame.filter(pl.col("id") == row_id)
-
-
-def _neighbors_of(result: diagnose.Result, row_id: str) -> pl.DataFrame:
-    nb = _rows_for(result, "neighbors", row_id)
-    if nb.height == 0:
-        return nb
-    nb = nb.select("rank", "train_id", "similarity")
-    train = result.table("train")
-    if train is not None:
-        nb = nb.join(train.select(pl.col("id").alias("train_id"), "text", "label"), on="train_id", how="left")
-    issues = result.table("train_issues")
-    if issues is not None:
-        flags = issues.select(pl.col("id").alias("train_id"), "is_label_issue", "suggested_label")
-        nb = nb.join(flags, on="train_id", how="left")
-    return nb.sort("rank")
 
 
 _PURE = {fn.__name__: fn for fn in (
