@@ -5,7 +5,7 @@ No derived file is written.
 
 * Out-of-scope: train = the 15,000 in-scope training queries; scored =
   in-scope ``test`` (4,500, negatives) + ``oos_test`` (1,000, positives),
-  eval labels withheld. Dev (used for every choice of features and k):
+  eval labels withheld. Dev (used for every choice of features, k and signals):
   ``val`` (3,000) + ``oos_val`` (100).
 * Held-out domains: for each of 2 seeded draws, 2 of the 10 domains
   (30 intents) are removed from train; scored = all ``test`` queries;
@@ -17,6 +17,8 @@ model (TF-IDF word 1–2-grams + LogisticRegression trained on the training
 side, as in ``benchmarks/scenarios.fit_predict``), and Datalab's outlier
 score (``Datalab.find_issues(features=..., issue_types={"outlier": {}})`` on
 the TF-IDF+SVD embeddings of train + scored rows, scores of the scored rows).
+Ours runs through ``diagnose.pipeline.prepare`` (embeddings, neighbours,
+cross-validated proxy probabilities) exactly as ``diagnose.run`` would.
 """
 from __future__ import annotations
 
@@ -44,22 +46,29 @@ def _frame(pairs, prefix: str, with_label: bool) -> pl.DataFrame:
 
 
 def ours(train: pl.DataFrame, scored: pl.DataFrame, probs: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """``CoverageGap`` scores for ``scored`` (labels withheld), as the product runs it.
+    """``CoverageGap`` scores for ``scored`` (labels withheld), as ``diagnose.run`` computes them.
 
-    ``ours`` is the default (label-free, no probabilities); ``ours+probs`` sets
-    ``use_probs=True`` with the user's model's eval probabilities given.
+    The shared representation comes from :func:`diagnose.pipeline.prepare` on
+    the eval texts alone (no labels, predictions or probabilities), so the
+    classifier probabilities are the cross-validated proxy's. ``ours`` is the
+    default analyzer; ``ours+probs`` is ``use_probs=True`` with the user's
+    model's eval probabilities given (as ``prob_<class>`` columns would give
+    them: training probabilities stay the proxy's).
     """
-    from diagnose.analyzers.base import Prepared
-    from diagnose.analyzers.coverage_gap import CoverageGap
+    from dataclasses import replace
 
-    ev = scored.with_columns(prediction=pl.lit(None, pl.Utf8), is_error=pl.lit(None, pl.Boolean), label=pl.lit(None, pl.Utf8))
-    classes = tuple(sorted(set(train.get_column("label").to_list())))
-    data = Prepared(task="classification", eval=ev, train=train, classes=classes, eval_probs=probs)
-    analyzer = CoverageGap().fit(data)
-    out = {"ours": analyzer.score(data).get_column("score_coverage_gap").to_numpy()}
+    from diagnose.analyzers.coverage_gap import CoverageGap
+    from diagnose.pipeline import RunConfig, prepare
+    from diagnose.validate import load_inputs
+
+    inputs = load_inputs(scored.select("id", "text"), train, task="classification")
+    data = prepare(inputs, seed=0, config=RunConfig(progress=False))
+    out = {"ours": CoverageGap().fit(data).score(data).get_column("score_coverage_gap").to_numpy()}
     if probs is not None:
-        analyzer.use_probs = True
-        out["ours+probs"] = analyzer.score(data).get_column("score_coverage_gap").to_numpy()
+        col = {c: j for j, c in enumerate(sorted(set(train.get_column("label").to_list())))}
+        given = replace(data, eval_probs=probs[:, [col[c] for c in data.classes]])
+        analyzer = CoverageGap(use_probs=True).fit(given)
+        out["ours+probs"] = analyzer.score(given).get_column("score_coverage_gap").to_numpy()
     return out
 
 
@@ -127,12 +136,15 @@ def _scores(train: pl.DataFrame, scored: pl.DataFrame) -> dict[str, np.ndarray]:
 def run() -> str:
     rows = measure()
     lines = ["## coverage_gap: CLINC150 out-of-scope and held-out domains", "",
-             "AUROC and FPR at 95% recall, eval labels withheld (ours is label-free). Baselines: 1 − max softmax "
+             "AUROC and FPR at 95% recall, eval labels withheld (ours reads no eval labels; it uses training labels). Baselines: 1 − max softmax "
              "probability of the user's model (TF-IDF + LogisticRegression on the same training side) and "
              "Datalab's outlier score. " + PUBLISHED, "",
-             "**ours** = `CoverageGap()` defaults (label-free: char 2–5-gram TF-IDF, k=5, isolation percentile); "
+             "**ours** = `CoverageGap()` defaults as `diagnose.run` computes them (eval texts only: no labels, "
+             "predictions or probabilities): the mean of three calibrated novelty signals, each the share of "
+             "(leave-one-out) training rows it exceeds: character 2–5-gram TF-IDF isolation (k=5), distance to the "
+             "closest training-class centre, and the entropy of the pipeline's cross-validated proxy classifier; "
              "**ours+probs** = `CoverageGap(use_probs=True)` given the user's model's eval probabilities "
-             "(noisy-OR with 1 − MSP).", "",
+             "(they replace the proxy's in the entropy signal; noisy-OR with the top probability on top).", "",
              "| setting | pos | neg | AUROC ours | AUROC ours+probs | AUROC MSP | AUROC Datalab | FPR@95 ours | FPR@95 ours+probs | FPR@95 MSP | FPR@95 Datalab | target AUROC | met (best of ours) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|"]
     for r in rows:
@@ -140,7 +152,17 @@ def run() -> str:
         lines.append(f"| {r['setting']} | {r['positives']} | {r['negatives']} | {r['auroc_ours']:.3f} | {r['auroc_ours+probs']:.3f} | "
                      f"{r['auroc_msp']:.3f} | {r['auroc_datalab']:.3f} | {r['fpr95_ours']:.3f} | {r['fpr95_ours+probs']:.3f} | "
                      f"{r['fpr95_msp']:.3f} | {r['fpr95_datalab']:.3f} | ≥ {r['target']:.2f} | {met} |")
-    lines += ["", "The dev row (val vs oos_val) is where features and k were chosen; the other rows were not used for any choice.", ""]
+    lines += ["", "The dev row (val vs oos_val) is where features, k and the signals were chosen; the other rows were "
+              "not used for any choice. Dev AUROC of the candidates (same run set-up): isolation alone 0.925; "
+              "+ class-centre distance 0.946; + proxy entropy (the default) 0.959; entropy rather than 1 − top "
+              "probability (0.958) and the plain mean of shares rather than noisy-OR (0.955) or a logit sum "
+              "(0.957). Tried and dropped on dev: word 1–2-gram TF-IDF isolation (0.77–0.79 alone), Mahalanobis "
+              "distance to class means in TF-IDF+SVD spaces (0.65–0.83), local density ratios (LOF-like, "
+              "0.72–0.89), k-NN label-vote uncertainty (0.82–0.85 alone; no gain combined). Trade-off, also "
+              "measured on dev: at the threshold passing 5% of the in-scope rows the user's model gets right, "
+              "isolation alone flags 64% of out-of-scope rows and 19% of its in-scope errors, the default 83% "
+              "and 34% (AUROC out-of-scope vs in-scope errors 0.820 → 0.843): the centre and entropy signals also "
+              "rise on hard in-scope rows, so `signals=(\"isolation\",)` is the more specific setting.", ""]
     return "\n".join(lines)
 
 

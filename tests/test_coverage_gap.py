@@ -5,6 +5,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+import scipy.sparse as sp
+
+from diagnose.analyzers._coverage_features import centre_distance, class_sums
 from diagnose.analyzers.base import Prepared
 from diagnose.analyzers.coverage_gap import CoverageGap
 from diagnose.embed import TfidfSvdEmbedder
@@ -73,3 +76,71 @@ def test_model_probabilities_raise_uncertain_rows():
     scores = mixed.get_column("score_coverage_gap").to_numpy()
     assert np.all(scores >= plain - 1e-12) and np.all(scores <= 1)
     assert "top probability" in mixed.get_column("evidence_coverage_gap")[2]
+
+
+def _with_probs(data: Prepared, eval_probs: np.ndarray) -> Prepared:
+    train_probs = np.where(data.train.get_column("label").to_numpy()[:, None] == np.array(["card", "topup"]), 0.9, 0.1)
+    return Prepared(**{**data.__dict__, "eval_probs": eval_probs, "train_probs": train_probs})
+
+
+def test_signals_follow_available_inputs():
+    data = _prepared(labels_known=False)
+    assert CoverageGap().fit(data).signals_ == ("isolation", "centre")
+    probs = np.full((data.eval.height, 2), 0.5)
+    assert CoverageGap().fit(_with_probs(data, probs)).signals_ == ("isolation", "centre", "uncertainty")
+    only_eval = Prepared(**{**data.__dict__, "eval_probs": probs})
+    assert "uncertainty" not in CoverageGap().fit(only_eval).signals_
+    generation = Prepared(**{**data.__dict__, "task": "generation"})
+    assert CoverageGap().fit(generation).signals_ == ("isolation",)
+    with pytest.raises(ValueError):
+        CoverageGap(signals=("centre",)).fit(data)
+
+
+def test_uncertain_twin_scores_higher():
+    data = _prepared(labels_known=False)
+    ev = data.eval.with_columns(text=pl.Series(["lost card and top up"] * 2 + NOVEL))
+    probs = np.array([[0.99, 0.01], [0.5, 0.5], [0.6, 0.4], [0.6, 0.4], [0.6, 0.4]])
+    data = _with_probs(Prepared(**{**data.__dict__, "eval": ev}), probs)
+    out = CoverageGap(k=3, features="char").fit(data).score(data)
+    scores = out.get_column("score_coverage_gap").to_numpy()
+    assert scores[1] > scores[0]
+    assert "classifier less certain than on" in out.get_column("evidence_coverage_gap")[1]
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_centre_distance_leaves_the_row_out(sparse):
+    rng = np.random.default_rng(0)
+    x = rng.random((9, 4)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    y = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    rows = sp.csr_matrix(x) if sparse else x
+    got = centre_distance(rows, *class_sums(rows, y, 3), own=y)
+    for i in range(len(x)):
+        centres = [x[(y == c) & (np.arange(len(x)) != i)].sum(axis=0) for c in range(3)]
+        cos = [x[i] @ c / np.linalg.norm(c) for c in centres]
+        assert got[i] == pytest.approx(1 - max(cos), abs=1e-5)
+
+
+def test_in_distribution_rows_are_not_flagged():
+    """Rows drawn like the training rows score like training rows (leave-one-out calibration)."""
+    rng = np.random.default_rng(1)
+    topics = {"card": ["card", "lost", "stolen", "blocked", "pin", "wallet"],
+              "topup": ["top", "up", "failed", "pending", "declined", "account"],
+              "fx": ["exchange", "rate", "currency", "euro", "dollar", "fee"]}
+    filler = ["my", "the", "please", "why", "is", "was", "help", "today", "again", "now"]
+
+    def draw(label):
+        words = list(rng.choice(topics[label], 3)) + list(rng.choice(filler, 3))
+        return " ".join(rng.permutation(words))
+
+    labels = [c for c in topics for _ in range(60)]
+    train = pl.DataFrame({"id": [f"t{i}" for i in range(len(labels))], "text": [draw(c) for c in labels], "label": labels})
+    ev_labels = [c for c in topics for _ in range(20)]
+    ev = pl.DataFrame({"id": [f"e{i}" for i in range(len(ev_labels))], "text": [draw(c) for c in ev_labels],
+                       "label": [None] * len(ev_labels), "prediction": [None] * len(ev_labels),
+                       "is_error": [None] * len(ev_labels)},
+                      schema_overrides={"label": pl.Utf8, "prediction": pl.Utf8, "is_error": pl.Boolean})
+    data = Prepared(task="classification", eval=ev, train=train, classes=tuple(sorted(topics)))
+    scores = CoverageGap(k=3).fit(data).score(data).get_column("score_coverage_gap").to_numpy()
+    assert 0.3 < scores.mean() < 0.7
+    assert (scores >= 0.95).mean() < 0.2

@@ -1,0 +1,94 @@
+"""Novelty signals of :class:`~diagnose.analyzers.coverage_gap.CoverageGap`.
+
+Each signal is computed for eval rows and, leave-one-out, for a sample of
+training rows (the reference the scores are calibrated against):
+
+* isolation: one minus the mean cosine similarity to the ``k`` nearest
+  training rows;
+* class-centre distance: one minus the largest cosine similarity to the
+  centre (sum of rows) of a training class, the row itself left out of its
+  own class;
+* uncertainty: entropy of the classifier's class probabilities (out-of-sample
+  for training rows).
+
+Rows may be sparse (TF-IDF) or dense (shared embeddings); centre sums keep
+the input's type, and every product is taken in blocks, so memory stays
+bounded by ``block × classes``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["sparse_top_k", "class_sums", "centre_distance", "entropy", "percentile"]
+
+
+def sparse_top_k(queries, base, k: int, *, exclude: np.ndarray | None, block: int = 512):
+    """Top-``k`` cosine neighbours of L2-normalised sparse rows, blocked.
+
+    ``exclude[i]`` is the base row to skip for query ``i`` (itself), or None.
+    """
+    k = min(k, base.shape[0] - (exclude is not None))
+    idx = np.empty((queries.shape[0], k), dtype=np.int64)
+    sim = np.empty((queries.shape[0], k), dtype=np.float32)
+    base_t = base.T.tocsc()
+    for start in range(0, queries.shape[0], block):
+        scores = (queries[start:start + block] @ base_t).toarray()
+        if exclude is not None:
+            scores[np.arange(scores.shape[0]), exclude[start:start + block]] = -np.inf
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        top = np.take_along_axis(scores, part, axis=1)
+        order = np.argsort(-top, axis=1, kind="stable")
+        idx[start:start + block] = np.take_along_axis(part, order, axis=1)
+        sim[start:start + block] = np.take_along_axis(top, order, axis=1)
+    return idx, sim
+
+
+def class_sums(rows, y: np.ndarray, n_classes: int):
+    """Per-class sums of ``rows`` (sparse stays sparse) and their squared norms."""
+    member = sp.csr_matrix((np.ones(len(y), dtype=np.float32), (y, np.arange(len(y)))), shape=(n_classes, len(y)))
+    sums = member @ rows
+    sums = sums.tocsr() if sp.issparse(sums) else np.asarray(sums, dtype=np.float32)
+    return sums, _squared_norms(sums)
+
+
+def centre_distance(rows, sums, sq_norms: np.ndarray, *, own: np.ndarray | None = None, block: int = 2048) -> np.ndarray:
+    """One minus the largest cosine of each row to a class centre.
+
+    ``own[i]`` is the class of training row ``i``, removed from its own
+    centre first (leave-one-out); None for eval rows.
+    """
+    out = np.empty(rows.shape[0], dtype=np.float64)
+    sums_t = sums.T.tocsc() if sp.issparse(sums) else sums.T
+    for start in range(0, rows.shape[0], block):
+        part = rows[start:start + block]
+        dots = part @ sums_t
+        dots = np.asarray(dots.toarray() if sp.issparse(dots) else dots, dtype=np.float64)
+        norms = np.tile(sq_norms, (dots.shape[0], 1))
+        if own is not None:
+            r = np.arange(dots.shape[0])
+            cls = own[start:start + block]
+            self_sq = _squared_norms(part)
+            self_dot = dots[r, cls]
+            dots[r, cls] = self_dot - self_sq
+            norms[r, cls] = sq_norms[cls] - 2 * self_dot + self_sq
+        cos = np.where(norms > 1e-9, dots / np.sqrt(np.maximum(norms, 1e-18)), 0.0)
+        out[start:start + block] = 1.0 - cos.max(axis=1)
+    return out
+
+
+def _squared_norms(rows) -> np.ndarray:
+    if sp.issparse(rows):
+        return np.asarray(rows.multiply(rows).sum(axis=1), dtype=np.float64).ravel()
+    return (np.asarray(rows, dtype=np.float64) ** 2).sum(axis=1)
+
+
+def entropy(probs: np.ndarray) -> np.ndarray:
+    """Shannon entropy (nats) of each probability row."""
+    p = np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0)
+    return -(p * np.log(p)).sum(axis=1)
+
+
+def percentile(reference_sorted: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Share of the (sorted) reference values at or below each value."""
+    return np.searchsorted(reference_sorted, values, side="right") / len(reference_sorted)
