@@ -257,3 +257,91 @@ def test_closed_form_alpha_matches_krippendorff_package(n_classes):
     counts = counts[counts.sum(1) >= 2]
     expected = krippendorff.alpha(value_counts=counts, level_of_measurement="nominal")
     assert nominal_alpha(counts) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+# ---------------------------------------------------------------- class-pair splits (attr)
+def _split_pair_data() -> Prepared:
+    """Train items of class a whose annotators split a/b; other classes unanimous; four eval errors."""
+    rows, train_ids, train_labels = [], [], []
+    for i in range(12):
+        first, second = ("a", "b") if i % 2 else ("b", "a")
+        rows += [(f"ta{i}", "x", first), (f"ta{i}", "y", second), (f"ta{i}", "z", "a")]
+        train_ids.append(f"ta{i}")
+        train_labels.append("a")
+    for cls in "cdef":
+        for i in range(6):
+            rows += [(f"t{cls}{i}", who, cls) for who in "xyz"]
+            train_ids.append(f"t{cls}{i}")
+            train_labels.append(cls)
+    rows += [("e_ab", who, "a") for who in "xyz"]  # unanimous, but a/b is a split pair
+    rows += [("e_cd", who, "c") for who in "xyz"]  # unanimous, c/d never split
+    rows += [("e_gold", who, "a") for who in "xyz"]  # gold e rejected; a/b split, predicted b
+    train = pl.DataFrame({"id": train_ids, "text": train_ids, "label": train_labels})
+    ev = _eval(["e_ab", "e_cd", "e_gold", "e_ok"], ["a", "c", "e", "a"], ["b", "d", "b", "a"])
+    return Prepared(task="classification", eval=ev, train=train, annotations=_annotations(rows),
+                    classes=("a", "b", "c", "d", "e", "f"))
+
+
+def test_class_pair_rates_find_systematic_splits_not_slips():
+    from diagnose.analyzers._pair_votes import class_pair_rates
+
+    data = _split_pair_data()
+    rates = class_pair_rates(data.annotations)
+    assert rates[("a", "b")] > 0.5
+    assert ("c", "d") not in rates
+    # one annotator slipping once on two items does not make a pattern worth more than a trace
+    slips = _annotations([("s1", "x", "c"), ("s1", "y", "c"), ("s1", "z", "d"),
+                          ("s2", "x", "c"), ("s2", "y", "c"), ("s2", "z", "c")])
+    assert class_pair_rates(slips) == {}
+    # the same split cast only by a near-worthless annotator hardly counts
+    assert class_pair_rates(data.annotations, {"x": 0.05, "y": 0.05}).get(("a", "b"), 0.0) < 0.2
+
+
+def test_error_on_a_split_class_pair_is_explained_even_with_unanimous_votes():
+    data = _split_pair_data()
+    out = AnnotatorInconsistency().fit(data).score(data)
+    score = dict(zip(out["id"], out[SCORE]))
+    evidence = dict(zip(out["id"], out[EVIDENCE]))
+    assert score["e_ab"] > 0.5 and "annotators split between 'a' and 'b'" in evidence["e_ab"]
+    assert score["e_cd"] == pytest.approx(0.0)
+    assert score["e_gold"] > 0.5 and "no annotator chose the gold 'e'" in evidence["e_gold"]
+    assert not score["e_ok"]  # a correct row has nothing to explain (null without votes)
+
+
+# ---------------------------------------------------------------- learned crowd prior (_crowd)
+def _spammers_and_sparse_workers(seed):
+    """200 items: one of two spammers (random labels) + two of 30 workers right 90% of the time."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, 2, 200)
+    item = np.repeat(np.arange(200), 3)
+    annotator = np.concatenate([[i % 2, *(2 + rng.choice(30, 2, replace=False))]
+                                for i in range(200)])
+    right = rng.random(600) < 0.9
+    label = np.where(annotator < 2, rng.integers(0, 2, 600),
+                     np.where(right, truth[item], 1 - truth[item]))
+    return item, annotator, label, truth
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_learned_prior_keeps_spammers_at_chance_and_workers_skilled(seed):
+    item, annotator, label, truth = _spammers_and_sparse_workers(seed)
+    post, conf = dawid_skene(item, annotator, label, (200, 32, 2))
+    skill = conf[:32].diagonal(0, 1, 2).mean(1)
+    assert (post.argmax(1) == truth).mean() >= 0.85
+    assert skill[:2].max() < 0.65  # both spammers near chance
+    assert np.median(skill[2:]) > 0.8  # the sparse workers keep their own skill
+    assert np.isfinite(post).all() and np.allclose(post.sum(1), 1.0)
+
+
+def test_learned_prior_only_with_two_annotators_per_class():
+    from diagnose.analyzers._crowd import consensus
+
+    item, annotator, label, _ = _spammers_and_sparse_workers(0)
+    fixed, _ = dawid_skene(item, annotator, label, (200, 32, 2), prior_strength=1.0)
+    learned, _ = dawid_skene(item, annotator, label, (200, 32, 2))
+    assert not np.allclose(fixed, learned)  # 32 annotators, 2 classes: the prior is learned
+    few = annotator < 3  # 3 annotators for 2 classes: too few, fixed pooled prior
+    shape = (200, 3, 2)
+    fixed, _ = dawid_skene(item[few], annotator[few], label[few], shape, prior_strength=1.0)
+    default, _, _ = consensus(item[few], annotator[few], label[few], shape)
+    assert np.allclose(fixed, default)

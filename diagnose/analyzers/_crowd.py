@@ -10,11 +10,14 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy.special import digamma, gammaln
 
-__all__ = ["dawid_skene", "consensus", "voter_skill", "posterior_accuracy",
-           "crowdlab_quality", "weighted_agreement", "krippendorff_alpha", "alpha_reading"]
+__all__ = ["alpha_reading", "consensus", "crowdlab_quality", "dawid_skene", "krippendorff_alpha",
+           "posterior_accuracy", "voter_skill", "weighted_agreement"]
 
 _CLEANLAB_MAX_CELLS = 50_000_000  # items x annotators x classes: CROWDLAB's working arrays grow with it
+_EB_MAX_CELLS = 200_000  # annotators x classes^2 above which the fixed pooled prior is used
+_MAX_CONCENTRATION = 1e4  # numerical cap on a learned Dirichlet row's total
 
 
 def dawid_skene(
@@ -24,12 +27,22 @@ def dawid_skene(
     shape: tuple[int, int, int],
     *,
     soft: np.ndarray | None = None,
-    prior_strength: float = 1.0,
+    prior_strength: float | None = None,
     variational: bool = True,
     max_iter: int = 200,
     tol: float = 1e-6,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Dawid–Skene EM with a pooled Dirichlet prior and an optional soft voter.
+    """Variational Bayes Dawid–Skene with a learned population prior and an optional soft voter.
+
+    By default (``prior_strength=None``) the annotators' confusion matrices are
+    drawn from a population of two communities (Venanzi et al. 2014), each a
+    Dirichlet per true-class row whose parameters are estimated from the data
+    (empirical Bayes), so an annotator with few labels is shrunk towards the
+    community their labels resemble rather than towards the label-weighted pool,
+    which prolific annotators dominate. The learned prior needs at least two
+    annotators per class (each community row has one parameter per class);
+    with fewer, or past a size guard, the fixed pooled prior (one pseudo-label
+    per row) is used.
 
     Parameters
     ----------
@@ -40,9 +53,10 @@ def dawid_skene(
     soft : numpy.ndarray, optional
         ``n_items x n_classes`` probabilities of one extra voter (a model);
         rows of zeros mean "no vote".
-    prior_strength : float
-        Pseudo-labels per true class pulling each confusion row towards the
-        pooled confusion of all annotators.
+    prior_strength : float, optional
+        None learns the prior (above). A number instead pulls each confusion
+        row towards the pooled confusion of all annotators with that many
+        pseudo-labels per true class (the fixed prior of earlier versions).
     variational : bool
         Use the expected log-probabilities under the Dirichlet posteriors
         (variational Bayes, as in IBCC) instead of their point estimates.
@@ -54,7 +68,8 @@ def dawid_skene(
     posterior : numpy.ndarray
         ``n_items x n_classes`` probability of each true class.
     confusion : numpy.ndarray
-        ``(n_annotators + 1) x n_classes x n_classes``; the last one is the soft voter's.
+        ``(n_annotators + 1) x n_classes x n_classes`` posterior-mean confusion
+        matrices; the last one is the soft voter's.
 
     Examples
     --------
@@ -70,9 +85,15 @@ def dawid_skene(
     post += soft
     post[post.sum(1) == 0] = 1.0  # an item nobody voted on starts uniform
     post /= post.sum(1, keepdims=True)
+    learned = prior_strength is None and n_ann >= 2 * k and n_ann * k * k <= _EB_MAX_CELLS
+    prior = _Communities(n_ann, k) if learned else None
     for _ in range(max_iter):
-        alpha = _m_step(post, item, annotator, label, soft, n_ann, prior_strength)
-        log_conf = _expected_log(alpha, variational)
+        counts = _expected_counts(post, item, annotator, label, soft, n_ann)
+        if prior is None:
+            log_conf, conf = _pooled_posterior(counts, 1.0 if prior_strength is None
+                                               else prior_strength, variational)
+        else:
+            log_conf, conf = prior.posterior(counts, variational)
         log_post = np.tile(_expected_log(post.sum(0) + 1.0, variational), (n_items, 1))
         for c in range(k):
             log_post[:, c] += np.bincount(item, weights=log_conf[annotator, c, label],
@@ -84,21 +105,19 @@ def dawid_skene(
         post = new
         if done:
             break
-    return post, alpha / alpha.sum(-1, keepdims=True)
+    return post, conf
 
 
 def _expected_log(alpha: np.ndarray, variational: bool) -> np.ndarray:
     """E[log p] under Dirichlet(alpha) (last axis), or log of its mean."""
     total = alpha.sum(-1, keepdims=True)
     if variational:
-        from scipy.special import digamma
-
         return digamma(alpha) - digamma(total)
     return np.log(alpha / total)
 
 
-def _m_step(post, item, annotator, label, soft, n_ann, strength):
-    """Expected confusion counts per annotator, smoothed towards the pool."""
+def _expected_counts(post, item, annotator, label, soft, n_ann):
+    """Expected confusion counts per annotator (true class x given label); soft voter last."""
     k = post.shape[1]
     counts = np.zeros((n_ann + 1, k, k))
     for c in range(k):
@@ -106,9 +125,81 @@ def _m_step(post, item, annotator, label, soft, n_ann, strength):
                            minlength=n_ann * k)
         counts[:n_ann, c, :] = flat.reshape(n_ann, k)
     counts[n_ann] = post.T @ soft
-    pooled = counts[:n_ann].sum(0) + 1.0
+    return counts
+
+
+def _pooled_posterior(counts, strength, variational):
+    """Fixed prior: ``strength`` pseudo-labels per row shaped like the pooled confusion."""
+    pooled = counts[:-1].sum(0) + 1.0
     pooled /= pooled.sum(1, keepdims=True)
-    return counts + strength * pooled + 1e-3
+    alpha = counts + strength * pooled + 1e-3
+    return _expected_log(alpha, variational), alpha / alpha.sum(-1, keepdims=True)
+
+
+class _Communities:
+    """Two-community Dirichlet prior over confusion matrices, fitted by empirical Bayes.
+
+    Community 0 starts diligent (90% on the diagonal), community 1 careless
+    (labels independent of the truth); both then follow the data. Each round
+    re-weighs every annotator's membership by the Dirichlet-multinomial
+    likelihood of their expected counts and moves each community's Dirichlet
+    rows by a few of Minka's fixed-point steps, weighted by membership. The
+    posterior of a confusion matrix is the membership-weighted mixture of
+    Dirichlets; the soft voter (a model, not a crowd member) gets a flat prior.
+    """
+
+    # Fixed-point steps per EM round (warm-started, so they accumulate). A community
+    # whose members look alike has no finite best concentration; it keeps growing
+    # slowly towards the cap, which moves the posteriors little.
+    steps = 10
+
+    def __init__(self, n_ann: int, k: int) -> None:
+        diligent = 0.9 * np.eye(k) + 0.1 / k
+        self.alpha = np.stack([diligent, np.full((k, k), 1.0 / k)]) * 4.0
+        self.weight = np.array([0.5, 0.5])
+        self.member = np.full((n_ann, 2), 0.5)
+
+    def posterior(self, counts, variational):
+        """E[log confusion] and posterior-mean confusion for every voter."""
+        crowd = counts[:-1]
+        loglik = np.stack([_dm_loglik(crowd, a).sum(1) for a in self.alpha], 1)
+        loglik += np.log(self.weight)
+        member = np.exp(loglik - loglik.max(1, keepdims=True))
+        self.member = member / member.sum(1, keepdims=True)
+        self.weight = np.clip(self.member.mean(0), 1e-6, None)
+        self.weight /= self.weight.sum()
+        for g in range(len(self.alpha)):
+            self.alpha[g] = _fit_dirichlet_rows(crowd, self.alpha[g], self.member[:, g],
+                                                self.steps)
+        log_conf = np.zeros(counts.shape)
+        conf = np.zeros(counts.shape)
+        for g, a in enumerate(self.alpha):
+            share = self.member[:, g, None, None]
+            log_conf[:-1] += share * _expected_log(crowd + a, variational)
+            conf[:-1] += share * (crowd + a) / (crowd + a).sum(-1, keepdims=True)
+        flat = counts[-1] + 1.0
+        log_conf[-1] = _expected_log(flat, variational)
+        conf[-1] = flat / flat.sum(-1, keepdims=True)
+        return log_conf, conf
+
+
+def _dm_loglik(counts: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Dirichlet-multinomial log-likelihood per annotator and row (no multinomial term)."""
+    total = alpha.sum(-1)
+    return (gammaln(total) - gammaln(total + counts.sum(-1))
+            + (gammaln(alpha + counts) - gammaln(alpha)).sum(-1))
+
+
+def _fit_dirichlet_rows(counts, alpha, weight, steps):
+    """Minka's fixed-point update of Dirichlet-multinomial rows from weighted count rows."""
+    n = counts.sum(-1)
+    for _ in range(steps):
+        num = np.einsum("j,jck->ck", weight, digamma(counts + alpha) - digamma(alpha))
+        den = weight @ (digamma(n + alpha.sum(-1)) - digamma(alpha.sum(-1)))
+        alpha = np.clip(alpha * num / np.maximum(den, 1e-12)[:, None], 1e-3, None)
+        over = alpha.sum(-1, keepdims=True) / _MAX_CONCENTRATION
+        alpha = alpha / np.maximum(over, 1.0)
+    return alpha
 
 
 def voter_skill(confusion: np.ndarray) -> float:
@@ -124,7 +215,7 @@ def voter_skill(confusion: np.ndarray) -> float:
     return round((balanced - 1.0 / k) / (1.0 - 1.0 / k), 12)
 
 
-def consensus(item, annotator, label, shape, *, soft=None, prior_strength=1.0,
+def consensus(item, annotator, label, shape, *, soft=None, prior_strength=None,
               min_model_skill=0.2) -> tuple[np.ndarray, float | None, bool]:
     """Dawid–Skene posterior, with the soft voter kept only if it beats chance clearly.
 

@@ -8,6 +8,52 @@ import polars as pl
 
 from diagnose.analyzers.base import Prepared
 
+#: Class-pair split rate (share of the rarer class's items whose votes hold both labels)
+#: at which the pair counts as fully inconsistent; half of the items split is a coin flip.
+PAIR_RATE_FULL = 0.5
+#: Items with votes for both labels needed before a class pair's split rate is trusted.
+MIN_PAIR_ITEMS = 2
+
+
+def class_pair_rates(ann: pl.DataFrame | None, weights: dict | None = None) -> dict[tuple[str, str], float]:
+    """Per unordered label pair: how often annotators split between the two labels.
+
+    Over items with at least two votes (train and eval), the number of items
+    whose votes contain both labels divided by the number of items on which the
+    rarer of the two labels leads the vote (ties count for every leader; a label
+    that merely collects single annotators' slips does not lead). Pairs split on
+    fewer than ``MIN_PAIR_ITEMS`` items are left out (random slips of single
+    annotators do not form a pattern), and one shared item is discounted as coincidence.
+    An item counts towards a pair with the smaller of the two labels' backing, the
+    ``weights`` (reliability, 1 when unknown) of their most reliable voters, so a
+    spammer's votes hardly split anything.
+
+    Examples
+    --------
+    >>> ann = pl.DataFrame({"id": ["1", "1", "2", "2", "3", "3"], "annotator": ["x", "y"] * 3,
+    ...                     "label": ["a", "b", "a", "b", "a", "a"]})
+    >>> class_pair_rates(ann)
+    {('a', 'b'): 0.5}
+    """
+    if ann is None or ann.height == 0:
+        return {}
+    multi = ann.group_by("id").agg(pl.len().alias("n")).filter(pl.col("n") >= 2).select("id")
+    weight = pl.col("annotator").replace_strict(weights or {}, default=1.0, return_dtype=pl.Float64)
+    counts = (ann.join(multi, on="id").with_columns(w=weight).group_by("id", "label")
+              .agg(pl.len().alias("votes"), pl.col("w").max()))
+    leads = counts.filter(pl.col("votes") == pl.col("votes").max().over("id"))
+    n_lead = dict(leads.group_by("label").agg(pl.len()).iter_rows())
+    labels = counts.select("id", "label", "w")
+    both = (labels.join(labels, on="id", suffix="_b").filter(pl.col("label") < pl.col("label_b"))
+            .group_by("label", "label_b").agg(pl.min_horizontal("w", "w_b").sum().alias("len"))
+            .filter(pl.col("len") >= MIN_PAIR_ITEMS))
+    return {(a, b): min(1.0, (c - 1) / max(min(n_lead.get(a, 0), n_lead.get(b, 0)), c))
+            for a, b, c in both.iter_rows()}
+
+
+def _pair_rate(rates: dict, a: str, b: str) -> float:
+    return rates.get((a, b) if a < b else (b, a), 0.0)
+
 
 def train_vote_shares(data: Prepared, ann: pl.DataFrame | None) -> dict[int, dict[str, float]]:
     """Per training row (by row number) with at least two votes: the share of votes per label."""
@@ -25,14 +71,21 @@ def _split(shares: dict[str, float], gold: str, pred: str) -> float:
     return float(shares.get(gold, 0.0) > 0 and shares.get(pred, 0.0) > 0)
 
 
-def pair_scores(data: Prepared, item_votes: dict, train_shares: dict, *, k: int, dup: float):
+def pair_scores(data: Prepared, item_votes: dict, train_shares: dict, *, k: int, dup: float,
+                rates: dict | None = None, weights: dict | None = None):
     """Score each error by disagreement between its gold and predicted labels.
 
-    Combines (noisy-OR) the split of the item's own votes, the similarity-weighted
-    split among its annotated training neighbours, and near-duplicate training rows
-    (similarity ≥ ``dup``) labelled with the prediction. Rows that are not errors
-    get NaN (the caller decides).
+    Combines (noisy-OR) the split of the item's own votes (each label backed
+    by its most reliable voter, ``weights`` per annotator, 1 when unknown), the
+    similarity-weighted split among its annotated training neighbours,
+    near-duplicate training rows (similarity ≥ ``dup``) labelled with the
+    prediction, how often annotators split between the two classes anywhere
+    (``rates``, from :func:`class_pair_rates`), and, when no annotator chose
+    the gold label, how often annotators split between the labels they did
+    choose and the gold or the prediction. Rows that are not errors get NaN
+    (the caller decides).
     """
+    rates, weights = rates or {}, weights or {}
     n = data.eval.height
     out, texts = np.full(n, np.nan), [None] * n
     gold = data.eval.get_column("label").to_list()
@@ -42,25 +95,45 @@ def pair_scores(data: Prepared, item_votes: dict, train_shares: dict, *, k: int,
         g, p = gold[i], pred[i]
         if g is None or p is None or g == p:
             continue
-        parts, notes = [], []
-        votes = item_votes.get(ids[i]) or []
-        if len(votes) >= 2:
-            labels = [lab for _, lab in votes]
-            parts.append(_split({lab: c / len(labels) for lab, c in Counter(labels).items()}, g, p))
-            notes.append(f"its own annotators gave gold {g!r} {labels.count(g)} and predicted {p!r} {labels.count(p)} of {len(labels)} votes")
+        found = _own_votes(item_votes.get(ids[i]) or [], g, p, rates, weights)
         near, note = _neighbour_split(data, train_shares, i, g, p, k)
         if near is None:
             near, note = _duplicate_split(data, i, g, p, k, dup)
-        if near is not None:
-            parts.append(near)
-            notes.append(note)
-        dup_score, dup_note = _near_duplicates(data, i, g, p, dup)
-        if dup_score:
-            parts.append(dup_score)
-            notes.append(dup_note)
-        out[i] = 1.0 - float(np.prod([1.0 - s for s in parts])) if parts else 0.0
-        texts[i] = "; ".join(notes) if out[i] > 0 else None
+        found += [(near, note), _class_split(rates, g, p), _near_duplicates(data, i, g, p, dup)]
+        found = [(s, t) for s, t in found if s]
+        out[i] = 1.0 - float(np.prod([1.0 - s for s, _ in found])) if found else 0.0
+        texts[i] = "; ".join(t for _, t in found) if out[i] > 0 else None
     return out, texts
+
+
+def _own_votes(votes: list, g: str, p: str, rates: dict, weights: dict) -> list[tuple[float, str]]:
+    """Evidence from the item's own votes: a gold/prediction split, or a confused pair without the gold."""
+    if len(votes) < 2:
+        return []
+    backing: dict[str, float] = {}
+    for who, lab in votes:
+        backing[lab] = max(backing.get(lab, 0.0), weights.get(who, 1.0))
+    labels = [lab for _, lab in votes]
+    if g in backing:
+        note = f"its own annotators gave gold {g!r} {labels.count(g)} and predicted {p!r} {labels.count(p)} of {len(labels)} votes"
+        return [(min(backing[g], backing.get(p, 0.0)), note)]
+    rate, other, side = max(((_pair_rate(rates, side, q) * backing[q], q, side) for q in backing for side in (p, g)
+                             if q != side), default=(0.0, None, None))
+    if not rate:
+        return []
+    what = f"the predicted {p!r}" if side == p else f"the gold {g!r}"
+    note = (f"no annotator chose the gold {g!r}; they chose {other!r}, and annotators split between "
+            f"{other!r} and {what} on {100 * _pair_rate(rates, side, other):.0f}% of items")
+    return [(min(1.0, rate / PAIR_RATE_FULL), note)]
+
+
+def _class_split(rates: dict, g: str, p: str) -> tuple[float, str]:
+    """Annotators split between the gold and the predicted class across the data."""
+    rate = _pair_rate(rates, g, p)
+    if not rate:
+        return 0.0, ""
+    return min(1.0, rate / PAIR_RATE_FULL), (f"across all annotated items, annotators split between {g!r} and "
+                                             f"{p!r} on {100 * rate:.0f}% of the items that got either label")
 
 
 def _neighbour_split(data: Prepared, shares: dict, i: int, g: str, p: str, k: int):
