@@ -1,0 +1,107 @@
+"""Ranking of training rows by how likely their given label is wrong (used by ``NoisyLabel``).
+
+Two steps beyond plain confident learning:
+
+* **Noise-aware posterior.** Confident learning's joint of (given, true)
+  labels gives a class-noise transition ``T[given, true]``. For a row with
+  given label ``g`` and clean class probabilities ``p``, the probability that
+  the given label is right is ``T[g, g] p_g / sum_a T[g, a] p_a``. Flips
+  toward one confusable class (a large ``T[B, A]``) are then suspected even
+  when ``p_A`` only moderately exceeds ``p_B``, while uniform flips still need
+  a clear disagreement.
+* **Refit on the rows kept.** A proxy fitted on noisy labels learns the flips
+  (A-like texts labelled B raise ``p_B`` for every A-like text). Refitting
+  the cross-validated proxy without the rows flagged so far and scoring
+  again removes most of that bias; each refit costs one cross-validation run
+  of :func:`diagnose.probs.cross_val_probs` (fits capped at
+  :data:`diagnose.probs.MAX_FIT_ROWS` rows).
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from cleanlab.count import estimate_joint, num_label_issues
+
+from diagnose.probs import fold_indices, fold_probs
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 65_536
+
+
+def noise_transition(labels: np.ndarray, probs: np.ndarray, smooth: float = 0.5) -> np.ndarray:
+    """``T[given, true]`` = P(given label | true class), from cleanlab's calibrated confident joint.
+
+    Each true class keeps its estimated noise rate; a share ``smooth`` of it
+    is spread evenly over the other classes (pairs the joint saw no row for
+    still get a small rate).
+    """
+    joint = estimate_joint(labels, probs)
+    trans = joint / np.maximum(joint.sum(axis=0, keepdims=True), 1e-12)
+    stay = np.diag(trans).copy()
+    spread = np.repeat(((1.0 - stay) / max(len(stay) - 1, 1))[None, :], len(stay), axis=0)
+    np.fill_diagonal(spread, stay)
+    return (1.0 - smooth) * trans + smooth * spread
+
+
+def posterior_quality(labels: np.ndarray, probs: np.ndarray, trans: np.ndarray) -> np.ndarray:
+    """P(true class = given label | row), in chunks (no full-size temporaries at scale)."""
+    out = np.empty(len(labels), dtype=np.float64)
+    for start in range(0, len(labels), _CHUNK):
+        lab = labels[start:start + _CHUNK]
+        weighted = trans[lab] * probs[start:start + _CHUNK]
+        out[start:start + len(lab)] = weighted[np.arange(len(lab)), lab] / np.maximum(weighted.sum(axis=1), 1e-12)
+    return out
+
+
+def refit_probs(x: np.ndarray, labels: np.ndarray, keep: np.ndarray, n_classes: int, *, folds: int = 3,
+                seed: int = 0) -> np.ndarray | None:
+    """Out-of-fold probabilities of every row from proxies fitted only on the ``keep`` rows.
+
+    Returns ``None`` when a fold cannot be fitted (e.g. a single class left).
+    """
+    out = np.zeros((len(labels), n_classes))
+    for fit_rows, held_rows in fold_indices(labels, n_classes, folds=folds, seed=seed):
+        rows = fit_rows[keep[fit_rows]]
+        if len(np.unique(labels[rows])) < 2:
+            return None
+        out[held_rows] = fold_probs(x, labels, rows, held_rows, n_classes, seed=seed)
+    out += 1e-6
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+def lowest(quality: np.ndarray, n: int) -> np.ndarray:
+    """Boolean mask of the ``n`` rows with the lowest ``quality`` (stable order)."""
+    flagged = np.zeros(len(quality), dtype=bool)
+    flagged[np.argsort(quality, kind="stable")[: max(int(n), 0)]] = True
+    return flagged
+
+
+def flag_issues(data, labels: np.ndarray, probs: np.ndarray, quality: np.ndarray, blend, *, rounds: int = 2,
+                folds: int = 3, max_rows: int = 50_000, factor: float = 1.25, smooth: float = 0.5) -> np.ndarray:
+    """Flag ``factor`` × cleanlab's estimated number of label issues, most suspect first.
+
+    ``probs`` are the (blended) out-of-sample probabilities and ``quality``
+    the first-pass label quality. Up to ``rounds`` times, the proxy is refitted
+    on ``data.train_embeddings`` without the rows flagged so far, blended by
+    ``blend(probs)`` and the rows are re-ranked by :func:`posterior_quality`.
+    Without embeddings, above ``max_rows`` rows, or when the user gave the
+    training probabilities (``data.notes["train_probs"] == "given"``: their
+    model is not ours to replace) the posterior of ``probs`` ranks the rows.
+    """
+    n_issues = num_label_issues(labels, probs)
+    trans = noise_transition(labels, probs, smooth)
+    flagged, current = lowest(quality, n_issues), probs
+    own = data.notes.get("train_probs") != "given"
+    refit = data.train_embeddings is not None and len(labels) <= max_rows and own
+    if data.train_embeddings is not None and own and not refit and rounds > 0:
+        log.info("noisy_label: %d training rows > %d, label ranking without refit", len(labels), max_rows)
+    for _ in range(rounds if refit else 0):
+        fresh = refit_probs(data.train_embeddings, labels, ~flagged, probs.shape[1], folds=folds, seed=data.seed)
+        if fresh is None:
+            break
+        current = blend(fresh)
+        flagged = lowest(posterior_quality(labels, current, trans), n_issues)
+    return lowest(posterior_quality(labels, current, trans), factor * n_issues)
