@@ -6,8 +6,10 @@ consensus labels and annotator quality with majority vote, a textbook
 Dawid-Skene EM and cleanlab's CROWDLAB, using all 10 labels per item and random
 subsamples of 5 and 3 labels per item. Gold labels are used only to score.
 
-Run ``python benchmarks/annotators_rte.py``; it writes
+Run ``python -m benchmarks.annotators_rte``; it writes
 ``benchmarks/results/annotators_rte.md``.
+The simulated ceiling lives in :mod:`benchmarks._crowd_sim`, the Markdown in
+:mod:`benchmarks._crowd_report`.
 """
 from __future__ import annotations
 
@@ -21,18 +23,22 @@ import numpy as np
 import polars as pl
 from scipy.stats import spearmanr
 
-from diagnose.analyzers._crowd import consensus, posterior_accuracy
+from benchmarks._crowd_report import ABLATION, PREVIOUS, render
+from benchmarks._crowd_sim import (
+    FIXED,
+    MIN_LABELS,
+    SEEDS,
+    SUBSAMPLES,
+    em_only,
+    rho,
+    simulate,
+    true_confusion,
+)
 from diagnose.analyzers.annotator_inconsistency import AnnotatorInconsistency
 from diagnose.analyzers.base import Prepared
 
 DATA = Path("/work/shared/data/snow2008_rte_temp")
 OUT = Path(__file__).parent / "results" / "annotators_rte.md"
-SUBSAMPLES = (10, 5, 3)
-SEEDS = (0, 1, 2, 3, 4)
-MIN_LABELS = 10  # annotators with fewer labels (after subsampling) are left out of Spearman
-QUALITY_TARGET = 0.8
-SIM_REPEATS = 4  # simulated label sets per subsample (oracle ceiling: x5)
-FIXED = {"prior_strength": 1.0}  # the previous default: pooled prior, 1 pseudo-label per row
 log = logging.getLogger("annotators_rte")
 
 
@@ -171,58 +177,6 @@ def ours(ann: pl.DataFrame, texts: pl.DataFrame, mv: np.ndarray, probs, names, i
             analyzer.summary())
 
 
-def em_only(item, annotator, label, n_items, n_ann, **settings):
-    """The analyzer's EM kernels without a model vote: consensus and posterior-accuracy quality."""
-    post, _, _ = consensus(item, annotator, label, (n_items, n_ann, 2), **settings)
-    return post.argmax(1), posterior_accuracy(post, item, annotator, label, n_ann)
-
-
-def true_confusion(ann: pl.DataFrame) -> dict[str, np.ndarray]:
-    """Each worker's 2x2 confusion (gold x label) over the whole release, add-one smoothed."""
-    out = {}
-    for (who,), rows in ann.group_by("annotator"):
-        conf = np.ones((2, 2))
-        np.add.at(conf, (rows["gold"].cast(pl.Int64).to_numpy(),
-                         rows["label"].cast(pl.Int64).to_numpy()), 1.0)
-        out[who] = conf / conf.sum(1, keepdims=True)
-    return out
-
-
-def _rho(quality, hits, annotator, n_ann) -> float:
-    """Spearman of quality vs accuracy on the labels given, over annotators with enough labels."""
-    n_lab = np.bincount(annotator, minlength=n_ann)
-    acc = np.bincount(annotator, hits.astype(float), n_ann) / np.maximum(n_lab, 1)
-    keep = n_lab >= MIN_LABELS
-    return float(spearmanr(quality[keep], acc[keep])[0])
-
-
-def simulate(item, annotator, conf, gold, seed) -> dict[str, float]:
-    """Quality Spearman on labels redrawn from each worker's true confusion (same design).
-
-    ``oracle`` knows every confusion matrix and the class balance and scores each
-    worker by the exact posterior probability of their own labels, the best
-    estimate of their accuracy on these labels, so its Spearman is the ceiling.
-    """
-    rng, n_items, n_ann = np.random.default_rng(seed), len(gold), len(conf)
-    prior = np.log(np.bincount(gold, minlength=2) / n_items)
-    out = {"oracle": [], "ours": [], "fixed": []}
-    for rep in range(SIM_REPEATS * 5):
-        label = (rng.random(len(item)) < conf[annotator, gold[item], 1]).astype(int)
-        log_post = np.tile(prior, (n_items, 1))
-        for c in range(2):
-            log_post[:, c] += np.bincount(item, np.log(conf[annotator, c, label]), n_items)
-        post = np.exp(log_post - log_post.max(1, keepdims=True))
-        post /= post.sum(1, keepdims=True)
-        hits = label == gold[item]
-        out["oracle"].append(_rho(posterior_accuracy(post, item, annotator, label, n_ann),
-                                  hits, annotator, n_ann))
-        if rep < SIM_REPEATS:
-            for name, settings in (("ours", {}), ("fixed", FIXED)):
-                q = em_only(item, annotator, label, n_items, n_ann, **settings)[1]
-                out[name].append(_rho(q, hits, annotator, n_ann))
-    return {k: float(np.mean(v)) for k, v in out.items()}
-
-
 def true_accuracy(ann: pl.DataFrame) -> dict[str, float]:
     """Each worker's accuracy vs gold over all of their labels in the release."""
     return dict(ann.group_by("annotator").agg((pl.col("label") == pl.col("gold")).mean())
@@ -262,7 +216,8 @@ def evaluate(ann: pl.DataFrame, texts: pl.DataFrame, gold: np.ndarray,
                      "method": summary["method"],
                      "model_skill": summary["model_vote_skill"],
                      "model_used": float("model_vote" in summary["method"])}
-    out["_sim"] = simulate(item, annotator, np.stack([conf_of[a] for a in names]), gold, seed)
+    conf = np.stack([conf_of[a] for a in names])
+    out["_sim"] = simulate(item, annotator, label, conf, gold, seed)
     return out
 
 
@@ -280,17 +235,11 @@ def evaluate_temp(ann: pl.DataFrame, conf_of: dict[str, np.ndarray], seed: int) 
                                                                  n_items, n_ann),
                "ours (EM, TEMP has no text)": em_only(item, annotator, label, n_items, n_ann),
                PREVIOUS: em_only(item, annotator, label, n_items, n_ann, **FIXED)}
-    out = {m: (float((c == gold).mean()), _rho(q, hits, annotator, n_ann))
+    out = {m: (float((c == gold).mean()), rho(q, hits, annotator, n_ann))
            for m, (c, q) in results.items()}
-    out["_sim"] = simulate(item, annotator, np.stack([conf_of[a] for a in names]), gold, seed)
+    conf = np.stack([conf_of[a] for a in names])
+    out["_sim"] = simulate(item, annotator, label, conf, gold, seed)
     return out
-
-
-BASELINES = ("majority vote", "Dawid-Skene EM (textbook)", "cleanlab CROWDLAB")
-ABLATION = "ours, EM only (no model vote, no CROWDLAB)"
-PREVIOUS = "ours, fixed pooled prior (previous default)"
-TEMP_METHODS = ("ours (EM, TEMP has no text)", PREVIOUS, "Dawid-Skene EM (textbook)",
-                "majority vote")
 
 
 def _mean(runs: list[dict]) -> dict:
@@ -319,186 +268,6 @@ def collect() -> tuple[dict, dict]:
                               for key in ("alpha", "n_kept", "model_acc", "model_skill",
                                           "model_used")}
     return table, temp
-
-
-def _row(name: str, values: list[str]) -> str:
-    return f"| {name} | " + " | ".join(values) + " |"
-
-
-def _head() -> list[str]:
-    cols = [f"{n} per item" for n in SUBSAMPLES]
-    return ["| method | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
-
-
-def _cells(table: dict, key, col: int, fmt: str) -> list[str]:
-    return [format(table[n][key][col], fmt) for n in SUBSAMPLES]
-
-
-def _sim_cells(table: dict, key: str) -> list[str]:
-    return [f"{table[n]['_sim'][key]:.3f}" for n in SUBSAMPLES]
-
-
-def _temp_section(temp: dict) -> list[str]:
-    """TEMP, the selection task: real labels and labels simulated from TEMP's workers."""
-    acc = [_row(m, _cells(temp, m, 0, ".4f")) for m in TEMP_METHODS]
-    rho = [_row(m, _cells(temp, m, 1, ".3f")) for m in TEMP_METHODS]
-    sim = [_row("ours (EM)", _sim_cells(temp, "ours")), _row(PREVIOUS, _sim_cells(temp, "fixed")),
-           _row("oracle (true confusion matrices known)", _sim_cells(temp, "oracle"))]
-    return [
-        "### Selection task: TEMP (same release, labels only; its gold used for choosing)", "",
-        "462 items x 10 of 76 workers, same subsamples and seeds. Consensus accuracy:", "",
-        *_head(), *acc, "", "Quality Spearman (truth on the labels kept, workers with "
-        f"≥ {MIN_LABELS} of them):", "", *_head(), *rho, "",
-        f"Quality Spearman on simulated labels ({SIM_REPEATS} label sets per subsample, "
-        "same items and workers, labels redrawn from each TEMP worker's gold confusion "
-        "matrix over the release):", "", *_head(), *sim, ""]
-
-
-def _tables(table: dict) -> list[str]:
-    methods = ["ours", *BASELINES, ABLATION, PREVIOUS]
-    best = [max(table[n][b][0] for b in BASELINES) for n in SUBSAMPLES]
-    acc = [_row(m, _cells(table, m, 0, ".4f")) for m in methods]
-    acc.append(_row("target (≥ best baseline)", [f"≥ {b:.4f}" for b in best]))
-    rho_sub = [_row(m, _cells(table, m, 2, ".3f")) for m in methods]
-    rho_sub.append(_row("target", [f"≥ {QUALITY_TARGET}"] * len(SUBSAMPLES)))
-    rho_sub.append(_row("ceiling: oracle on simulated labels (below)",
-                        _sim_cells(table, "oracle")))
-    rho = [_row(m, _cells(table, m, 1, ".3f")) for m in methods]
-    sim = [_row("ours (EM)", _sim_cells(table, "ours")), _row(PREVIOUS, _sim_cells(table, "fixed")),
-           _row("oracle (true confusion matrices known)", _sim_cells(table, "oracle"))]
-    kept = ", ".join(f"{table[n]['_extra']['n_kept']:.0f} at {n}" for n in SUBSAMPLES)
-    return [
-        "### Consensus accuracy vs gold", "", *_head(), *acc, "",
-        "### Spearman: estimated annotator quality vs true accuracy", "",
-        f"Over annotators with ≥ {MIN_LABELS} labels in the (subsampled) data: {kept}; "
-        "true accuracy = the worker's accuracy vs gold on the labels kept in the subsample.",
-        "", *_head(), *rho_sub, "",
-        "Same, with true accuracy measured over all of the worker's labels in the release "
-        "(at least 20 each), so every subsample is judged against one fixed truth:", "",
-        *_head(), *rho, "",
-        "#### How high can this Spearman go? (simulation)", "",
-        f"Same items and workers as each subsample; labels redrawn {SIM_REPEATS * 5} times "
-        "(the EMs: " f"{SIM_REPEATS}) from each worker's confusion matrix vs gold over the "
-        "whole release (add-one smoothed), true classes = gold. The oracle knows those "
-        "matrices and scores each worker by the exact posterior probability of their own "
-        "labels, the best estimate of their accuracy on exactly those labels; what stays "
-        "unexplained is the binomial luck of which items a worker got wrong. Gold is used "
-        "here only to set up the simulation, not to choose anything:", "",
-        *_head(), *sim, ""]
-
-
-def render(table: dict, temp: dict, seconds: float) -> str:
-    """The Markdown section."""
-    best = [max(table[n][b][0] for b in BASELINES) for n in SUBSAMPLES]
-    met_acc = all(table[n]["ours"][0] >= b - 1e-12 for n, b in zip(SUBSAMPLES, best))
-    met_rho = [table[n]["ours"][2] >= QUALITY_TARGET for n in SUBSAMPLES]
-    extra = {n: table[n]["_extra"] for n in SUBSAMPLES}
-    lines = [
-        "## Annotator inconsistency: consensus and annotator quality on Snow et al. (2008) RTE",
-        "", "```", "python benchmarks/annotators_rte.py", "```", "",
-        "800 RTE-1 items x 10 of 164 MTurk workers (expert gold used only for scoring). "
-        f"Subsamples keep 5 or 3 random labels per item; seeds {list(SEEDS)}, mean reported "
-        "(the full set is deterministic, one run).", "",
-        *_tables(table), *_temp_section(temp),
-        "### Notes", "",
-        f"- Targets: consensus ≥ best baseline at every subsample: "
-        f"{'met' if met_acc else 'NOT met'}; quality Spearman ≥ {QUALITY_TARGET}: "
-        + ", ".join(f"{n} per item {'met' if ok else 'NOT met'}"
-                    for n, ok in zip(SUBSAMPLES, met_rho))
-        + ". Ceiling: if each worker labelled by their own measured confusion matrix, "
-        "even an oracle that knows every matrix would reach a Spearman of "
-        + ", ".join(f"{table[n]['_sim']['oracle']:.3f} at {n}" for n in SUBSAMPLES)
-        + " on average (simulation above): where that is below the target, meeting it "
-        "would take an estimate better than knowing every worker's true matrix. Our EM, "
-        "which must learn the matrices, gets "
-        + ", ".join(f"{table[n]['_sim']['ours']:.3f}" for n in SUBSAMPLES)
-        + " on those simulated labels and "
-        + ", ".join(f"{table[n][ABLATION][2]:.3f}" for n in SUBSAMPLES)
-        + " on the real ones (EM-only row); the model has no item difficulty, and an "
-        "item-difficulty variant (below) did not help.",
-        "- Gap of ours to the best baseline, in items out of 800: "
-        + ", ".join(f"{(table[n]['ours'][0] - b) * 800:+.1f} at {n}"
-                    for n, b in zip(SUBSAMPLES, best))
-        + "; the previous default (fixed pooled prior): "
-        + ", ".join(f"{(table[n][PREVIOUS][0] - b) * 800:+.1f}" for n, b in zip(SUBSAMPLES, best))
-        + ". Seed-to-seed spread at 5 and 3 per item is a few items.",
-        *_method_notes(extra, temp, seconds)]
-    return "\n".join(lines) + "\n"
-
-
-def _diff(temp: dict, n: int, col: int) -> float:
-    """TEMP: ours minus the previous default (fixed pooled prior)."""
-    return float(temp[n]["ours (EM, TEMP has no text)"][col] - temp[n][PREVIOUS][col])
-
-
-def _method_notes(extra: dict, temp: dict, seconds: float) -> list[str]:
-    per = ", ".join
-    return [
-        "- Ours: `AnnotatorInconsistency().fit(Prepared(...))` with the RTE items as the train "
-        "table and `train_probs` from the text model below; consensus = argmax of its "
-        "variational Dawid-Skene posterior. Each worker's confusion matrix has a prior "
-        "learned from the data: two communities of workers (initialised diligent and "
-        "careless), each a Dirichlet per true-class row fitted by empirical Bayes (Minka's "
-        "fixed point, weighted by membership), every worker a member of each with the "
-        "posterior probability of their labels (community-based Bayesian combination, "
-        "Venanzi et al. 2014). The previous default pooled all labels into one prior mean, "
-        "which prolific near-chance workers dominate (about a third of RTE's labels), so "
-        "good workers with few labels were pulled towards chance. The text model votes as "
-        "one more annotator with a learned confusion matrix (flat prior) and is dropped when "
-        "that matrix's chance-corrected balanced accuracy is below 0.2; its estimated skill: "
-        + per(f"{extra[n]['model_skill']:.3f} at {n}" for n in SUBSAMPLES)
-        + "; model vote kept in "
-        + per(f"{extra[n]['model_used']:.0%} of runs at {n}" for n in SUBSAMPLES) + ". "
-        "Quality = mean of (posterior probability of the annotator's own labels) and "
-        "cleanlab's CROWDLAB annotator quality. The learned prior was chosen on TEMP "
-        "(tables above): on labels simulated from TEMP's workers its Spearman is higher at "
-        "every size; on TEMP's real labels, consensus differs from the fixed prior by "
-        + per(f"{_diff(temp, n, 0) * 462:+.1f} items at {n}" for n in SUBSAMPLES)
-        + " and Spearman by "
-        + per(f"{_diff(temp, n, 1):+.3f} at {n}" for n in SUBSAMPLES)
-        + ". A community whose members look alike has no finite best concentration: it "
-        "grows slowly over the 200 EM rounds; running to convergence (3,000 rounds) moved "
-        "RTE and TEMP accuracy by at most 0.002 in a one-off check.",
-        "- Majority vote: plurality; ties (65 items at 10 per item) go to the label most "
-        "common over all annotations. Its quality = agreement with the vote.",
-        "- Dawid-Skene (textbook, written here; crowd-kit installs but pulls in transformers, "
-        "so it was not used): majority-vote start, maximum likelihood, 0.01 smoothing, 100 "
-        "rounds; quality = class-weighted diagonal of the confusion matrix.",
-        "- cleanlab CROWDLAB: `get_label_quality_multiannotator` (best_quality consensus) "
-        "with pred_probs from 5-fold cross-validated TF-IDF (1-2 grams of "
-        "premise || hypothesis) + 3 lexical-overlap features + logistic regression, "
-        "trained on the majority-vote labels of the same subsample (never gold). The same "
-        "probabilities are given to ours. Text-model accuracy vs gold: "
-        + per(f"{extra[n]['model_acc']:.3f} at {n}" for n in SUBSAMPLES) + ".",
-        "- Krippendorff's alpha (nominal) of the worker labels: "
-        + per(f"{extra[n]['alpha']:.3f} at {n}" for n in SUBSAMPLES)
-        + " (unreliable, as expected for crowd RTE).",
-        f"- Runtime: {seconds:.0f} s for the whole script on this machine.",
-        *VARIANT_NOTES]
-
-
-VARIANT_NOTES = [
-    "- Variants measured in one-off runs (same subsamples; not re-run by this script) and "
-    "not adopted: with the fixed pooled prior, prior strength 0.25 / 0.5 / 4 and "
-    "point-estimate EM (TEMP slightly below 1.0 variational); prior strength by held-out "
-    "vote likelihood or Dirichlet-multinomial marginal likelihood (2-8 pseudo-labels, worse "
-    "at 3 per item); one-coin models and two-start EM (no gain on TEMP); quality shrunk "
-    "towards the pool mean or averaged with a leave-one-out posterior.",
-    "- Also tried for this prior and not adopted: one learned Dirichlet per row for all "
-    "workers (no communities: one row's concentration runs to the cap on TEMP, so workers "
-    "lose their own behaviour in it; lower TEMP Spearman at 3 per item); the pooled mean "
-    "taken per worker instead of per label; blocked Gibbs sampling instead of variational "
-    "Bayes (mixed on TEMP); quality from the posterior-mean confusion matrix, alone or "
-    "averaged with the posterior label probability (lower Spearman on TEMP at 10 per item). "
-    "With many classes the community rows are poorly determined (worse and 4x slower on a "
-    "30-class synthetic set), so the learned prior is used only with at least two workers "
-    "per class and at most 200,000 worker x class x class cells; otherwise the fixed "
-    "pooled prior applies (the scale benchmark's 228 classes and 20 workers use it). Three "
-    "communities instead of two: no change on TEMP or RTE. An item-difficulty mixture "
-    "(each item either follows the workers' confusion matrices or gets labels at random; "
-    "quality from the mixed posterior): RTE accuracy and Spearman unchanged within noise, "
-    "TEMP lower at 3 per item.",
-]
 
 
 def run() -> str:

@@ -345,3 +345,15 @@ def test_learned_prior_only_with_two_annotators_per_class():
     fixed, _ = dawid_skene(item[few], annotator[few], label[few], shape, prior_strength=1.0)
     default, _, _ = consensus(item[few], annotator[few], label[few], shape)
     assert np.allclose(fixed, default)
+
+
+def test_rte_oracle_quality_ranks_workers_by_their_confusion():
+    from benchmarks._crowd_sim import oracle_quality, rho
+
+    item, annotator, label, truth = _spammers_and_sparse_workers(0)
+    hits = label == truth[item]
+    acc = np.bincount(annotator, hits, 32) / np.bincount(annotator, minlength=32)
+    conf = np.stack([[[a, 1 - a], [1 - a, a]] for a in np.clip(acc, 0.05, 0.95)])
+    quality = oracle_quality(item, annotator, label, conf, truth)
+    assert quality[:2].max() < quality[2:].min()  # spammers below every diligent worker
+    assert rho(quality, hits, annotator, 32) > 0.5
