@@ -4,6 +4,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from diagnose.analyzers import _context_models as models
 from diagnose.analyzers import _context_text as ctx
 from diagnose.analyzers.base import Prepared
 from diagnose.analyzers.contradictory_context import (
@@ -245,12 +246,61 @@ def test_subject_context_tells_namesakes_apart():
 
 
 def test_fitted_models_match_their_feature_vectors():
-    f = {"prox": 1.0, "rprox": 1.0, "sprox": 0.0, "count": 2, "tw": 1.0, "lex": 0.0,
-         "lexcat": 0.0, "first": 0.1, "nw": 2}
-    assert len(ctx.candidate_vector(f)) == len(ctx.CANDIDATE_MODEL[0])
-    rel = ctx.relevance_vector([0.5], ["a", "b"], frozenset({"a"}), {"a": 1.0})
-    assert len(rel) == len(ctx.RELEVANCE_MODEL[0])
+    q = _Question.read("Who directed the film Lahu Ke Do Rang?")
+    tokens = [ctx.tokens("Lahu Ke Do Rang is a 1979 film directed by Mahesh Bhatt.")]
+    feats, _ = ctx.candidate_features(tokens, [t.lower() for t in tokens[0]], q, 12.0)
+    f = feats["name:mahesh bhatt"]
+    assert len(models.candidate_vector(f)) == len(models.CANDIDATE_MODEL[0])
+    assert "name|before|by" in f["cues"]
+    assert all(isinstance(w, float) for w in models.CUE_WEIGHTS.values())
+    rel = models.relevance_vector([0.5], ["a", "b"], frozenset({"a"}), {"a": 1.0})
+    assert len(rel) == len(models.RELEVANCE_MODEL[0])
     p = ContradictoryContext()._read("a", NAMESAKES["sport"][1][0], _Question.read(SPORT))
     features, _ = _set_features([p, p], [])
-    assert len(features) == len(ctx.SET_MODEL[0])
-    assert 0.0 <= float(ctx.logistic(ctx.SET_MODEL, [features])[0]) <= 1.0
+    assert len(features) == len(models.SET_MODEL[0])
+    assert 0.0 <= float(models.logistic(models.SET_MODEL, [features])[0]) <= 1.0
+
+
+def test_candidate_cues_change_the_probability(monkeypatch):
+    q = _Question.read("Who directed the film Lahu Ke Do Rang?")
+    tokens = [ctx.tokens("Lahu Ke Do Rang is a 1979 film directed by Mahesh Bhatt.")]
+    feats, _ = ctx.candidate_features(tokens, [t.lower() for t in tokens[0]], q, 12.0)
+    f = feats["name:mahesh bhatt"]
+    monkeypatch.setattr(models, "CUE_WEIGHTS", {})
+    plain = float(models.candidate_probs([f])[0])
+    monkeypatch.setattr(models, "CUE_WEIGHTS", {"name|before|by": 2.0})
+    assert float(models.candidate_probs([f])[0]) > plain
+    assert models.candidate_probs([]).shape == (0,)
+
+
+def test_ordinals_and_zero_padded_numbers_are_not_candidates():
+    toks = ctx.tokens("He was the 1st Earl, born 16 March 1590.2 and listed on 2010-01-04.")
+    keys = {key for _, _, key, _ in ctx.candidates(toks, {})}
+    assert "date:1590-03-16" in keys  # a footnote number after the year is dropped
+    assert "year:2010" in keys
+    assert not any(k in keys for k in ("num:1", "num:01", "num:04", "num:1st"))
+
+
+def test_support_matches_word_forms_and_years_inside_dates():
+    vocab = ctx.with_stems({"a", "former", "footballer"})
+    assert ctx.support("word:football", set(), vocab) == 1.0
+    assert ctx.support("word:basketball", set(), vocab) == 0.0
+    assert ctx.support("year:1765", {"date:1765-08-22"}, set()) == 1.0
+    assert ctx.root("directed") == ctx.root("director")
+    assert ctx.root("died") == ctx.root("die")
+
+
+def test_same_sport_in_other_word_forms_is_not_a_conflict():
+    question = "What sport is Tim Steele associated with?"
+    cases = {
+        "forms": (question, [
+            "Tim Steele is an English former professional footballer who played as a winger.",
+            "Tim Steele played football for Reading and Hereford United in the Football League.",
+        ], False),
+        "sports": (question, [
+            "Tim Steele is an English former professional footballer who played as a winger.",
+            "Tim Steele is an American former professional basketball player in the NBA.",
+        ], True),
+    }
+    out = ContradictoryContext().score(_prepared(cases))
+    assert _score(out, "forms") < 0.5 < _score(out, "sports")

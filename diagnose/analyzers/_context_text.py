@@ -1,16 +1,17 @@
 """Text helpers of :mod:`diagnose.analyzers.contradictory_context`.
 
 Tokenising, question reading (expected answer type, relation words, subject
-name), answer-candidate extraction and the small fixed models that weigh
-candidates and passage pairs. Private: nothing here is public API.
+name), answer-candidate extraction and its features, and comparing spans across
+passages. The fitted models that weigh candidates, passages and sets live in
+:mod:`diagnose.analyzers._context_models`. Private: nothing here is public API.
 """
 from __future__ import annotations
 
-import math
 import re
 import zlib
 from collections.abc import Iterator
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 import numpy as np
 
@@ -28,10 +29,12 @@ MONTHS = {m: i + 1 for i, m in enumerate(
     .split())}
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
-TOKEN = re.compile(r"\d+(?:[,.]\d+)*|[^\W\d_]+(?:-[^\W\d_]+)*")
+TOKEN = re.compile(r"\d+(?:st|nd|rd|th)\b|\d+(?:[,.]\d+)*|[^\W\d_]+(?:-[^\W\d_]+)*")
+ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
 SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(\[]?[A-Z0-9])|\s+[•|·]\s+")
 NOISE = re.compile(r"\[\s*(?:\d+|edit|citation needed)\s*\]", re.IGNORECASE)
 YEAR = re.compile(r"^(1[0-9]{3}|20[0-9]{2})$")
+_FOOTNOTED = re.compile(r"(?<=^\d{4})\.\d{1,2}$")
 _QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
 _QUESTION_WORDS = frozenset("what when who whom whose where which why how in is was".split())
 
@@ -166,9 +169,11 @@ def _typed_at(sent: list[str], i: int, qterms: dict[str, float]):
     date = _date_at(sent, i)
     if date:
         return date[0], date[1], "date"
-    if YEAR.match(tok):
-        return i + 1, f"year:{tok}", "year"
+    if YEAR.match(_FOOTNOTED.sub("", tok)):
+        return i + 1, f"year:{tok[:4]}", "year"
     if tok[0].isdigit():
+        if ORDINAL.match(tok) or (tok[0] == "0" and len(tok) > 1 and tok[1].isdigit()):
+            return i + 1, "", ""  # "1st", "04": not an answer
         return i + 1, "num:" + tok.replace(",", "").rstrip("."), "number"
     if low in _LEXICON_HEADS and i + 1 < len(sent) and f"{low}-{sent[i + 1].lower()}" in LEXICON:
         return i + 2, f"word:{low} {sent[i + 1].lower()}", "word"
@@ -199,6 +204,7 @@ def _date_at(sent: list[str], i: int):
     if len(window) < 3:
         return None
     day, mon, year = window
+    year = _FOOTNOTED.sub("", year)  # "1590.2": a year with a footnote number
     if window[0] in MONTHS:  # "May 15, 1885"
         mon, day = window[0], window[1]
     if mon in MONTHS and day.isdigit() and int(day) <= 31 and YEAR.match(year):
@@ -213,10 +219,29 @@ def support(key: str, keys: set[str], vocab: set[str]) -> float:
     if key.startswith("date:"):
         clash = any(k.startswith("date:" + key[5:9]) for k in keys)
         return 0.0 if clash else (0.6 if "year:" + key[5:9] in keys else 0.0)
+    if key.startswith("year:"):
+        return float(any(k.startswith("date:" + key[5:]) for k in keys))
     if key.startswith(("name:", "word:")):
         words = [w for w in key[5:].split() if w not in STOP and w not in CONNECTORS]
-        return sum(w in vocab for w in words) / max(len(words), 1)
+        return sum(w in vocab or stem(w) in vocab for w in words) / max(len(words), 1)
     return 0.0
+
+
+_SUFFIXES = ("ers", "er", "ing", "ists", "ist", "s")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A crude stem that makes "footballer", "football" and "footballs" meet."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def with_stems(words: set[str]) -> set[str]:
+    """``words`` plus their stems."""
+    return words | {stem(w) for w in words}
 
 
 def subject_context(flat: list[str], subject: frozenset[str], width: int = 12) -> np.ndarray:
@@ -246,36 +271,83 @@ def candidate_features(tokens: list[list[str]], flat: list[str], q, tau: float):
     """Per candidate key: its features and its best-placed span (kind, text, sentence).
 
     ``q`` is the read question (``terms``, ``relation``, ``subject``, ``kind``).
+    Besides closeness to the question's words, each candidate records how much
+    of the question its sentence holds and its neighbouring words (``cues``).
     """
-    prox = proximity(flat, q.terms, tau)
-    rprox = proximity(flat, q.relation, 6.0)
-    sprox = proximity(flat, dict.fromkeys(q.subject, 1.0), 6.0)
-    weights = TYPE_WEIGHTS[q.kind]
+    roots = [root(t) for t in flat]
+    near = (proximity(roots, _rooted(q.terms), tau), proximity(roots, _rooted(q.relation), 6.0),
+            proximity(flat, dict.fromkeys(q.subject, 1.0), 6.0))
     feats: dict[str, dict] = {}
     spans: dict[str, tuple[str, str, int]] = {}
     pos, n = 0, max(len(flat), 1)
     for s_idx, sent in enumerate(tokens):
+        align = sentence_alignment(sent, q)
         for start, end, key, kind in candidates(sent, q.terms):
             where = slice(pos + start, pos + end)
-            near = (float(prox[where].max()), float(rprox[where].max()),
-                    float(sprox[where].max()))
+            close = [float(p[where].max()) for p in near] + list(align)
+            cues = _cues(sent, start, end, q.kind)
             f = feats.get(key)
             if f is None:
-                lex = kind == "word" and key[5:].replace(" ", "-") in LEXICON
-                feats[key] = {"prox": near[0], "rprox": near[1], "sprox": near[2], "count": 1,
-                              "tw": weights[kind], "lex": float(lex),
-                              "lexcat": float(lex and q.kind == "category"),
-                              "first": (pos + start) / n, "nw": end - start}
+                feats[key] = _new_candidate(key, kind, q, close, cues, (pos + start) / n,
+                                            sent[start:end])
                 spans[key] = (kind, " ".join(sent[start:end]), s_idx)
                 continue
             f["count"] += 1
-            if near[0] > f["prox"]:
+            f["cues"] |= cues
+            if close[0] > f["near"][0]:
                 spans[key] = (kind, " ".join(sent[start:end]), s_idx)
-            f["prox"], f["rprox"], f["sprox"] = (max(f["prox"], near[0]),
-                                                 max(f["rprox"], near[1]),
-                                                 max(f["sprox"], near[2]))
+            f["near"] = [max(a, b) for a, b in zip(f["near"], close)]
         pos += len(sent)
     return feats, spans
+
+
+def sentence_alignment(sent: list[str], q) -> tuple[float, float, float]:
+    """Share of the question's term weight, of its relation weight, and whether the
+    subject is named, in one sentence."""
+    low = {t.lower() for t in sent}
+    rooted = {root(t) for t in low}
+    total, rtotal = sum(q.terms.values()) or 1.0, sum(q.relation.values()) or 1.0
+    return (sum(w for t, w in q.terms.items() if root(t) in rooted) / total,
+            sum(w for t, w in q.relation.items() if root(t) in rooted) / rtotal,
+            float(bool(q.subject & low)))
+
+
+_ROOT_SUFFIXES = ("ments", "ment", "ions", "ion", "ors", "or", "ers", "er", "ings", "ing",
+                  "ed", "es", "s", "d", "e")
+
+
+@lru_cache(maxsize=65536)
+def root(word: str) -> str:
+    """A rougher stem for matching question words ("directed" / "director", "die" / "died")."""
+    for suffix in _ROOT_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= (3 if "o" in suffix else 2):
+            return word[: -len(suffix)]
+    return word
+
+
+def _rooted(terms: dict[str, float]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for t, w in terms.items():
+        out[root(t)] = max(out.get(root(t), 0.0), w)
+    return out
+
+
+def _cues(sent: list[str], start: int, end: int, kind: str) -> set[str]:
+    """The words right before and after a candidate, tagged with the answer type."""
+    before = sent[start - 1].lower() if start else "<s>"
+    after = sent[end].lower() if end < len(sent) else "</s>"
+    return {f"{kind}|before|{before}", f"{kind}|after|{after}"}
+
+
+def _new_candidate(key, kind, q, close, cues, first, words) -> dict:
+    """Feature record of a candidate's first occurrence (``words``: its tokens)."""
+    lex = kind == "word" and key[5:].replace(" ", "-") in LEXICON
+    token = key.split(":", 1)[1]
+    return {"near": close, "count": 1, "tw": TYPE_WEIGHTS[q.kind][kind], "lex": float(lex),
+            "lexcat": float(lex and q.kind == "category"), "first": first, "nw": len(words),
+            "comma": float(kind == "number" and "," in words[0]),
+            "small": float(kind == "number" and token.isascii() and token.isdigit() and int(token) < 32),
+            "cues": cues}
 
 
 def negation_differs(s: list[str], t: list[str]) -> bool:
@@ -319,37 +391,3 @@ def quote(sentence: str, span: str, width: int = 140) -> str:
     lo, hi = max(start - width, 0), min(end + width, len(sentence))
     return ("…" if lo else "") + sentence[lo:start] + f"«{sentence[start:end]}»" + \
         sentence[end:hi] + ("…" if hi < len(sentence) else "")
-
-
-# ------------------------------------------------------------- fitted models
-# Logistic models (coefficients, intercept) fitted on the RAMDocs dev half only by
-# ``python benchmarks/context_ramdocs.py --fit`` (the test half is never seen).
-# Answer candidates: is this span the passage's answer to the question?
-CANDIDATE_MODEL = (
-    (-0.171, 1.04, 0.512, 1.521, 2.122, 0.695, 1.587, -0.547, 1.34, 1.768, 1.501), -6.516)
-# Passages: does this passage answer the question at all (vs. retrieved noise)?
-RELEVANCE_MODEL = ((1.095, 1.285, 0.312, 1.937, 1.07, -0.849, 1.289), -4.993)
-# Sets of passages: do they give more than one answer?
-SET_MODEL = ((7.447, 5.625, -2.022, -2.003, 4.432, -3.095), -0.544)
-
-
-def logistic(model: tuple, x: np.ndarray) -> np.ndarray:
-    """Probabilities of a (coefficients, intercept) logistic model for rows ``x``."""
-    coef, intercept = model
-    return 1.0 / (1.0 + np.exp(-(np.asarray(x, dtype=float) @ np.asarray(coef) + intercept)))
-
-
-def candidate_vector(f: dict) -> list[float]:
-    """Features of one answer candidate (see :data:`CANDIDATE_MODEL`)."""
-    return [f["prox"], f["rprox"], f["sprox"], math.log1p(f["count"]), f["tw"], f["lex"],
-            f["lexcat"], f["first"], min(f["nw"], 4) / 4, f["prox"] * f["tw"],
-            f["rprox"] * f["tw"]]
-
-
-def relevance_vector(top: list[float], flat: list[str], subject: frozenset[str],
-                     qterms: dict[str, float]) -> list[float]:
-    """Features of one passage's relevance (see :data:`RELEVANCE_MODEL`)."""
-    vocab, n = set(flat), max(len(flat), 1)
-    return [top[0] if top else 0.0, sum(top), len(subject & vocab) / max(len(subject), 1),
-            len(set(qterms) & vocab) / max(len(qterms), 1), math.log1p(len(flat)),
-            sum(w.isalpha() for w in flat) / n, sum(w in STOP for w in flat) / n]

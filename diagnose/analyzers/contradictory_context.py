@@ -18,8 +18,8 @@ deterministically (NumPy only, no model downloads):
   relevance, how little of each passage's answers the other states, whether
   aligned sentences clash and how differently the pair describes the subject.
 
-The three models are constants in :mod:`diagnose.analyzers._context_text`,
-fitted on the dev half of RAMDocs only by ``benchmarks/context_ramdocs.py --fit``.
+The three models are constants in :mod:`diagnose.analyzers._context_models`,
+fitted on the dev half of RAMDocs only by ``python -m benchmarks.context_ramdocs --fit``.
 When the gold ``label`` and the model's ``prediction`` are given, a passage
 that supports the gold answer paired with one that supports the wrong answer
 is the strongest evidence. An optional judge (see :mod:`diagnose.judge`)
@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from diagnose.analyzers import _context_models as models
 from diagnose.analyzers import _context_text as ctx
 from diagnose.analyzers._context_text import STOP, TOKEN, norm
 from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
@@ -220,23 +221,22 @@ class ContradictoryContext(Analyzer):
         feats, found = ctx.candidate_features(tokens, flat, q, self.proximity_tau)
         spans = {key: _Span(key, *found[key], 0.0) for key in found}
         keys = list(feats)
-        probs = ctx.logistic(ctx.CANDIDATE_MODEL, [ctx.candidate_vector(feats[k])
-                                                   for k in keys]) if keys else np.zeros(0)
+        probs = models.candidate_probs([feats[k] for k in keys])
         order = np.argsort(-probs, kind="stable")
         top = [spans[keys[i]] for i in order[: self.top_k]]
         top = [_Span(s.key, s.kind, s.text, s.sentence, float(probs[keys.index(s.key)]))
                for s in top]
         powered = probs ** self.sharpness
         dist = {keys[i]: float(powered[i] / powered.sum()) for i in order[:20]} if keys else {}
-        rel = ctx.relevance_vector([s.weight for s in top], flat, q.subject, q.terms)
-        return _Passage(pid, sentences, tokens, set(flat), set(keys), top, dist,
-                        float(ctx.logistic(ctx.RELEVANCE_MODEL, [rel])[0]),
+        rel = models.relevance_vector([s.weight for s in top], flat, q.subject, q.terms)
+        return _Passage(pid, sentences, tokens, ctx.with_stems(set(flat)), set(keys), top, dist,
+                        float(models.logistic(models.RELEVANCE_MODEL, [rel])[0]),
                         ctx.subject_context(flat, q.subject))
 
     def _slot_conflicts(self, passages: Sequence[_Passage], aligned: list[dict]) -> list[dict]:
         """The pair whose likely answers differ most, scored over the whole set.
 
-        The set's strength comes from :data:`_context_text.SET_MODEL` over
+        The set's strength comes from :data:`_context_models.SET_MODEL` over
         features of all relevant pairs; the quoted pair is the one contributing most.
         """
         if len(passages) < 2:
@@ -245,7 +245,7 @@ class ContradictoryContext(Analyzer):
         if best_pair is None:
             return []
         p, q = best_pair
-        strength = float(ctx.logistic(ctx.SET_MODEL, [features])[0])
+        strength = float(models.logistic(models.SET_MODEL, [features])[0])
         a, b = p.spans[0], q.spans[0]
         return [_pair(p, a, q, b, ctx.KIND_OF[a.kind], strength)]
 
