@@ -122,8 +122,9 @@ def run() -> str:
                    f"{train['hit']}/{train['n']}.")]
     lines += ["", ("\"Planted errors only\" leaves out errors with nothing planted (natural errors), which the "
                    f"headline F1 counts as false positives: over all scenarios, {cov['fp'] - cov['fp_planted']} of the "
-                   f"{cov['fp']} coverage_gap false positives are natural errors whose isolation passes the threshold "
-                   "calibrated on correct rows (plausible real coverage gaps the scenario does not label)."), ""]
+                   f"{cov['fp']} coverage_gap false positives are natural errors more unusual than almost all the training "
+                   "rows the model also gets wrong (an error's coverage score is calibrated against those, see "
+                   "`CoverageGap`; plausible real coverage gaps the scenario does not label)."), ""]
     return "\n".join(lines)
 
 

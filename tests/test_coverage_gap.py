@@ -6,8 +6,9 @@ import polars as pl
 import pytest
 
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-from diagnose.analyzers._coverage_features import centre_distance, class_sums
+from diagnose.analyzers._coverage_features import centre_distance, class_sums, sparse_top_k
 from diagnose.analyzers.base import Prepared
 from diagnose.analyzers.coverage_gap import CoverageGap
 from diagnose.embed import TfidfSvdEmbedder
@@ -144,3 +145,44 @@ def test_in_distribution_rows_are_not_flagged():
     scores = CoverageGap(k=3).fit(data).score(data).get_column("score_coverage_gap").to_numpy()
     assert 0.3 < scores.mean() < 0.7
     assert (scores >= 0.95).mean() < 0.2
+
+
+def _with_outcomes(train_probs: bool = True) -> Prepared:
+    """The same ambiguous text twice: once as a labelled error, once unlabelled (production traffic)."""
+    data = _prepared()
+    ev = pl.DataFrame({"id": ["err", "free"], "text": ["why was my card declined at the shop"] * 2, "label": ["card", None],
+                       "prediction": ["topup", "topup"], "is_error": [True, None]},
+                      schema_overrides={"label": pl.Utf8, "is_error": pl.Boolean})
+    n = data.train.height
+    texts = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True).fit_transform(
+        data.train.get_column("text").to_list())
+    _, sims = sparse_top_k(texts, texts, 3, exclude=np.arange(n))
+    # the out-of-sample model is wrong and unsure on the third of the training rows that are least like the rest
+    wrong = np.argsort(np.argsort(sims.mean(axis=1))) < n // 3
+    y = np.array([0] * len(CARD) + [1] * len(TOPUP))
+    probs = np.where(wrong[:, None], 0.4, 0.03) * np.ones((n, 2))
+    probs[np.arange(n), np.where(wrong, 1 - y, y)] = 1 - probs[:, 0]
+    emb = TfidfSvdEmbedder(n_components=8).fit(data.train.get_column("text").to_list() + ev.get_column("text").to_list())
+    ev_e = emb.transform(ev.get_column("text").to_list())
+    return Prepared(**{**data.__dict__, "eval": ev, "eval_embeddings": ev_e, "eval_neighbors": search(ev_e, data.train_embeddings, k=5),
+                       "eval_probs": np.array([[0.45, 0.55]] * 2), "train_probs": probs if train_probs else None})
+
+
+def test_errors_are_calibrated_against_training_errors():
+    data = _with_outcomes()
+    fitted = CoverageGap(k=3, min_outcome_rows=3).fit(data)
+    assert set(fitted.outcome_references_) == {True, False}
+    out = fitted.score(data)
+    err, free = out.get_column("score_coverage_gap").to_list()
+    assert err + 0.25 < free  # being wrong and unsure is ordinary among errors, not a gap
+    assert "training rows the model also gets wrong" in out.get_column("evidence_coverage_gap")[0]
+    plain = CoverageGap(k=3, outcome_reference=False).fit(data).score(data).get_column("score_coverage_gap").to_list()
+    assert plain[0] == plain[1] == free
+
+
+def test_outcome_reference_needs_training_probabilities():
+    data = _with_outcomes(train_probs=False)
+    fitted = CoverageGap(k=3, min_outcome_rows=3).fit(data)
+    assert fitted.outcome_references_ == {}
+    err, free = fitted.score(data).get_column("score_coverage_gap").to_list()
+    assert err == free

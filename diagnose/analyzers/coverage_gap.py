@@ -43,6 +43,17 @@ class CoverageGap(Analyzer):
     from training score 1, and labels rarer than ``rare_share`` of the median
     class count score high. Works without eval labels.
 
+    Labelled rows (``is_error`` known) are calibrated against the training
+    rows with the same outcome (``outcome_reference``): an error's novelty
+    is the share of *misclassified* reference training rows (the
+    out-of-sample ``train_probs`` argmax differs from the label) it exceeds,
+    a correct row's the share of correctly classified ones. Errors are more
+    isolated and far more uncertain than correct rows whatever the coverage
+    (being wrong and being unsure go together), so against all training rows
+    a third of ordinary confusions would read as gaps; against the model's
+    own confusions, an error is a gap only when it is more unusual than
+    almost all of them. Unlabelled rows keep the all-rows calibration.
+
     Parameters
     ----------
     k
@@ -61,6 +72,12 @@ class CoverageGap(Analyzer):
     signals
         Novelty signals combined: any of ``isolation``, ``centre``,
         ``uncertainty`` (``centre`` and ``uncertainty`` need classification).
+    outcome_reference
+        Calibrate labelled rows against training rows with the same outcome
+        (needs ``train_probs`` and at least ``min_outcome_rows`` reference
+        rows of each outcome; otherwise all rows are the reference).
+    min_outcome_rows
+        Fewest reference rows per outcome for ``outcome_reference``.
     use_probs
         On top, a noisy-OR with the model's top probability when eval
         probabilities are available: score = 1 − (1 − novelty) × max
@@ -77,6 +94,7 @@ class CoverageGap(Analyzer):
     def __init__(self, *, k: int = 5, rare_share: float = 0.25, features: str = "auto",
                  char_max_rows: int = 50_000, reference_rows: int = 5000,
                  signals: tuple[str, ...] = ("isolation", "centre", "uncertainty"),
+                 outcome_reference: bool = True, min_outcome_rows: int = 50,
                  use_probs: bool = False, show: int = 3):
         self.k = k
         self.rare_share = rare_share
@@ -84,6 +102,8 @@ class CoverageGap(Analyzer):
         self.char_max_rows = char_max_rows
         self.reference_rows = reference_rows
         self.signals = signals
+        self.outcome_reference = outcome_reference
+        self.min_outcome_rows = min_outcome_rows
         self.use_probs = use_probs
         self.show = show
 
@@ -132,11 +152,34 @@ class CoverageGap(Analyzer):
         if "uncertainty" in self.signals_:
             ref["uncertainty"] = entropy(data.train_probs[rows])
         self.reference_ = {name: np.sort(v) for name, v in ref.items()}
-        self.combined_reference_ = np.sort(self._combine(ref)[0])
+        combined = self._combine(ref)[0]
+        self.combined_reference_ = np.sort(combined)
+        self.outcome_references_ = self._outcome_references(data, rows, combined)
         counts = data.train.group_by("label").len()
         self.label_counts_ = dict(zip(counts.get_column("label").to_list(), counts.get_column("len").to_list()))
         self.median_count_ = float(np.median(list(self.label_counts_.values())))
         return self
+
+    def _outcome_references(self, data: Prepared, rows: np.ndarray, combined: np.ndarray) -> dict[bool, np.ndarray]:
+        """Sorted combined novelty of the reference rows the out-of-sample model gets wrong (True) and right (False)."""
+        if not self.outcome_reference or data.train_probs is None or data.task != "classification":
+            return {}
+        column = {c: j for j, c in enumerate(data.classes)}
+        labels = data.train.get_column("label").gather(rows).to_list()
+        wrong = data.train_probs[rows].argmax(axis=1) != np.array([column.get(g, -1) for g in labels])
+        if min(wrong.sum(), (~wrong).sum()) < self.min_outcome_rows:
+            return {}
+        return {True: np.sort(combined[wrong]), False: np.sort(combined[~wrong])}
+
+    def _calibrate(self, mean: np.ndarray, is_error: list) -> np.ndarray:
+        """Share of reference rows below each row's combined novelty (same-outcome rows when the outcome is known)."""
+        pct = percentile(self.combined_reference_, mean)
+        if not self.outcome_references_:
+            return pct
+        for outcome, ref in self.outcome_references_.items():
+            mask = np.array([e is outcome for e in is_error], dtype=bool)
+            pct[mask] = percentile(ref, mean[mask])
+        return pct
 
     def _combine(self, raw: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Mean of the signals' reference percentiles, and the percentiles themselves."""
@@ -153,7 +196,8 @@ class CoverageGap(Analyzer):
                 raise ValueError("fitted with classifier probabilities, but data.eval_probs is None")
             raw["uncertainty"] = entropy(data.eval_probs)
         mean, shares = self._combine(raw)
-        pct = percentile(self.combined_reference_, mean)
+        is_error = data.eval.get_column("is_error").to_list() if "is_error" in data.eval.columns else [None] * len(mean)
+        pct = self._calibrate(mean, is_error)
         labels = data.eval.get_column("label").to_list()
         label_score, label_note = zip(*(self._label_signal(g) for g in labels)) if labels else ((), ())
         novelty, notes = pct, list(label_note)
@@ -167,11 +211,12 @@ class CoverageGap(Analyzer):
         train_labels = data.train.get_column("label").to_list()
         evidence = [
             self._evidence(pct[i], {s: v[i] for s, v in shares.items()}, nb.indices[i], nb.similarities[i],
-                           train_ids, train_labels, notes[i])
+                           train_ids, train_labels, notes[i], self._reference_name(is_error[i]))
             for i in range(len(scores))
         ]
-        self.regions_ = describe_regions(data, pct, seed=data.seed)
-        self.n_isolated_ = int((pct >= 0.95).sum())
+        label_free = percentile(self.combined_reference_, mean)
+        self.regions_ = describe_regions(data, label_free, seed=data.seed)
+        self.n_isolated_ = int((label_free >= 0.95).sum())
         return pl.DataFrame({"id": data.eval.get_column("id"), "score_coverage_gap": scores.astype(float),
                              "evidence_coverage_gap": evidence})
 
@@ -194,10 +239,16 @@ class CoverageGap(Analyzer):
             return 0.5 + 0.5 * (1 - count / limit), f"gold label {gold!r} is rare in training ({count} rows; median class {self.median_count_:.0f})"
         return 0.0, ""
 
-    def _evidence(self, pct, shares, idx, sims, train_ids, train_labels, label_note) -> str:
+    def _reference_name(self, is_error: bool | None) -> str:
+        if is_error is None or not self.outcome_references_:
+            return "training rows"
+        return "the training rows the model also gets wrong" if is_error else "the training rows the model gets right"
+
+    def _evidence(self, pct, shares, idx, sims, train_ids, train_labels, label_note, reference) -> str:
         near = ", ".join(f"{train_ids[j]} [{train_labels[j]}] sim {s:.2f}" for j, s in zip(idx[: self.show], sims[: self.show]))
         parts = ", ".join(f"{_SHARE_TEXT[name]} {100 * v:.0f}%" for name, v in shares.items())
-        text = f"more unusual than {100 * pct:.0f}% of training rows ({parts} of them); nearest training rows: {near}"
+        text = (f"more unusual than {100 * pct:.0f}% of {reference} ({parts} of all training rows); "
+                f"nearest training rows: {near}")
         return f"{label_note}; {text}" if label_note else text
 
     def tables(self) -> dict[str, pl.DataFrame]:
