@@ -162,7 +162,9 @@ def run() -> str:
               "measured on dev: at the threshold passing 5% of the in-scope rows the user's model gets right, "
               "isolation alone flags 64% of out-of-scope rows and 19% of its in-scope errors, the default 83% "
               "and 34% (AUROC out-of-scope vs in-scope errors 0.820 → 0.843): the centre and entropy signals also "
-              "rise on hard in-scope rows, so `signals=(\"isolation\",)` is the more specific setting.", ""]
+              "rise on hard in-scope rows, so `signals=(\"isolation\",)` is the more specific setting. Rows scored "
+              "here are unlabelled, so the reference of labelled rows (`outcome_reference`, see the attribution "
+              "section) does not change these numbers.", ""]
     return "\n".join(lines)
 
 

@@ -170,14 +170,31 @@ def _with_outcomes(train_probs: bool = True) -> Prepared:
 
 def test_errors_are_calibrated_against_training_errors():
     data = _with_outcomes()
-    fitted = CoverageGap(k=3, min_outcome_rows=3).fit(data)
+    fitted = CoverageGap(k=3, min_outcome_rows=3, outcome_reference="outcome").fit(data)
     assert set(fitted.outcome_references_) == {True, False}
     out = fitted.score(data)
     err, free = out.get_column("score_coverage_gap").to_list()
     assert err + 0.25 < free  # being wrong and unsure is ordinary among errors, not a gap
     assert "training rows the model also gets wrong" in out.get_column("evidence_coverage_gap")[0]
-    plain = CoverageGap(k=3, outcome_reference=False).fit(data).score(data).get_column("score_coverage_gap").to_list()
+    plain = CoverageGap(k=3, outcome_reference="all").fit(data).score(data).get_column("score_coverage_gap").to_list()
     assert plain[0] == plain[1] == free
+    assert CoverageGap(k=3, outcome_reference=False).fit(data).score(data).get_column("score_coverage_gap").to_list() == plain
+
+
+def test_default_blends_all_rows_and_same_outcome_references():
+    data = _with_outcomes()
+    scores = {mode: CoverageGap(k=3, min_outcome_rows=3, outcome_reference=mode).fit(data).score(data)
+              for mode in ("all", "outcome")}
+    out = CoverageGap(k=3, min_outcome_rows=3).fit(data).score(data)
+    err, free = out.get_column("score_coverage_gap").to_list()
+    only_all, only_outcome = (scores[m].get_column("score_coverage_gap")[0] for m in ("all", "outcome"))
+    assert only_outcome < err < only_all
+    assert err == pytest.approx((only_all + only_outcome) / 2)
+    assert free == scores["all"].get_column("score_coverage_gap")[1]  # unlabelled rows: all training rows
+    evidence = out.get_column("evidence_coverage_gap")[0]
+    assert f"{100 * only_all:.0f}% of all of them" in evidence and "the model also gets wrong" in evidence
+    with pytest.raises(ValueError, match="outcome_reference"):
+        CoverageGap(outcome_reference="errors").fit(data)
 
 
 def test_outcome_reference_needs_training_probabilities():

@@ -13,6 +13,8 @@ from diagnose.regions import describe_regions
 
 #: novelty signals, in the order they are reported
 SIGNALS = ("isolation", "centre", "uncertainty")
+#: how labelled rows are calibrated (``outcome_reference``)
+REFERENCES = ("blend", "outcome", "all")
 _SHARE_TEXT = {"isolation": "more isolated than", "centre": "farther from every class centre than",
                "uncertainty": "classifier less certain than on"}
 
@@ -37,22 +39,27 @@ class CoverageGap(Analyzer):
     the pipeline's shared embeddings and neighbours (``"shared"``). Each signal
     becomes the share of reference training rows it exceeds; the novelty is the
     mean of those shares, calibrated once more against the training rows' own
-    means, so a score of 0.97 reads "more unusual than 97% of training rows".
+    means, so an unlabelled row's score of 0.97 reads "more unusual than 97%
+    of training rows".
     On CLINC150 dev (val vs oos_val) the three signals give AUROC 0.959,
     isolation alone 0.925 (see ``benchmarks/RESULTS.md``). Gold labels absent
     from training score 1, and labels rarer than ``rare_share`` of the median
     class count score high. Works without eval labels.
 
-    Labelled rows (``is_error`` known) are calibrated against the training
-    rows with the same outcome (``outcome_reference``): an error's novelty
-    is the share of *misclassified* reference training rows (the
-    out-of-sample ``train_probs`` argmax differs from the label) it exceeds,
-    a correct row's the share of correctly classified ones. Errors are more
-    isolated and far more uncertain than correct rows whatever the coverage
-    (being wrong and being unsure go together), so against all training rows
-    a third of ordinary confusions would read as gaps; against the model's
-    own confusions, an error is a gap only when it is more unusual than
-    almost all of them. Unlabelled rows keep the all-rows calibration.
+    Labelled rows (``is_error`` known) are also compared with the training
+    rows of the same outcome (``outcome_reference``): for an error, the share
+    of *misclassified* reference training rows (the out-of-sample
+    ``train_probs`` argmax differs from the label) it exceeds; for a correct
+    row, the share of correctly classified ones. Errors are more isolated
+    and far more uncertain than correct rows whatever the coverage (being
+    wrong and being unsure go together), so against all training rows many
+    ordinary confusions read as gaps; against the model's own confusions
+    alone, errors from outside the training distribution that are no more
+    unusual than the hardest training rows are lost. The default
+    (``"blend"``) scores a labelled row with the mean of its share of all
+    training rows and its share of same-outcome training rows; ``"outcome"``
+    uses the same-outcome share alone and ``"all"`` the all-rows share
+    alone. Unlabelled rows always use the all-rows share.
 
     Parameters
     ----------
@@ -73,9 +80,12 @@ class CoverageGap(Analyzer):
         Novelty signals combined: any of ``isolation``, ``centre``,
         ``uncertainty`` (``centre`` and ``uncertainty`` need classification).
     outcome_reference
-        Calibrate labelled rows against training rows with the same outcome
-        (needs ``train_probs`` and at least ``min_outcome_rows`` reference
-        rows of each outcome; otherwise all rows are the reference).
+        Reference of labelled rows: ``"blend"`` (mean of the shares of all
+        and of same-outcome training rows), ``"outcome"`` (same-outcome rows
+        only) or ``"all"`` (all rows; ``True``/``False`` mean ``"outcome"``/
+        ``"all"``). Same-outcome references need ``train_probs`` and at least
+        ``min_outcome_rows`` reference rows of each outcome; otherwise all
+        rows are the reference.
     min_outcome_rows
         Fewest reference rows per outcome for ``outcome_reference``.
     use_probs
@@ -94,7 +104,7 @@ class CoverageGap(Analyzer):
     def __init__(self, *, k: int = 5, rare_share: float = 0.25, features: str = "auto",
                  char_max_rows: int = 50_000, reference_rows: int = 5000,
                  signals: tuple[str, ...] = ("isolation", "centre", "uncertainty"),
-                 outcome_reference: bool = True, min_outcome_rows: int = 50,
+                 outcome_reference: str | bool = "blend", min_outcome_rows: int = 50,
                  use_probs: bool = False, show: int = 3):
         self.k = k
         self.rare_share = rare_share
@@ -162,7 +172,7 @@ class CoverageGap(Analyzer):
 
     def _outcome_references(self, data: Prepared, rows: np.ndarray, combined: np.ndarray) -> dict[bool, np.ndarray]:
         """Sorted combined novelty of the reference rows the out-of-sample model gets wrong (True) and right (False)."""
-        if not self.outcome_reference or data.train_probs is None or data.task != "classification":
+        if self._reference_mode() == "all" or data.train_probs is None or data.task != "classification":
             return {}
         column = {c: j for j, c in enumerate(data.classes)}
         labels = data.train.get_column("label").gather(rows).to_list()
@@ -171,15 +181,24 @@ class CoverageGap(Analyzer):
             return {}
         return {True: np.sort(combined[wrong]), False: np.sort(combined[~wrong])}
 
-    def _calibrate(self, mean: np.ndarray, is_error: list) -> np.ndarray:
-        """Share of reference rows below each row's combined novelty (same-outcome rows when the outcome is known)."""
-        pct = percentile(self.combined_reference_, mean)
-        if not self.outcome_references_:
-            return pct
+    def _reference_mode(self) -> str:
+        mode = {True: "outcome", False: "all"}.get(self.outcome_reference, self.outcome_reference)
+        if mode not in REFERENCES:
+            raise ValueError(f"outcome_reference must be one of {REFERENCES}, got {self.outcome_reference!r}")
+        return mode
+
+    def _calibrate(self, mean: np.ndarray, is_error: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Calibrated novelty, share of all reference rows below each row, share of same-outcome ones (NaN if none)."""
+        share_all = percentile(self.combined_reference_, mean)
+        share_outcome = np.full(len(mean), np.nan)
         for outcome, ref in self.outcome_references_.items():
             mask = np.array([e is outcome for e in is_error], dtype=bool)
-            pct[mask] = percentile(ref, mean[mask])
-        return pct
+            share_outcome[mask] = percentile(ref, mean[mask])
+        known = ~np.isnan(share_outcome)
+        weight = 0.5 if self._reference_mode() == "blend" else 1.0
+        pct = share_all.copy()
+        pct[known] = (1.0 - weight) * share_all[known] + weight * share_outcome[known]
+        return pct, share_all, share_outcome
 
     def _combine(self, raw: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Mean of the signals' reference percentiles, and the percentiles themselves."""
@@ -197,7 +216,7 @@ class CoverageGap(Analyzer):
             raw["uncertainty"] = entropy(data.eval_probs)
         mean, shares = self._combine(raw)
         is_error = data.eval.get_column("is_error").to_list() if "is_error" in data.eval.columns else [None] * len(mean)
-        pct = self._calibrate(mean, is_error)
+        pct, share_all, share_outcome = self._calibrate(mean, is_error)
         labels = data.eval.get_column("label").to_list()
         label_score, label_note = zip(*(self._label_signal(g) for g in labels)) if labels else ((), ())
         novelty, notes = pct, list(label_note)
@@ -210,13 +229,12 @@ class CoverageGap(Analyzer):
         train_ids = data.train.get_column("id").to_list()
         train_labels = data.train.get_column("label").to_list()
         evidence = [
-            self._evidence(pct[i], {s: v[i] for s, v in shares.items()}, nb.indices[i], nb.similarities[i],
-                           train_ids, train_labels, notes[i], self._reference_name(is_error[i]))
+            self._evidence({s: v[i] for s, v in shares.items()}, nb.indices[i], nb.similarities[i],
+                           train_ids, train_labels, notes[i], self._reference_text(share_all[i], share_outcome[i], is_error[i]))
             for i in range(len(scores))
         ]
-        label_free = percentile(self.combined_reference_, mean)
-        self.regions_ = describe_regions(data, label_free, seed=data.seed)
-        self.n_isolated_ = int((label_free >= 0.95).sum())
+        self.regions_ = describe_regions(data, share_all, seed=data.seed)
+        self.n_isolated_ = int((share_all >= 0.95).sum())
         return pl.DataFrame({"id": data.eval.get_column("id"), "score_coverage_gap": scores.astype(float),
                              "evidence_coverage_gap": evidence})
 
@@ -239,16 +257,20 @@ class CoverageGap(Analyzer):
             return 0.5 + 0.5 * (1 - count / limit), f"gold label {gold!r} is rare in training ({count} rows; median class {self.median_count_:.0f})"
         return 0.0, ""
 
-    def _reference_name(self, is_error: bool | None) -> str:
-        if is_error is None or not self.outcome_references_:
-            return "training rows"
-        return "the training rows the model also gets wrong" if is_error else "the training rows the model gets right"
+    def _reference_text(self, share_all: float, share_outcome: float, is_error: bool | None) -> str:
+        """How the calibrated novelty was reached, in words."""
+        if np.isnan(share_outcome):
+            return f"more unusual than {100 * share_all:.0f}% of training rows"
+        group = "the training rows the model also gets wrong" if is_error else "the training rows the model gets right"
+        if self._reference_mode() == "outcome":
+            return f"more unusual than {100 * share_outcome:.0f}% of {group}"
+        return (f"more unusual than {100 * (share_all + share_outcome) / 2:.0f}% of training rows on average: "
+                f"{100 * share_all:.0f}% of all of them, {100 * share_outcome:.0f}% of {group}")
 
-    def _evidence(self, pct, shares, idx, sims, train_ids, train_labels, label_note, reference) -> str:
+    def _evidence(self, shares, idx, sims, train_ids, train_labels, label_note, reference) -> str:
         near = ", ".join(f"{train_ids[j]} [{train_labels[j]}] sim {s:.2f}" for j, s in zip(idx[: self.show], sims[: self.show]))
         parts = ", ".join(f"{_SHARE_TEXT[name]} {100 * v:.0f}%" for name, v in shares.items())
-        text = (f"more unusual than {100 * pct:.0f}% of {reference} ({parts} of all training rows); "
-                f"nearest training rows: {near}")
+        text = f"{reference} ({parts} of all training rows); nearest training rows: {near}"
         return f"{label_note}; {text}" if label_note else text
 
     def tables(self) -> dict[str, pl.DataFrame]:
