@@ -273,7 +273,13 @@ Notes
   the set model (0.80-0.85); answer-type interactions in the set model (+0.003);
   candidates sharing a two-word context across passages, set-wide answer consensus,
   one-sided agreement and shared-rank features (no gain); a bag-of-words relevance
-  model (document AUROC 0.838 -> 0.848, no set gain).
+  model (document AUROC 0.838 -> 0.848, no set gain). Sentence vectors
+  (all-MiniLM-L6-v2, the `neural` extra) stacked on the three models, refitted per
+  fold: question-to-span and question-to-sentence cosines for candidates (dev top-1
+  answer 0.61 -> 0.64), closest sentences to the question for relevance (document
+  AUROC 0.84 -> 0.85), cosine of the pair's answer sentences for sets: cross-validated
+  dev AUROC 0.878 with all three, 0.878-0.882 with any one or two (lexical 0.884),
+  evidence precision 0.91 (lexical 0.87); not wired in.
 - Where the rest is: with the document's true answer forced to the top of its candidates
   with probability 0.95, the same set features reach a dev AUROC of about 0.93; ours puts
   the answer first for about 58% of dev documents (top 3: 80%). Several sets cannot be
