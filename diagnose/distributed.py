@@ -175,7 +175,7 @@ class DaskEngine:
         sim = np.concatenate([p[1] for p in parts])
         if exclude_self:
             idx, sim = _drop_self(idx, sim, k)
-        return Neighbors(idx.astype(np.int64), sim.astype(np.float32))
+        return Neighbors(idx.astype(np.int64), np.clip(sim, -1.0, 1.0).astype(np.float32))  # float error can pass 1
 
     def _broadcast(self, value: Any):
         return self.client.scatter(value, broadcast=True, hash=False)

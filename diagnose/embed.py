@@ -83,11 +83,19 @@ class TfidfSvdEmbedder:
             ngram_range=(1, 2), sublinear_tf=True, min_df=min_df,
             max_features=self.max_features, strip_accents="unicode",
         )
-        tfidf = self.vectorizer_.fit_transform(texts)
+        try:
+            tfidf = self.vectorizer_.fit_transform(texts)
+        except ValueError:  # no word of two or more letters (e.g. only emoji or single characters)
+            self.vectorizer_ = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
+                                               max_features=self.max_features)
+            tfidf = self.vectorizer_.fit_transform(texts)
         k = max(1, min(self.n_components, tfidf.shape[1] - 1, tfidf.shape[0] - 1))
-        if tfidf.shape[0] <= SMALL_FIT:
+        if tfidf.shape[1] < 2:  # a single term: nothing to reduce (TruncatedSVD needs two features)
+            self.components_ = np.eye(tfidf.shape[1], dtype=np.float32)
+        elif tfidf.shape[0] <= SMALL_FIT:
             svd = TruncatedSVD(n_components=k, random_state=self.seed, algorithm="randomized", n_iter=4)
-            self.components_ = svd.fit(tfidf).components_
+            with np.errstate(divide="ignore", invalid="ignore"):  # explained-variance ratio (unused) can be 0/0 on tiny inputs
+                self.components_ = svd.fit(tfidf).components_
         else:
             self.components_ = randomized_basis(tfidf, k, seed=self.seed)
         return self

@@ -121,7 +121,7 @@ class NeighborIndex:
             idx, sim = self._approximate(queries, k_eff)
         if exclude_self:
             idx, sim = _drop_self(idx, sim, k)
-        return Neighbors(idx.astype(np.int64), sim.astype(np.float32))
+        return Neighbors(idx.astype(np.int64), np.clip(sim, -1.0, 1.0).astype(np.float32))  # float error can pass 1
 
     def _exact(self, queries: np.ndarray, k: int):
         idx = np.empty((queries.shape[0], k), dtype=np.int64)

@@ -79,6 +79,9 @@ def fold_probs(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, held_rows: np
                *, seed: int = 0, max_fit_rows: int | None = MAX_FIT_ROWS) -> np.ndarray:
     """Fit the proxy on ``fit_rows`` (capped) and return raw probabilities of ``held_rows``."""
     rows = cap_rows(fit_rows, y, max_fit_rows, seed=seed)
+    if np.unique(y[rows]).size < 2:  # tiny tables: a fold can hold one class only; use its add-one class shares
+        prior = (np.bincount(y[rows], minlength=n_classes) + 1.0) / (len(rows) + n_classes)
+        return np.tile(prior, (len(held_rows), 1))
     model = _model(seed).fit(x[rows], y[rows])
     return predict_expanded(model, x, held_rows, n_classes)
 

@@ -115,12 +115,23 @@ def _check_text(frame: pl.DataFrame, column: str, role: str, name: str, key: str
         )
 
 
+def as_text(values: pl.Series) -> pl.Series:
+    """``values`` as strings; whole-number floats (integers read as float, e.g. pandas with
+    missing values) lose their ``.0`` so ``10.0`` matches ``10``, and NaN becomes null."""
+    if values.dtype.is_float():
+        values = values.fill_nan(None)
+        finite = values.drop_nulls()
+        if (finite.round(0) == finite).all() and finite.abs().max() is not None and finite.abs().max() < 2 ** 53:
+            values = values.cast(pl.Int64)
+    return values.cast(pl.Utf8)
+
+
 def _canonical(frame: pl.DataFrame, role: str, name: str, cols: Columns) -> pl.DataFrame:
-    out = {"id": frame.get_column(cols.id).cast(pl.Utf8), "text": frame.get_column(cols.text).cast(pl.Utf8)}
+    out = {"id": as_text(frame.get_column(cols.id)), "text": frame.get_column(cols.text).cast(pl.Utf8)}
     for key in ("label", "prediction"):
         column = getattr(cols, key)
         if column in frame.columns:
-            values = frame.get_column(column).cast(pl.Utf8)
+            values = as_text(frame.get_column(column))
             out[key] = values.str.strip_chars().replace("", None)
         elif role == "eval":
             out[key] = pl.Series([None] * frame.height, dtype=pl.Utf8)
@@ -147,8 +158,9 @@ def _classes(ev, tr, frames, cols: Columns, task: str) -> tuple[str, ...]:
             for key in ("label", "prediction"):
                 if key in frame.columns:
                     found.update(frame.get_column(key).drop_nulls().to_list())
-    for frame in frames.values():
-        found.update(c[len(cols.prob_prefix):] for c in frame.columns if c.startswith(cols.prob_prefix))
+    suffixes = {c[len(cols.prob_prefix):] for frame in frames.values() for c in frame.columns
+                if c.startswith(cols.prob_prefix)}
+    found.update(s for s in suffixes if not (s.endswith(".0") and s[:-2] in found))  # prob_1.0 for label 1.0 read as "1"
     return tuple(sorted(found))
 
 
@@ -184,6 +196,7 @@ def _probs(raw: pl.DataFrame, role: str, name: str, classes, cols: Columns) -> n
     if not prob_cols:
         return None
     given = {c[len(cols.prob_prefix):]: c for c in prob_cols}
+    given.update({k: given[f"{k}.0"] for k in classes if k not in given and f"{k}.0" in given})
     missing = [k for k in classes if k not in given]
     if missing:
         raise InputError(
@@ -249,9 +262,9 @@ def _annotations(raw, name, ev, tr, cols: Columns) -> pl.DataFrame | None:
     if raw is None:
         return None
     ann = pl.DataFrame({
-        "id": raw.get_column(cols.id).cast(pl.Utf8),
+        "id": as_text(raw.get_column(cols.id)),
         "annotator": raw.get_column(cols.annotator).cast(pl.Utf8),
-        "label": raw.get_column(cols.label).cast(pl.Utf8).str.strip_chars().replace("", None),
+        "label": as_text(raw.get_column(cols.label)).str.strip_chars().replace("", None),
     }).drop_nulls(["label"])
     known = set(ev.get_column("id").to_list())
     if tr is not None:
@@ -270,7 +283,7 @@ def _annotations(raw, name, ev, tr, cols: Columns) -> pl.DataFrame | None:
 def _contexts(raw, name, ev, cols: Columns) -> pl.DataFrame | None:
     if raw is None:
         return None
-    ids = raw.get_column(cols.id).cast(pl.Utf8)
+    ids = as_text(raw.get_column(cols.id))
     if cols.passage_id in raw.columns:
         pid = raw.get_column(cols.passage_id).cast(pl.Utf8)
     else:

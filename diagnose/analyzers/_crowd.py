@@ -7,6 +7,7 @@ encodes the user's tables.
 """
 from __future__ import annotations
 
+import logging
 import warnings
 
 import numpy as np
@@ -14,6 +15,8 @@ from scipy.special import digamma, gammaln
 
 __all__ = ["alpha_reading", "consensus", "crowdlab_quality", "dawid_skene", "krippendorff_alpha",
            "posterior_accuracy", "voter_skill", "weighted_agreement"]
+
+log = logging.getLogger(__name__)
 
 _CLEANLAB_MAX_CELLS = 50_000_000  # items x annotators x classes: CROWDLAB's working arrays grow with it
 _EB_MAX_CELLS = 200_000  # annotators x classes^2 above which the fixed pooled prior is used
@@ -270,16 +273,19 @@ def crowdlab_quality(item, annotator, label, probs, n_ann) -> np.ndarray | None:
 
     matrix = np.full((probs.shape[0], n_ann), np.nan)
     matrix[item, annotator] = label
+    state = np.random.get_state()  # cleanlab breaks vote ties with the global RNG: seed it, then restore
+    np.random.seed(0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = get_label_quality_multiannotator(
                 pd.DataFrame(matrix), probs / probs.sum(1, keepdims=True),
                 return_detailed_quality=False, verbose=False)
-    except ValueError as exc:  # cleanlab rejects some layouts; the EM still applies
-        warnings.warn(f"cleanlab multiannotator skipped ({exc}); annotator quality "
-                      "comes from the Dawid-Skene EM alone.", stacklevel=4)
+    except ValueError as exc:  # cleanlab rejects some layouts (e.g. every multi-vote item tied); the EM still applies
+        log.info("cleanlab CROWDLAB quality not used (%s); annotator quality comes from the Dawid-Skene EM alone", exc)
         return None
+    finally:
+        np.random.set_state(state)
     stats = res["annotator_stats"].sort_index()
     return stats["annotator_quality"].to_numpy(dtype=float)
 

@@ -100,7 +100,7 @@ def pair_scores(data: Prepared, item_votes: dict, train_shares: dict, *, k: int,
         if near is None:
             near, note = _duplicate_split(data, i, g, p, k, dup)
         found += [(near, note), _class_split(rates, g, p), _near_duplicates(data, i, g, p, dup)]
-        found = [(s, t) for s, t in found if s]
+        found = [(min(1.0, s), t) for s, t in found if s]  # float32 similarity sums can pass 1 by rounding
         out[i] = 1.0 - float(np.prod([1.0 - s for s, _ in found])) if found else 0.0
         texts[i] = "; ".join(t for _, t in found) if out[i] > 0 else None
     return out, texts
@@ -140,7 +140,7 @@ def _neighbour_split(data: Prepared, shares: dict, i: int, g: str, p: str, k: in
     if data.eval_neighbors is None or not shares:
         return None, ""
     idx = data.eval_neighbors.indices[i, :k]
-    sims = np.clip(data.eval_neighbors.similarities[i, :k], 1e-6, None)
+    sims = np.clip(data.eval_neighbors.similarities[i, :k].astype(np.float64), 1e-6, None)
     known = [(j, s) for j, s in zip(idx, sims) if int(j) in shares]
     if not known:
         return None, ""
@@ -158,7 +158,7 @@ def _duplicate_split(data: Prepared, i: int, g: str, p: str, k: int, dup: float)
         return None, ""
     labels = data.train.get_column("label")
     idx = data.eval_neighbors.indices[i, :k]
-    sims = np.clip(data.eval_neighbors.similarities[i, :k], 1e-6, None)
+    sims = np.clip(data.eval_neighbors.similarities[i, :k].astype(np.float64), 1e-6, None)
     splits = []
     for j in idx:
         group = {labels[int(j)]} | {labels[int(m)] for m, s in zip(data.train_neighbors.indices[j], data.train_neighbors.similarities[j]) if s >= dup}

@@ -221,7 +221,7 @@ class AnnotatorInconsistency(Analyzer):
         both, evidence = self._focus_on_errors(data, both, evidence)
         return pl.DataFrame({
             "id": ids,
-            f"score_{self.name}": pl.Series(both, dtype=pl.Float64).fill_nan(None),
+            f"score_{self.name}": pl.Series(np.clip(both, 0.0, 1.0), dtype=pl.Float64).fill_nan(None),
             f"evidence_{self.name}": pl.Series(evidence, dtype=pl.Utf8),
         })
 
@@ -316,7 +316,7 @@ class AnnotatorInconsistency(Analyzer):
             return np.full(n_eval, np.nan), [None] * n_eval
         idx = data.eval_neighbors.indices
         d = self.train_disagreement_[idx]
-        w = np.clip(data.eval_neighbors.similarities, 1e-6, None)
+        w = np.clip(data.eval_neighbors.similarities.astype(np.float64), 1e-6, None)  # float32 sums can pass 1
         informed = ~np.isnan(d)
         s = (w * np.nan_to_num(d)).sum(1) / np.maximum((w * informed).sum(1), 1e-12)
         s[~informed.any(1)] = np.nan

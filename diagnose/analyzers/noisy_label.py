@@ -154,7 +154,7 @@ class NoisyLabel(Analyzer):
         ev = data.eval
         taught, taught_note = self._taught(data)
         gold, gold_note = self._gold_wrong(data)
-        score = np.fmax(taught, gold)
+        score = np.clip(np.fmax(taught, gold), 0.0, 1.0)  # float32 similarity ratios can pass 1 by rounding
         notes = [" | ".join(n for n in pair if n) or None for pair in zip(taught_note, gold_note)]
         self.n_eval_gold_suspect_ = int(np.nansum(gold >= 0.5))
         return pl.DataFrame({"id": ev.get_column("id"),
