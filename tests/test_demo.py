@@ -33,7 +33,7 @@ def test_demo_writes_both_scenarios(demo_dir):
     assert not [p for p in demo_dir.parent.iterdir() if ".tmp-" in p.name]
 
 
-@pytest.mark.parametrize("cause, minimum", [("coverage_gap", 0.9), ("noisy_label", 0.6), ("annotator_inconsistency", 0.4)])
+@pytest.mark.parametrize("cause, minimum", [("coverage_gap", 0.9), ("noisy_label", 0.85), ("annotator_inconsistency", 0.7)])
 def test_intents_planted_faults_found(demo_dir, cause, minimum):
     result = diagnose.load(demo_dir / "intents")
     assert _recall(result, "intents_truth.csv", cause) >= minimum
