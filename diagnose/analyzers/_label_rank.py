@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from cleanlab.count import estimate_joint, num_label_issues
+from cleanlab.count import num_label_issues
 
 from diagnose.probs import fold_indices, fold_probs
 
@@ -30,14 +30,14 @@ log = logging.getLogger(__name__)
 _CHUNK = 65_536
 
 
-def noise_transition(labels: np.ndarray, probs: np.ndarray, smooth: float = 0.5) -> np.ndarray:
+def noise_transition(confident_joint: np.ndarray, smooth: float = 0.5) -> np.ndarray:
     """``T[given, true]`` = P(given label | true class), from cleanlab's calibrated confident joint.
 
     Each true class keeps its estimated noise rate; a share ``smooth`` of it
     is spread evenly over the other classes (pairs the joint saw no row for
     still get a small rate).
     """
-    joint = estimate_joint(labels, probs)
+    joint = confident_joint / max(float(confident_joint.sum()), 1e-12)  # as cleanlab's estimate_joint
     trans = joint / np.maximum(joint.sum(axis=0, keepdims=True), 1e-12)
     stay = np.diag(trans).copy()
     spread = np.repeat(((1.0 - stay) / max(len(stay) - 1, 1))[None, :], len(stay), axis=0)
@@ -79,12 +79,14 @@ def lowest(quality: np.ndarray, n: int) -> np.ndarray:
     return flagged
 
 
-def flag_issues(data, labels: np.ndarray, probs: np.ndarray, quality: np.ndarray, blend, *, rounds: int = 2,
-                folds: int = 3, max_rows: int = 50_000, factor: float = 1.25, smooth: float = 0.5) -> np.ndarray:
+def flag_issues(data, labels: np.ndarray, probs: np.ndarray, quality: np.ndarray, blend, *, joint: np.ndarray,
+                rounds: int = 2, folds: int = 3, max_rows: int = 50_000, factor: float = 1.25,
+                smooth: float = 0.5) -> np.ndarray:
     """Flag ``factor`` × cleanlab's estimated number of label issues, most suspect first.
 
-    ``probs`` are the (blended) out-of-sample probabilities and ``quality``
-    the first-pass label quality. Up to ``rounds`` times, the proxy is refitted
+    ``probs`` are the (blended) out-of-sample probabilities, ``joint`` their
+    calibrated confident joint (cleanlab ``compute_confident_joint``) and
+    ``quality`` the first-pass label quality. Up to ``rounds`` times, the proxy is refitted
     on ``data.train_embeddings`` without the rows flagged so far, blended by
     ``blend(probs)`` and the rows are re-ranked by :func:`posterior_quality`.
     Without embeddings, above ``max_rows`` rows, or when the user gave the
@@ -92,7 +94,7 @@ def flag_issues(data, labels: np.ndarray, probs: np.ndarray, quality: np.ndarray
     model is not ours to replace) the posterior of ``probs`` ranks the rows.
     """
     n_issues = num_label_issues(labels, probs)
-    trans = noise_transition(labels, probs, smooth)
+    trans = noise_transition(joint, smooth)
     flagged, current = lowest(quality, n_issues), probs
     own = data.notes.get("train_probs") != "given"
     refit = data.train_embeddings is not None and len(labels) <= max_rows and own

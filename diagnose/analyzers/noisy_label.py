@@ -115,15 +115,16 @@ class NoisyLabel(Analyzer):
         quality = (1.0 - self.margin_weight) * get_label_quality_scores(labels, probs)
         if self.margin_weight > 0:
             quality += self.margin_weight * get_label_quality_scores(labels, probs, method="normalized_margin")
+        joint = compute_confident_joint(labels, probs)  # calibrated; shared by the ranking and the pair rates
         if self.filter_by == "rank":
             flagged = flag_issues(data, labels, probs, quality, lambda fresh: self._blend(data, labels, fresh),
-                                  rounds=self.refit_rounds, folds=self.refit_folds, max_rows=self.refit_max_rows,
-                                  factor=self.flag_factor, smooth=self.transition_smooth)
+                                  joint=joint, rounds=self.refit_rounds, folds=self.refit_folds,
+                                  max_rows=self.refit_max_rows, factor=self.flag_factor, smooth=self.transition_smooth)
         else:
             flagged = find_label_issues(labels, probs, filter_by=self.filter_by, n_jobs=1)
-        suggested = np.asarray(data.classes, dtype=object)[probs.argmax(axis=1)]
         support = _annotator_support(data)
-        self.pair_rate_, self.pair_support_ = _pair_noise(labels, probs, suggested, data, support, self.class_index_)
+        self.pair_rate_, self.pair_support_ = _pair_noise(joint, data, support, self.class_index_)
+        suggested = np.asarray(data.classes, dtype=object)[probs.argmax(axis=1)]
         return pl.DataFrame({
             "id": data.train.get_column("id"),
             "label": data.train.get_column("label"),
@@ -171,7 +172,7 @@ class NoisyLabel(Analyzer):
         suggested = issues.get_column("suggested_label").to_list()
         strength = strength * _rejected(self._row_support(issues, given, suggested))
         ids = issues.get_column("id").to_list()
-        preds = actual = data.eval.get_column("prediction").to_list()
+        preds = data.eval.get_column("prediction").to_list()
         golds = data.eval.get_column("label").to_list()
         out, notes = np.full(n, np.nan), [""] * n
         for i, (pred, gold) in enumerate(zip(preds, golds)):
@@ -184,10 +185,10 @@ class NoisyLabel(Analyzer):
                 sims = dict(zip(nbr, np.clip(data.eval_neighbors.similarities[i, : self.k], 1e-6, None)))
                 out[i] *= sum(sims[j] for j in hits) / sum(sims[j] for j in nbr if given[j] == pred)
             pair = self._pair_score(gold, pred)
-            if pair > out[i] and pred == actual[i]:
+            if pair > out[i]:
                 out[i] = pair
                 notes[i] = self._pair_note(gold, pred)
-            if hits and pred == actual[i]:
+            if hits:
                 shown = ", ".join(f"{ids[j]} labelled {given[j]!r}, suggested {suggested[j]!r}" for j in hits[: self.show])
                 notes[i] = f"{len(hits)} of {len(nbr)} nearest training rows look mislabelled as the predicted {pred!r}: {shown}"
         return out, notes
@@ -304,14 +305,13 @@ def _rejected(support):
     return (1.0 - np.asarray(support, dtype=float)) ** 2
 
 
-def _pair_noise(labels, probs, suggested, data: Prepared, support: dict, index: dict):
+def _pair_noise(joint: np.ndarray, data: Prepared, support: dict, index: dict):
     """Per (given, true) class pair: estimated share of true-class rows given the other label
-    (cleanlab's confident joint, normalised per true class), and how much annotators back the
+    (cleanlab's calibrated confident ``joint``, normalised per true class), and how much annotators back the
     given label on annotated training rows of that pair: rows labelled ``given`` on which some
     annotator chose ``true`` (mean share of votes for the given label, at least two such rows).
     A pair whose given label annotators reject is a labelling error; one they back about as often
     as the other label is a matter of opinion (annotator inconsistency), not noise."""
-    joint = compute_confident_joint(labels, probs)
     rate = joint / np.maximum(joint.sum(axis=0, keepdims=True), 1)
     np.fill_diagonal(rate, 0.0)
     if not support:
