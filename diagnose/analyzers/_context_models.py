@@ -15,10 +15,10 @@ import numpy as np
 from diagnose.analyzers._context_text import STOP
 
 
-def logistic(model: tuple, x: np.ndarray) -> np.ndarray:
-    """Probabilities of a (coefficients, intercept) logistic model for rows ``x``."""
+def logistic(model: tuple, x: np.ndarray, offset=0.0) -> np.ndarray:
+    """Probabilities of a (coefficients, intercept) logistic model for rows ``x``, ``offset`` added to each logit."""
     coef, intercept = model
-    return 1.0 / (1.0 + np.exp(-(np.asarray(x, dtype=float) @ np.asarray(coef) + intercept)))
+    return 1.0 / (1.0 + np.exp(-(np.asarray(x, dtype=float) @ np.asarray(coef) + intercept + np.asarray(offset))))
 
 
 def candidate_vector(f: dict) -> list[float]:
@@ -35,10 +35,8 @@ def candidate_probs(feats: list[dict]) -> np.ndarray:
     the fitted weights of its neighbouring words (:data:`CUE_WEIGHTS`)."""
     if not feats:
         return np.zeros(0)
-    coef, intercept = CANDIDATE_MODEL
-    logit = np.asarray([candidate_vector(f) for f in feats]) @ np.asarray(coef) + intercept
-    logit += [sum(CUE_WEIGHTS.get(c, 0.0) for c in f["cues"]) for f in feats]
-    return 1.0 / (1.0 + np.exp(-logit))
+    cues = [sum(CUE_WEIGHTS.get(c, 0.0) for c in f["cues"]) for f in feats]
+    return logistic(CANDIDATE_MODEL, [candidate_vector(f) for f in feats], cues)
 
 
 def relevance_vector(top: list[float], flat: list[str], subject: frozenset[str],

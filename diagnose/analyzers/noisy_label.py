@@ -60,8 +60,8 @@ class NoisyLabel(Analyzer):
         Folds of each refit.
     refit_max_rows
         No refit above this many training rows: each refit round is a full
-        cross-validation (about 12 s per round at 100k rows with 228 classes on
-        one core), which the scale budget (100k rows in 60 s) cannot afford.
+        cross-validation of the proxy, which the scale budget (100k rows in
+        60 s, ``benchmarks/scale.py``) cannot afford.
     flag_factor
         Rows flagged = this × the estimated number of issues; above 1 trades
         precision for recall (1.25: recall ≥ 0.8 at 10% noise on every BANKING77
