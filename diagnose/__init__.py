@@ -4,7 +4,10 @@
 >>> sorted(diagnose.CAUSES)
 ['annotator_inconsistency', 'contradictory_context', 'coverage_gap', 'noisy_label']
 """
-from diagnose.analyzers import CAUSES, REGISTRY
+import warnings as _warnings
+
+with _warnings.catch_warnings():  # cleanlab's datalab runs warnings.filterwarnings("ignore") at import: keep the user's filters
+    from diagnose.analyzers import CAUSES, REGISTRY
 from diagnose.errors import DiagnoseError
 from diagnose.pipeline import RunConfig, prepare, run
 from diagnose.result import Result, load

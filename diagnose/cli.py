@@ -12,40 +12,78 @@ from diagnose.schema import Columns
 __all__ = ["main"]
 
 
+_COLUMN_HELP = {
+    "id": "id column of every table", "text": "input text column (eval, train)",
+    "label": "gold label column (eval, train, annotations)", "prediction": "model prediction column (eval)",
+    "correct": "optional boolean column of the eval table that overrides the match",
+    "annotator": "annotator column (annotations)", "passage": "passage text column (contexts)",
+    "passage_id": "passage id column (contexts)",
+}
+
+
+def _share(value: str) -> float:
+    """An argparse type: a float strictly between 0 and 1."""
+    try:
+        share = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number; expected a share such as 0.05") from None
+    if not 0.0 < share < 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not strictly between 0 and 1; expected a share such as 0.05")
+    return share
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0, help="seed of every random step (default 0)")
-    p.add_argument("--task", choices=["classification", "generation"], help="inferred when omitted")
-    p.add_argument("--force", action="store_true", help="replace an existing diagnose output directory")
-    p.add_argument("--quiet", action="store_true", help="no progress bars or log lines")
-    p.add_argument("--neighbors", choices=["auto", "exact", "faiss"], default="auto", help="neighbour search method")
-    p.add_argument("--engine", choices=["local", "dask"], default="local", help="where heavy stages run")
-    p.add_argument("--fpr", type=float, default=0.05, help="share of correct rows allowed past each cause threshold")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of every random step (default 0)")
+    p.add_argument("--force", action="store_true",
+                   help="replace the output directory if it holds a previous diagnose output")
+    p.add_argument("--quiet", action="store_true", help="no progress bars, log lines, warnings or summary (errors still shown)")
+    p.add_argument("--neighbors", choices=["auto", "exact", "faiss"], default="auto",
+                   help="neighbour search: exact, faiss (extra 'ann') or auto by size (default auto)")
+    p.add_argument("--engine", choices=["local", "dask"], default="local",
+                   help="where heavy stages run; dask needs the 'distributed' extra (default local)")
+    p.add_argument("--fpr", type=_share, default=0.05, metavar="SHARE",
+                   help="share of correct rows allowed past each cause threshold, in (0, 1) (default 0.05)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html / report.md")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="diagnose", description="Why did my model get these examples wrong?")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="diagnose a model's errors from your files")
-    run.add_argument("--eval", required=True, help="eval table: id, text, [label, prediction, prob_<class>]")
-    run.add_argument("--train", help="training table: id, text, label, [prob_<class>]")
-    run.add_argument("--annotations", help="annotations (long): id, annotator, label")
-    run.add_argument("--contexts", help="contexts (long): id, passage, [passage_id]")
-    run.add_argument("--out", required=True, help="output directory (must not exist unless --force)")
+    from diagnose import __version__
+
+    parser = argparse.ArgumentParser(prog="diagnose", description="Why did my model get these examples wrong?",
+                                     epilog="Start with `diagnose demo`; `diagnose COMMAND --help` describes each command.")
+    parser.add_argument("--version", action="version", version=f"diagnose {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser("run", help="diagnose a model's errors from your files",
+                         description="Attribute every wrong prediction in EVAL to its causes and write the result to OUT.",
+                         epilog="Files are CSV, Parquet or JSON Lines (by extension). Example: diagnose run "
+                                "--eval eval.csv --train train.csv --out out/")
+    run.add_argument("--eval", required=True, metavar="FILE", help="eval table: id, text, [label, prediction, prob_<class>, correct]")
+    run.add_argument("--train", metavar="FILE", help="training table: id, text, label, [prob_<class>]")
+    run.add_argument("--annotations", metavar="FILE", help="annotations (long): id, annotator, label")
+    run.add_argument("--contexts", metavar="FILE", help="contexts (long): id, passage, [passage_id]")
+    run.add_argument("--out", required=True, metavar="DIR", help="output directory (must not exist unless --force)")
+    run.add_argument("--task", choices=["classification", "generation"], help="inferred from the inputs when omitted")
     for field in Columns.__dataclass_fields__:
-        flag = "--prob-prefix" if field == "prob_prefix" else f"--{field.replace('_', '-')}-col"
-        run.add_argument(flag, dest=f"col_{field}", default=getattr(Columns(), field), help=f"name of the {field} column")
+        default = getattr(Columns(), field)
+        if field == "prob_prefix":
+            run.add_argument("--prob-prefix", dest="col_prob_prefix", default=default, metavar="PREFIX",
+                             help=f"prefix of the per-class probability columns (default {default!r})")
+        else:
+            run.add_argument(f"--{field.replace('_', '-')}-col", dest=f"col_{field}", default=default, metavar="NAME",
+                             help=f"name of the {_COLUMN_HELP[field]} (default {default!r})")
     _add_run_options(run)
-    demo = sub.add_parser("demo", help="run the whole pipeline on the bundled sample data")
-    demo.add_argument("--out", default="diagnose-demo", help="output directory (default ./diagnose-demo)")
+    demo = sub.add_parser("demo", help="run the whole pipeline on the bundled sample data",
+                          description="Diagnose the bundled BANKING77 intents and RAMDocs RAG samples into OUT/intents and OUT/rag.")
+    demo.add_argument("--out", default="diagnose-demo", metavar="DIR", help="output directory (default ./diagnose-demo)")
     _add_run_options(demo)
     report = sub.add_parser("report", help="render a saved result as HTML, Markdown or JSON")
-    report.add_argument("dir", help="a result directory")
-    report.add_argument("--format", choices=["html", "md", "json"], default="html")
-    report.add_argument("--out", help="file to write (default: print to standard output)")
-    dash = sub.add_parser("dashboard", help="open the interactive dashboard")
-    dash.add_argument("dir", nargs="?", help="a result directory (optional)")
-    dash.add_argument("--port", type=int, default=8501)
+    report.add_argument("dir", metavar="DIR", help="a result directory written by `diagnose run` (e.g. diagnose-demo/intents)")
+    report.add_argument("--format", choices=["html", "md", "json"], default="html", help="report format (default html)")
+    report.add_argument("--out", metavar="FILE", help="file to write (default: print to standard output)")
+    report.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    dash = sub.add_parser("dashboard", help="open the interactive dashboard (extra 'dashboard')")
+    dash.add_argument("dir", nargs="?", metavar="DIR", help="a result directory (optional: without it, upload files or load the sample)")
+    dash.add_argument("--port", type=int, default=8501, help="local port of the dashboard (default 8501)")
     return parser
 
 
@@ -54,13 +92,27 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet = getattr(args, "quiet", False)
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
-    if quiet:
-        warnings.simplefilter("ignore")
-    try:
-        return _dispatch(args)
-    except DiagnoseError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with warnings.catch_warnings(), logging_redirect_tqdm():
+        if quiet:
+            warnings.simplefilter("ignore")
+        warnings.showwarning = _show_warning
+        try:
+            return _dispatch(args)
+        except DiagnoseError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return 2
+        except OSError as exc:  # e.g. a full disk or a directory without write permission
+            sys.stderr.write(f"error: {exc}\n")
+            return 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one plain line: the user cannot act on our source location."""
+    from tqdm import tqdm
+
+    tqdm.write(f"warning: {message}", file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from diagnose.errors import InputError
+from diagnose.errors import InputError, OutputExistsError
 from diagnose.pipeline import RunConfig, run
-from diagnose.result import _check_target, load
+from diagnose.result import _check_target, load, read_summary
 from diagnose.sample import sample_paths
 from diagnose.schema import Columns
 
@@ -51,10 +52,22 @@ def report_command(args: argparse.Namespace) -> int:
     result = load(args.dir)
     text = {"html": result.to_html, "md": result.to_markdown, "json": result.to_json}[args.format]()
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        _write_file(Path(args.out), text, args.force)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _write_file(target: Path, text: str, force: bool) -> None:
+    """Write ``text`` to ``target`` atomically; an existing file is replaced only with ``force``."""
+    if target.is_dir():
+        raise OutputExistsError(f"{target}: is a directory; expected a file name for the report. Pass --out DIR/report.html.")
+    if target.exists() and not force:
+        raise OutputExistsError(f"{target}: file already exists; expected a new file. Pass --force to replace it, or choose another --out.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
 
 
 def dashboard_command(args: argparse.Namespace) -> int:
@@ -62,12 +75,15 @@ def dashboard_command(args: argparse.Namespace) -> int:
         import streamlit  # noqa: F401
     except ImportError as exc:
         raise InputError("the dashboard needs streamlit, which is not installed; run `pip install 'diagnose[dashboard]'`.") from exc
+    if args.dir:
+        read_summary(Path(args.dir))  # a clear error now rather than in the browser
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     if not app.exists():
         from importlib.resources import files
 
         app = Path(str(files("diagnose"))) / "dashboard_app" / "app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port), "--server.headless", "true"]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false"]  # streamlit would otherwise send usage statistics
     if args.dir:
         cmd += ["--", "--result", str(Path(args.dir).resolve())]
     return subprocess.call(cmd)
@@ -79,7 +95,17 @@ def _print_verdict(result, out: Path, quiet: bool) -> None:
     s = result.summary
     acc = "n/a" if s["accuracy"] is None else f"{s['accuracy']:.1%}"
     lines = [f"{out}: {s['n_errors']} errors in {s['n_labelled']} labelled rows (accuracy {acc})"]
-    for cause, n in s["counts"]["per_cause"].items():
-        lines.append(f"  {cause:<24} {n}")
-    lines.append(f"  {'unexplained':<24} {s['counts']['unexplained']}")
+    if s["n_labelled"] == 0:
+        lines.append("  no row has both a gold label and a prediction, so no errors can be counted; every row "
+                     "was still scored (see examples.parquet)")
+    else:
+        lines.append("  errors per cause (an error can have several):")
+        for cause, n in s["counts"]["per_cause"].items():
+            lines.append(f"    {cause:<24} {n}")
+        lines.append(f"    {'unexplained':<24} {s['counts']['unexplained']}")
+    for name, status in s.get("analyzers", {}).items():
+        if status.get("status") == "skipped":
+            lines.append(f"  not run: {name}: {status.get('reason')}")
+    report = out / "report.html"
+    lines.append(f"  report: {report}" if report.exists() else f"  result: {out} (read it with diagnose.load)")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -70,7 +70,11 @@ class _Stages:
         self.bar.set_postfix_str(name)
         log.debug("stage %s", name)
         start = time.perf_counter()
-        yield
+        try:
+            yield
+        except BaseException:
+            self.bar.close()  # clear the bar so the error message starts on a clean line
+            raise
         self.times[name] = round(time.perf_counter() - start, 3)
         self.peak_rss_gib[name] = _peak_rss_gib()
         self.bar.update(1)
@@ -109,8 +113,8 @@ def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = N
     >>> result.errors.get_column("id").to_list()
     ['e2']
     """
-    config = config or RunConfig()
-    stages = _Stages(total=4 + len(REGISTRY), enabled=config.progress)
+    config = check_config(config or RunConfig())
+    stages = _Stages(total=5 + len(REGISTRY), enabled=config.progress)  # validate, embed, neighbors, probabilities, analyzers, attribute
     with stages.stage("validate"):
         inputs = load_inputs(eval, train, annotations, contexts, columns=columns or Columns(), task=task)
     data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
@@ -132,7 +136,7 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
     from diagnose import distributed
     from diagnose.neighbors import NeighborIndex
 
-    config = config or RunConfig()
+    config = check_config(config or RunConfig())
     stages = stages or _Stages(total=3, enabled=False)
     with distributed.session(config.engine, progress=config.progress) as engine:
         with stages.stage("embed"):
@@ -156,6 +160,31 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
         eval_embeddings=eval_emb, train_embeddings=train_emb, eval_neighbors=eval_nb,
         train_neighbors=train_nb, seed=seed, notes={**inputs.notes, **notes},
     )
+
+
+def check_config(config: RunConfig) -> RunConfig:
+    """Return ``config`` if every setting is usable; raise a clear error otherwise."""
+    import importlib.util
+
+    from diagnose.errors import InputError, OptionalDependencyError
+
+    problems = []
+    if not 0.0 < config.fpr < 1.0:
+        problems.append(f"fpr={config.fpr!r} (expected a share strictly between 0 and 1, e.g. 0.05)")
+    for name, low in (("k", 1), ("embed_dim", 2), ("cv_folds", 2)):
+        if not isinstance(getattr(config, name), (int, np.integer)) or getattr(config, name) < low:
+            problems.append(f"{name}={getattr(config, name)!r} (expected an integer >= {low})")
+    for name, allowed in (("neighbors", ("auto", "exact", "faiss")), ("engine", ("local", "dask"))):
+        if getattr(config, name) not in allowed:
+            problems.append(f"{name}={getattr(config, name)!r} (expected one of {list(allowed)})")
+    if problems:
+        raise InputError(f"run settings not usable: {'; '.join(problems)}. Fix these options.")
+    if config.neighbors == "faiss" and importlib.util.find_spec("faiss") is None:
+        raise OptionalDependencyError(
+            "neighbors='faiss' needs faiss, which is not installed; install it with "
+            "`pip install 'diagnose[ann]'` or use --neighbors auto (exact search when faiss is absent)."
+        )
+    return config
 
 
 def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int):

@@ -135,16 +135,37 @@ def _swap_into_place(tmp: Path, target: Path) -> None:
 def load(directory: str | os.PathLike) -> Result:
     """Read a result written by :meth:`Result.save` (or ``diagnose run``)."""
     folder = Path(directory)
+    summary = read_summary(folder)
+    names = summary.pop("tables", [])
+    missing = [f"{n}.parquet" for n in ["examples", *names] if not (folder / f"{n}.parquet").exists()]
+    if missing:
+        raise InputError(
+            f"{folder}: the result is incomplete; expected every table listed in {_MARKER}. Missing "
+            f"{missing}. Re-run the diagnosis (with --force) to rewrite it."
+        )
+    tables = {name: pl.read_parquet(folder / f"{name}.parquet") for name in names}
+    return Result(pl.read_parquet(folder / "examples.parquet"), summary, tables)
+
+
+def read_summary(folder: Path) -> dict[str, Any]:
+    """The checked ``summary.json`` of a result directory (without its format version)."""
     marker = folder / _MARKER
     if not marker.exists():
         raise InputError(
             f"{folder}: not a diagnose result (no {_MARKER}); expected a directory written by "
             "`diagnose run` or Result.save. Check the path."
         )
-    summary = json.loads(marker.read_text(encoding="utf-8"))
+    try:
+        summary = json.loads(marker.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{marker}: is not valid JSON ({exc}); expected the summary written by diagnose. Re-run the diagnosis.") from exc
+    if isinstance(summary, dict) and "demo" in summary and "format_version" not in summary:
+        parts = ", ".join(str(folder / name) for name in summary["demo"])
+        raise InputError(
+            f"{folder}: is a `diagnose demo` directory holding several results, not one result; "
+            f"expected a single result directory. Found {parts}. Pass one of those instead."
+        )
     version = str(summary.pop("format_version", "0"))
     if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
         raise InputError(f"{folder}: result format {version} cannot be read by this version (reads {FORMAT_VERSION}); re-run the diagnosis.")
-    names = summary.pop("tables", [])
-    tables = {name: pl.read_parquet(folder / f"{name}.parquet") for name in names}
-    return Result(pl.read_parquet(folder / "examples.parquet"), summary, tables)
+    return summary

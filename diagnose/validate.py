@@ -67,6 +67,9 @@ def load_inputs(
         notes["unseen_eval_labels"] = _unseen_labels(ev, tr, names["eval"], columns)
     eval_probs = _probs(frames["eval"], "eval", names["eval"], classes, columns) if task == "classification" else None
     train_probs = _probs(frames["train"], "train", names["train"], classes, columns) if tr is not None and task == "classification" else None
+    if eval_probs is not None and columns.prediction not in frames["eval"].columns:
+        ev = ev.with_columns(pl.Series("prediction", np.asarray(classes)[eval_probs.argmax(axis=1)].tolist(), dtype=pl.Utf8))
+        notes["prediction"] = f"not given: the class with the largest {columns.prob_prefix}<class> value"
     ev = _with_errors(ev, frames["eval"], task, names["eval"], columns)
     ann = _annotations(frames.get("annotations"), names.get("annotations"), ev, tr, columns)
     ctx = _contexts(frames.get("contexts"), names.get("contexts"), ev, columns)
@@ -89,6 +92,8 @@ def _check_shape(frame: pl.DataFrame, role: str, name: str, cols: Columns) -> No
             f"{list(cols.required(role))}. Found {frame.columns}. {hints}"
         )
     key = cols.id
+    _check_scalar(frame, role, name, cols)
+    _check_ids_present(frame, role, name, key)
     if role in ("eval", "train"):
         ids = frame.get_column(key).cast(pl.Utf8)
         dup = ids.filter(ids.is_duplicated()).unique(maintain_order=True)
@@ -101,6 +106,37 @@ def _check_shape(frame: pl.DataFrame, role: str, name: str, cols: Columns) -> No
         _check_text(frame, cols.text, role, name, key)
     if role == "contexts":
         _check_text(frame, cols.passage, role, name, key)
+
+
+def _used_columns(frame: pl.DataFrame, cols: Columns) -> list[str]:
+    named = {cols.id, cols.text, cols.label, cols.prediction, cols.correct, cols.annotator, cols.passage, cols.passage_id}
+    return [c for c in frame.columns if c in named or c.startswith(cols.prob_prefix)]
+
+
+def _check_scalar(frame: pl.DataFrame, role: str, name: str, cols: Columns) -> None:
+    """Refuse list, struct, binary or object cells in the columns diagnose reads."""
+    for column in _used_columns(frame, cols):
+        dtype = frame.schema[column]
+        if dtype.is_nested() or dtype in (pl.Binary, pl.Object):
+            ids = frame.get_column(cols.id).head(3).to_list() if cols.id in frame.columns else range(1, 4)
+            rows = [f"{i}: {v!r:.50}" for i, v in zip(ids, frame.get_column(column).head(3).to_list())]
+            raise InputError(
+                f"{name}: column {column!r} of the {role} table holds {dtype} values; expected one "
+                f"plain value (text or number) per cell. Found e.g. {rows}. Flatten the column "
+                "first (e.g. join a list of strings into one string, or keep one label per row)."
+            )
+
+
+def _check_ids_present(frame: pl.DataFrame, role: str, name: str, key: str) -> None:
+    ids = as_text(frame.get_column(key))
+    missing = ids.is_null() | (ids.str.strip_chars() == "")
+    if missing.any():
+        rows = [i + 1 for i in missing.arg_true().to_list()]
+        raise InputError(
+            f"{name}: column {key!r} has empty ids in the {role} table; expected an id in every "
+            f"row. Found {format_examples(rows)} (row numbers, 1 = first data row). Fill in or "
+            "drop these rows."
+        )
 
 
 def _check_text(frame: pl.DataFrame, column: str, role: str, name: str, key: str) -> None:
@@ -208,9 +244,12 @@ def _probs(raw: pl.DataFrame, role: str, name: str, classes, cols: Columns) -> n
     try:
         mat = raw.select([pl.col(given[k]).cast(pl.Float64) for k in classes]).to_numpy()
     except pl.exceptions.PolarsError as exc:
+        first = str(exc).strip().splitlines()[0]
+        comma = any(raw.get_column(given[k]).cast(pl.Utf8).str.contains(",", literal=True).any() for k in classes)
+        hint = " Use a dot as the decimal separator (found '0,5'-style numbers)." if comma else ""
         raise InputError(
             f"{name}: a {cols.prob_prefix}<class> column of the {role} table is not numeric "
-            f"({exc}); expected numbers in [0, 1]. Fix the non-numeric cells."
+            f"({first}); expected numbers in [0, 1]. Fix the non-numeric cells.{hint}"
         ) from exc
     _check_prob_rows(mat, raw.get_column(cols.id).cast(pl.Utf8), role, name, cols)
     return mat / mat.sum(axis=1, keepdims=True)
