@@ -35,7 +35,7 @@ def candidate_probs(feats: list[dict]) -> np.ndarray:
     the fitted weights of its neighbouring words (:data:`CUE_WEIGHTS`)."""
     if not feats:
         return np.zeros(0)
-    cues = [sum(CUE_WEIGHTS.get(c, 0.0) for c in f["cues"]) for f in feats]
+    cues = [sum(CUE_WEIGHTS.get(c, 0.0) for c in sorted(f["cues"])) for f in feats]  # sorted: set order varies by hash seed
     return logistic(CANDIDATE_MODEL, [candidate_vector(f) for f in feats], cues)
 
 
