@@ -118,7 +118,7 @@ def cross_val_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int 
     out = np.zeros((len(y), n_classes))
     for fold, (fit_idx, held_idx) in enumerate(tqdm(splits, desc="proxy model folds", unit="fold",
                                                     disable=not progress, leave=False)):
-        log.info("proxy model fold %d/%d", fold + 1, len(splits))
+        log.debug("proxy model fold %d/%d", fold + 1, len(splits))
         out[held_idx] = fold_probs(x, y, fit_idx, held_idx, n_classes, seed=seed, max_fit_rows=max_fit_rows)
     return _smooth(out)
 

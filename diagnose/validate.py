@@ -6,6 +6,7 @@ the column and example rows, and saying how to fix it.
 from __future__ import annotations
 
 import hashlib
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,6 +216,16 @@ def _check_train_labels(tr: pl.DataFrame, name: str, cols: Columns) -> None:
         )
 
 
+def _user_stacklevel() -> int:
+    """``stacklevel`` for ``warnings.warn`` called by our caller that points at the first
+    frame outside the ``diagnose`` package (the user's line), not at our internals."""
+    package = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(2), 2
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _unseen_labels(ev: pl.DataFrame, tr: pl.DataFrame, name: str, cols: Columns) -> list[str]:
     seen = set(tr.get_column("label").to_list())
     unseen = sorted(set(ev.get_column("label").drop_nulls().to_list()) - seen)
@@ -222,7 +233,7 @@ def _unseen_labels(ev: pl.DataFrame, tr: pl.DataFrame, name: str, cols: Columns)
         warnings.warn(
             f"{name}: {len(unseen)} gold label(s) in column {cols.label!r} never appear in "
             f"training, e.g. {unseen[:5]}; their rows are reported as coverage gaps.",
-            stacklevel=3,
+            stacklevel=_user_stacklevel(),
         )
     return unseen
 

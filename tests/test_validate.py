@@ -65,9 +65,17 @@ def test_null_or_empty_text(tmp_path, bad):
 
 def test_unseen_eval_labels_warn_not_fail(tmp_path, toy_train):
     ev = pl.DataFrame({"id": ["e1"], "text": ["hello there"], "label": ["brand_new"], "prediction": ["refund"]})
-    with pytest.warns(UserWarning, match="never appear in training"):
+    with pytest.warns(UserWarning, match="never appear in training") as record:
         inputs = load_inputs(ev, toy_train)
     assert inputs.notes["unseen_eval_labels"] == ["brand_new"]
+    assert record[0].filename == __file__  # points at the caller's line, not at diagnose internals
+
+
+def test_unseen_label_warning_points_at_the_users_run_call(toy_train):
+    ev = pl.DataFrame({"id": ["e1"], "text": ["hello there"], "label": ["brand_new"], "prediction": ["refund"]})
+    with pytest.warns(UserWarning, match="never appear in training") as record:
+        diagnose.run(eval=ev, train=toy_train, config=diagnose.RunConfig(progress=False))
+    assert [w.filename for w in record if "never appear" in str(w.message)] == [__file__]
 
 
 def test_probs_not_summing_to_one(tmp_path, toy_train):
