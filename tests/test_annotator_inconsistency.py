@@ -276,8 +276,9 @@ def _split_pair_data() -> Prepared:
     rows += [("e_ab", who, "a") for who in "xyz"]  # unanimous, but a/b is a split pair
     rows += [("e_cd", who, "c") for who in "xyz"]  # unanimous, c/d never split
     rows += [("e_gold", who, "a") for who in "xyz"]  # gold e rejected; a/b split, predicted b
+    rows += [("e_third", who, "b") for who in "xyz"]  # gold a rejected for its partner b, but predicted c
     train = pl.DataFrame({"id": train_ids, "text": train_ids, "label": train_labels})
-    ev = _eval(["e_ab", "e_cd", "e_gold", "e_ok"], ["a", "c", "e", "a"], ["b", "d", "b", "a"])
+    ev = _eval(["e_ab", "e_cd", "e_gold", "e_ok", "e_third"], ["a", "c", "e", "a", "a"], ["b", "d", "b", "a", "c"])
     return Prepared(task="classification", eval=ev, train=train, annotations=_annotations(rows),
                     classes=("a", "b", "c", "d", "e", "f"))
 
@@ -305,6 +306,8 @@ def test_error_on_a_split_class_pair_is_explained_even_with_unanimous_votes():
     assert score["e_ab"] > 0.5 and "annotators split between 'a' and 'b'" in evidence["e_ab"]
     assert score["e_cd"] == pytest.approx(0.0)
     assert score["e_gold"] > 0.5 and "no annotator chose the gold 'e'" in evidence["e_gold"]
+    # the gold is contested (a vs b), but nothing links either label to the predicted c: not this mistake's cause
+    assert score["e_third"] == pytest.approx(0.0)
     assert not score["e_ok"]  # a correct row has nothing to explain (null without votes)
 
 
@@ -357,3 +360,32 @@ def test_rte_oracle_quality_ranks_workers_by_their_confusion():
     quality = oracle_quality(item, annotator, label, conf, truth)
     assert quality[:2].max() < quality[2:].min()  # spammers below every diligent worker
     assert rho(quality, hits, annotator, 32) > 0.5
+
+
+def test_near_duplicates_stand_in_only_for_items_without_votes():
+    data = _near_duplicates()
+    # e0's near copies t0 [arrival] and t1 [delivery] carry both its gold and its prediction
+    eval_nb = Neighbors(indices=np.array([[0, 1], [2, 3]]), similarities=np.array([[0.97, 0.96], [0.2, 0.1]]))
+    plain = Prepared(**{**data.__dict__, "eval_neighbors": eval_nb})
+    out = AnnotatorInconsistency().fit(plain).score(plain)
+    assert out[SCORE][0] > 0.9 and "near-duplicate training rows carry both labels" in out[EVIDENCE][0]
+    # once e0 and its neighbours have annotators who agree, their votes are the evidence, not the near copies
+    ann = _annotations([(key, who, lab) for key, lab in (("e0", "arrival"), ("e1", "greet"), ("t0", "arrival"),
+                                                         ("t1", "delivery")) for who in "xyz"])
+    voted = Prepared(**{**plain.__dict__, "annotations": ann})
+    out = AnnotatorInconsistency(use_model=False, use_cleanlab=False).fit(voted).score(voted)
+    assert out[SCORE][0] < 0.5
+    assert "near-duplicate training rows carry both labels" not in (out[EVIDENCE][0] or "")
+
+
+def test_training_row_split_counts_with_the_weaker_backing():
+    from diagnose.analyzers._pair_votes import _split, train_vote_backing
+
+    train = pl.DataFrame({"id": ["t0", "t1"], "text": ["x", "y"], "label": ["a", "a"]})
+    ann = _annotations([("t0", "x", "a"), ("t0", "y", "a"), ("t0", "spam", "b"),
+                        ("t1", "x", "a"), ("t1", "y", "b")]).with_columns(split=pl.lit("train"))
+    data = Prepared(task="classification", eval=_eval(["e"], ["a"], ["b"]), train=train, classes=("a", "b"))
+    backing = train_vote_backing(data, ann, {"x": 0.9, "y": 0.8, "spam": 0.05})
+    assert _split(backing[0], "a", "b") == pytest.approx(0.05)  # only a spammer chose b: hardly a split
+    assert _split(backing[1], "a", "b") == pytest.approx(0.8)
+    assert _split(train_vote_backing(data, ann)[0], "a", "b") == 1.0  # unknown quality counts fully

@@ -1,6 +1,8 @@
 """Tests of the coverage_gap analyzer on small hand-made data (no shared data)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import polars as pl
 import pytest
@@ -8,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from diagnose.analyzers._coverage_features import centre_distance, class_sums, sparse_top_k
+from diagnose.analyzers._coverage_features import centre_distance, class_sums, nearest_in_group, sparse_top_k
 from diagnose.analyzers.base import Prepared
 from diagnose.analyzers.coverage_gap import CoverageGap
 from diagnose.embed import TfidfSvdEmbedder
@@ -170,22 +172,23 @@ def _with_outcomes(train_probs: bool = True) -> Prepared:
 
 def test_errors_are_calibrated_against_training_errors():
     data = _with_outcomes()
-    fitted = CoverageGap(k=3, min_outcome_rows=3, outcome_reference="outcome").fit(data)
+    fitted = CoverageGap(k=3, min_outcome_rows=3, outcome_reference="outcome", gold_reference=None).fit(data)
     assert set(fitted.outcome_references_) == {True, False}
     out = fitted.score(data)
     err, free = out.get_column("score_coverage_gap").to_list()
     assert err + 0.25 < free  # being wrong and unsure is ordinary among errors, not a gap
     assert "training rows the model also gets wrong" in out.get_column("evidence_coverage_gap")[0]
-    plain = CoverageGap(k=3, outcome_reference="all").fit(data).score(data).get_column("score_coverage_gap").to_list()
+    plain = CoverageGap(k=3, outcome_reference="all", gold_reference=None).fit(data).score(data).get_column("score_coverage_gap").to_list()
     assert plain[0] == plain[1] == free
-    assert CoverageGap(k=3, outcome_reference=False).fit(data).score(data).get_column("score_coverage_gap").to_list() == plain
+    off = CoverageGap(k=3, outcome_reference=False, gold_reference=None).fit(data).score(data)
+    assert off.get_column("score_coverage_gap").to_list() == plain
 
 
-def test_default_blends_all_rows_and_same_outcome_references():
+def test_blend_reference_averages_all_rows_and_same_outcome_shares():
     data = _with_outcomes()
-    scores = {mode: CoverageGap(k=3, min_outcome_rows=3, outcome_reference=mode).fit(data).score(data)
+    scores = {mode: CoverageGap(k=3, min_outcome_rows=3, outcome_reference=mode, gold_reference=None).fit(data).score(data)
               for mode in ("all", "outcome")}
-    out = CoverageGap(k=3, min_outcome_rows=3).fit(data).score(data)
+    out = CoverageGap(k=3, min_outcome_rows=3, outcome_reference="blend", gold_reference=None).fit(data).score(data)
     err, free = out.get_column("score_coverage_gap").to_list()
     only_all, only_outcome = (scores[m].get_column("score_coverage_gap")[0] for m in ("all", "outcome"))
     assert only_outcome < err < only_all
@@ -199,7 +202,55 @@ def test_default_blends_all_rows_and_same_outcome_references():
 
 def test_outcome_reference_needs_training_probabilities():
     data = _with_outcomes(train_probs=False)
-    fitted = CoverageGap(k=3, min_outcome_rows=3).fit(data)
+    fitted = CoverageGap(k=3, min_outcome_rows=3, outcome_reference="blend", gold_reference=None).fit(data)
     assert fitted.outcome_references_ == {}
     err, free = fitted.score(data).get_column("score_coverage_gap").to_list()
     assert err == free
+
+
+def _gold_errors() -> Prepared:
+    """Two errors predicted topup with gold card: one reads like the card rows, one like nothing in training."""
+    data = _prepared()
+    texts = ["i lost my card today", "how many calories in a banana", "top up failed again", "what is the weather"]
+    ev = pl.DataFrame({"id": ["near", "far", "right", "free"], "text": texts, "label": ["card", "card", "topup", None],
+                       "prediction": ["topup", "topup", "topup", "card"], "is_error": [True, True, False, None]},
+                      schema_overrides={"label": pl.Utf8, "is_error": pl.Boolean})
+    emb = TfidfSvdEmbedder(n_components=8).fit(data.train.get_column("text").to_list() + texts)
+    tr_e, ev_e = emb.transform(data.train.get_column("text").to_list()), emb.transform(texts)
+    return Prepared(**{**data.__dict__, "eval": ev, "eval_embeddings": ev_e, "train_embeddings": tr_e,
+                       "eval_neighbors": search(ev_e, tr_e, k=5), "train_neighbors": search(tr_e, tr_e, k=5, exclude_self=True)})
+
+
+@pytest.mark.parametrize("features", ["char", "shared"])
+def test_error_near_training_rows_of_its_gold_label_is_no_gap(features):
+    data = _gold_errors()
+    on = CoverageGap(k=3, features=features).fit(data).score(data)
+    off = CoverageGap(k=3, features=features, gold_reference=None).fit(data).score(data)
+    s_on, s_off = (dict(zip(o.get_column("id"), o.get_column("score_coverage_gap"))) for o in (on, off))
+    evidence = dict(zip(on.get_column("id"), on.get_column("evidence_coverage_gap")))
+    assert s_on["near"] < 0.5 < s_on["far"]
+    for key in ("near", "far"):  # the mean of the novelty and the gold-label share quoted in the evidence
+        assert "nearest training row labelled 'card'" in evidence[key]
+        share = float(re.search(r"farther than (\d+)% of training rows are from their own label", evidence[key]).group(1)) / 100
+        assert s_on[key] == pytest.approx((s_off[key] + share) / 2, abs=0.006)
+    assert s_on["right"] == s_off["right"] and s_on["free"] == s_off["free"]  # only errors use the gold label
+    assert "labelled" not in evidence["right"] and "labelled" not in evidence["free"]
+    with pytest.raises(ValueError, match="gold_reference"):
+        CoverageGap(gold_reference="gold").fit(data)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_nearest_in_group_matches_brute_force(sparse):
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(40, 6))
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    groups = rng.integers(0, 3, 40)
+    groups[0] = 3  # a group of one: nothing else to compare with
+    rows = np.arange(12)
+    matrix = sp.csr_matrix(base) if sparse else base
+    got = nearest_in_group(matrix[rows], groups[rows], matrix, groups, exclude=rows, block=5)
+    sims = base[rows] @ base.T
+    sims[rows, rows] = -np.inf
+    want = [sims[i, groups == groups[i]].max() for i in rows]
+    assert np.isnan(got[0]) and np.allclose(got[1:], want[1:])
+    assert np.isnan(nearest_in_group(matrix[:2], np.array([-1, 9]), matrix, groups)).all()

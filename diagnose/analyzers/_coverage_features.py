@@ -9,7 +9,10 @@ training rows (the reference the scores are calibrated against):
   centre (sum of rows) of a training class, the row itself left out of its
   own class;
 * uncertainty: entropy of the classifier's class probabilities (out-of-sample
-  for training rows).
+  for training rows);
+* gold-label distance (labelled errors only): one minus the largest cosine
+  similarity to a training row of the row's gold label (for a training
+  row, to another row of its own label).
 
 Rows may be sparse (TF-IDF) or dense (shared embeddings); centre sums keep
 the input's type, and every product is taken in blocks, so memory stays
@@ -20,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["sparse_top_k", "class_sums", "centre_distance", "entropy", "percentile"]
+__all__ = ["sparse_top_k", "class_sums", "centre_distance", "nearest_in_group", "entropy", "percentile"]
 
 
 def sparse_top_k(queries, base, k: int, *, exclude: np.ndarray | None, block: int = 512):
@@ -74,6 +77,39 @@ def centre_distance(rows, sums, sq_norms: np.ndarray, *, own: np.ndarray | None 
             norms[r, cls] = sq_norms[cls] - 2 * self_dot + self_sq
         cos = np.where(norms > 1e-9, dots / np.sqrt(np.maximum(norms, 1e-18)), 0.0)
         out[start:start + block] = 1.0 - cos.max(axis=1)
+    return out
+
+
+def nearest_in_group(queries, query_groups: np.ndarray, base, base_groups: np.ndarray, *,
+                     exclude: np.ndarray | None = None, block: int = 256) -> np.ndarray:
+    """Largest cosine of each L2-normalised query to a base row of the same group.
+
+    ``query_groups`` and ``base_groups`` are integer group codes (a negative
+    query code means no group). ``exclude[i]`` is the base row to skip for
+    query ``i`` (itself; negative for none). NaN where the group has no
+    (other) base row. Products are taken per group in blocks of ``block``
+    queries, so memory stays bounded by ``block`` × the largest group.
+    """
+    out = np.full(queries.shape[0], np.nan)
+    q_order = np.argsort(query_groups, kind="stable")
+    b_order = np.argsort(base_groups, kind="stable")
+    b_sorted = base_groups[b_order]
+    q_groups, q_starts = np.unique(query_groups[q_order], return_index=True)
+    for g, q_rows in zip(q_groups, np.split(q_order, q_starts[1:])):
+        lo, hi = np.searchsorted(b_sorted, g, side="left"), np.searchsorted(b_sorted, g, side="right")
+        if g < 0 or hi == lo:
+            continue
+        members = b_order[lo:hi]
+        base_t = base[members].T
+        base_t = base_t.tocsc() if sp.issparse(base_t) else base_t
+        for start in range(0, len(q_rows), block):
+            part = q_rows[start:start + block]
+            dots = queries[part] @ base_t
+            dots = np.asarray(dots.toarray() if sp.issparse(dots) else dots, dtype=np.float64)
+            if exclude is not None:
+                dots[members[None, :] == exclude[part][:, None]] = -np.inf
+            best = dots.max(axis=1)
+            out[part] = np.where(np.isfinite(best), best, np.nan)
     return out
 
 

@@ -55,20 +55,28 @@ def _pair_rate(rates: dict, a: str, b: str) -> float:
     return rates.get((a, b) if a < b else (b, a), 0.0)
 
 
-def train_vote_shares(data: Prepared, ann: pl.DataFrame | None) -> dict[int, dict[str, float]]:
-    """Per training row (by row number) with at least two votes: the share of votes per label."""
+def train_vote_backing(data: Prepared, ann: pl.DataFrame | None, weights: dict | None = None) -> dict[int, dict[str, float]]:
+    """Per training row (by row number) with at least two votes: each chosen label's backing.
+
+    A label's backing is the largest ``weights`` (reliability, 1 when unknown)
+    among the annotators who chose it, so a label only a spammer chose hardly counts.
+    """
     if ann is None or data.train is None:
         return {}
+    weights = weights or {}
     rows = {key: n for n, key in enumerate(data.train.get_column("id").to_list())}
     votes: dict[int, Counter] = {}
-    for key, label in ann.filter(pl.col("split") == "train").select("id", "label").iter_rows():
+    backing: dict[int, dict[str, float]] = {}
+    for key, who, label in ann.filter(pl.col("split") == "train").select("id", "annotator", "label").iter_rows():
         votes.setdefault(rows[key], Counter())[label] += 1
-    return {r: {lab: c / sum(v.values()) for lab, c in v.items()} for r, v in votes.items() if sum(v.values()) >= 2}
+        row = backing.setdefault(rows[key], {})
+        row[label] = max(row.get(label, 0.0), weights.get(who, 1.0))
+    return {r: backing[r] for r, v in votes.items() if sum(v.values()) >= 2}
 
 
-def _split(shares: dict[str, float], gold: str, pred: str) -> float:
-    """1 when some annotators chose ``gold`` and others ``pred`` for the same row, else 0."""
-    return float(shares.get(gold, 0.0) > 0 and shares.get(pred, 0.0) > 0)
+def _split(backing: dict[str, float], gold: str, pred: str) -> float:
+    """How firmly some annotators chose ``gold`` and others ``pred`` for the same row (the weaker backing; 0 if either is missing)."""
+    return min(backing.get(gold, 0.0), backing.get(pred, 0.0))
 
 
 def pair_scores(data: Prepared, item_votes: dict, train_shares: dict, *, k: int, dup: float,
@@ -77,13 +85,19 @@ def pair_scores(data: Prepared, item_votes: dict, train_shares: dict, *, k: int,
 
     Combines (noisy-OR) the split of the item's own votes (each label backed
     by its most reliable voter, ``weights`` per annotator, 1 when unknown), the
-    similarity-weighted split among its annotated training neighbours,
-    near-duplicate training rows (similarity ≥ ``dup``) labelled with the
-    prediction, how often annotators split between the two classes anywhere
+    similarity-weighted split among its annotated training neighbours (each
+    split counted with the weaker backing of the two labels; without annotated
+    neighbours, neighbours whose near duplicates carry both labels), near-duplicate
+    training rows (similarity ≥ ``dup``) of the item carrying both labels (only
+    when the item has no votes of its own: near-duplicate labels stand in for
+    annotators, and an item's own votes are the direct evidence), how often
+    annotators split between the two classes anywhere
     (``rates``, from :func:`class_pair_rates`), and, when no annotator chose
     the gold label, how often annotators split between the labels they did
-    choose and the gold or the prediction. Rows that are not errors get NaN
-    (the caller decides).
+    choose and the prediction (or, when they chose the prediction, between
+    it and the gold). A chosen label that pairs only with the gold shows the
+    gold is contested, not why the model predicted a third label, and scores
+    nothing. Rows that are not errors get NaN (the caller decides).
     """
     rates, weights = rates or {}, weights or {}
     n = data.eval.height
@@ -95,11 +109,14 @@ def pair_scores(data: Prepared, item_votes: dict, train_shares: dict, *, k: int,
         g, p = gold[i], pred[i]
         if g is None or p is None or g == p:
             continue
-        found = _own_votes(item_votes.get(ids[i]) or [], g, p, rates, weights)
+        votes = item_votes.get(ids[i]) or []
+        found = _own_votes(votes, g, p, rates, weights)
         near, note = _neighbour_split(data, train_shares, i, g, p, k)
         if near is None:
             near, note = _duplicate_split(data, i, g, p, k, dup)
-        found += [(near, note), _class_split(rates, g, p), _near_duplicates(data, i, g, p, dup)]
+        found += [(near, note), _class_split(rates, g, p)]
+        if len(votes) < 2:  # near-duplicate labels stand in for annotators only where the item has none
+            found.append(_near_duplicates(data, i, g, p, dup))
         found = [(min(1.0, s), t) for s, t in found if s]  # float32 similarity sums can pass 1 by rounding
         out[i] = 1.0 - float(np.prod([1.0 - s for s, _ in found])) if found else 0.0
         texts[i] = "; ".join(t for _, t in found) if out[i] > 0 else None
@@ -117,8 +134,10 @@ def _own_votes(votes: list, g: str, p: str, rates: dict, weights: dict) -> list[
     if g in backing:
         note = f"its own annotators gave gold {g!r} {labels.count(g)} and predicted {p!r} {labels.count(p)} of {len(labels)} votes"
         return [(min(backing[g], backing.get(p, 0.0)), note)]
+    # the chosen label q must pair with the prediction (annotators confuse what they chose with it), or be the
+    # prediction itself paired with the gold; a label that pairs only with the gold says nothing about this mistake
     rate, other, side = max(((_pair_rate(rates, side, q) * backing[q], q, side) for q in backing for side in (p, g)
-                             if q != side), default=(0.0, None, None))
+                             if q != side and (side == p or q == p)), default=(0.0, None, None))
     if not rate:
         return []
     what = f"the predicted {p!r}" if side == p else f"the gold {g!r}"

@@ -22,10 +22,12 @@ the share of its nearest training rows that show disagreement:
 on disagreement between the two labels it confuses (noisy-OR, see
 :func:`diagnose.analyzers._pair_votes.pair_scores`): its own votes split
 between gold and prediction, annotated or near-duplicate training neighbours
-split between them, how often annotators split between the two classes across
+split between them, near-duplicate training rows carrying both (for items
+without votes of their own), how often annotators split between the two classes across
 all annotated items (votes weighted by annotator reliability), and, when no
 annotator chose the gold, whether the labels they chose form such a pair with
-the gold or the prediction. A correctly predicted row scores 0.
+the prediction (or are the prediction, paired with the gold). A correctly
+predicted row scores 0.
 """
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ from diagnose.analyzers._crowd import alpha_reading, dawid_skene
 from diagnose.analyzers._pair_votes import (
     class_pair_rates,
     pair_scores,
-    train_vote_shares,
+    train_vote_backing,
 )
 from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
 
@@ -140,7 +142,7 @@ class AnnotatorInconsistency(Analyzer):
             if ann.height:
                 fitted = _fit_annotations(data, ann, classes, self.get_params())
                 self._store_votes(ann, fitted)
-                self.train_shares_ = train_vote_shares(data, ann)
+                self.train_shares_ = train_vote_backing(data, ann, self._vote_weights(classes))
                 self.pair_rates_ = class_pair_rates(ann, self._vote_weights(classes))
         if fitted["items"] is None:
             self.votes_, self.quality_, self.train_shares_, self.pair_rates_ = {}, {}, {}, {}

@@ -7,7 +7,8 @@ import numpy as np
 import polars as pl
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from diagnose.analyzers._coverage_features import centre_distance, class_sums, entropy, percentile, sparse_top_k
+from diagnose.analyzers._coverage_features import (centre_distance, class_sums, entropy, nearest_in_group, percentile,
+                                                    sparse_top_k)
 from diagnose.analyzers.base import Analyzer, Neighbors, Prepared
 from diagnose.regions import describe_regions
 
@@ -46,20 +47,28 @@ class CoverageGap(Analyzer):
     from training score 1, and labels rarer than ``rare_share`` of the median
     class count score high. Works without eval labels.
 
-    Labelled rows (``is_error`` known) are also compared with the training
-    rows of the same outcome (``outcome_reference``): for an error, the share
-    of *misclassified* reference training rows (the out-of-sample
-    ``train_probs`` argmax differs from the label) it exceeds; for a correct
-    row, the share of correctly classified ones. Errors are more isolated
-    and far more uncertain than correct rows whatever the coverage (being
-    wrong and being unsure go together), so against all training rows many
-    ordinary confusions read as gaps; against the model's own confusions
-    alone, errors from outside the training distribution that are no more
-    unusual than the hardest training rows are lost. The default
-    (``"blend"``) scores a labelled row with the mean of its share of all
-    training rows and its share of same-outcome training rows; ``"outcome"``
-    uses the same-outcome share alone and ``"all"`` the all-rows share
-    alone. Unlabelled rows always use the all-rows share.
+    An error (gold ≠ prediction) is a coverage gap when training holds no
+    example like it *with its gold label*, so its novelty is averaged with a
+    gold-label distance (``gold_reference``): one minus the cosine similarity
+    to the nearest training row labelled with its gold, as the share of
+    reference training rows whose nearest other row of their own label is
+    closer. Errors are more isolated and far more uncertain than correct rows
+    whatever the coverage (being wrong and being unsure go together), so the
+    novelty alone reads many ordinary confusions as gaps; an ordinary
+    confusion has training rows of its gold label close by. The default
+    (``"blend"``) takes the mean of that share among all reference rows and
+    among the *misclassified* ones (the out-of-sample ``train_probs`` argmax
+    differs from the label), whose own-label neighbours are farther;
+    ``"outcome"`` the misclassified ones alone, ``"all"`` all of them, None
+    leaves the gold-label distance out. Correct and unlabelled rows are
+    scored on the novelty alone.
+
+    ``outcome_reference`` instead calibrates the novelty of labelled rows
+    against training rows of the same outcome (an error against the
+    misclassified ones, a correct row against the correctly classified ones):
+    ``"all"`` (default) all training rows, ``"outcome"`` same-outcome rows,
+    ``"blend"`` the mean of the two shares. Unlabelled rows always use all
+    training rows.
 
     Parameters
     ----------
@@ -80,14 +89,24 @@ class CoverageGap(Analyzer):
         Novelty signals combined: any of ``isolation``, ``centre``,
         ``uncertainty`` (``centre`` and ``uncertainty`` need classification).
     outcome_reference
-        Reference of labelled rows: ``"blend"`` (mean of the shares of all
-        and of same-outcome training rows), ``"outcome"`` (same-outcome rows
-        only) or ``"all"`` (all rows; ``True``/``False`` mean ``"outcome"``/
-        ``"all"``). Same-outcome references need ``train_probs`` and at least
+        Reference of the novelty of labelled rows: ``"all"`` (all rows),
+        ``"outcome"`` (same-outcome rows only) or ``"blend"`` (mean of the
+        two shares); ``True``/``False`` mean ``"outcome"``/``"all"``.
+        Same-outcome references need ``train_probs`` and at least
         ``min_outcome_rows`` reference rows of each outcome; otherwise all
         rows are the reference.
+    gold_reference
+        Reference of the gold-label distance of errors: ``"blend"``,
+        ``"outcome"`` (misclassified training rows), ``"all"``, or None (not
+        used; errors are scored on the novelty alone). Needs
+        classification; the misclassified reference needs ``train_probs``
+        and ``min_outcome_rows`` misclassified reference rows, else all rows.
     min_outcome_rows
-        Fewest reference rows per outcome for ``outcome_reference``.
+        Fewest reference rows per outcome for ``outcome_reference`` and
+        ``gold_reference``.
+    label_rows
+        Training rows per label searched for the nearest row of a label
+        (a random sample when a label has more), bounding the cost.
     use_probs
         On top, a noisy-OR with the model's top probability when eval
         probabilities are available: score = 1 − (1 − novelty) × max
@@ -104,8 +123,8 @@ class CoverageGap(Analyzer):
     def __init__(self, *, k: int = 5, rare_share: float = 0.25, features: str = "auto",
                  char_max_rows: int = 50_000, reference_rows: int = 5000,
                  signals: tuple[str, ...] = ("isolation", "centre", "uncertainty"),
-                 outcome_reference: str | bool = "blend", min_outcome_rows: int = 50,
-                 use_probs: bool = False, show: int = 3):
+                 outcome_reference: str | bool = "all", gold_reference: str | None = "blend",
+                 min_outcome_rows: int = 50, label_rows: int = 20_000, use_probs: bool = False, show: int = 3):
         self.k = k
         self.rare_share = rare_share
         self.features = features
@@ -113,7 +132,9 @@ class CoverageGap(Analyzer):
         self.reference_rows = reference_rows
         self.signals = signals
         self.outcome_reference = outcome_reference
+        self.gold_reference = gold_reference
         self.min_outcome_rows = min_outcome_rows
+        self.label_rows = label_rows
         self.use_probs = use_probs
         self.show = show
 
@@ -165,6 +186,7 @@ class CoverageGap(Analyzer):
         combined = self._combine(ref)[0]
         self.combined_reference_ = np.sort(combined)
         self.outcome_references_ = self._outcome_references(data, rows, combined)
+        self._fit_gold(data, rows)
         counts = data.train.group_by("label").len()
         self.label_counts_ = dict(zip(counts.get_column("label").to_list(), counts.get_column("len").to_list()))
         self.median_count_ = float(np.median(list(self.label_counts_.values())))
@@ -172,20 +194,81 @@ class CoverageGap(Analyzer):
 
     def _outcome_references(self, data: Prepared, rows: np.ndarray, combined: np.ndarray) -> dict[bool, np.ndarray]:
         """Sorted combined novelty of the reference rows the out-of-sample model gets wrong (True) and right (False)."""
-        if self._reference_mode() == "all" or data.train_probs is None or data.task != "classification":
-            return {}
-        column = {c: j for j, c in enumerate(data.classes)}
-        labels = data.train.get_column("label").gather(rows).to_list()
-        wrong = data.train_probs[rows].argmax(axis=1) != np.array([column.get(g, -1) for g in labels])
-        if min(wrong.sum(), (~wrong).sum()) < self.min_outcome_rows:
+        wrong = None if self._reference_mode() == "all" else self._wrong_rows(data, rows)
+        if wrong is None or min(wrong.sum(), (~wrong).sum()) < self.min_outcome_rows:
             return {}
         return {True: np.sort(combined[wrong]), False: np.sort(combined[~wrong])}
+
+    @staticmethod
+    def _wrong_rows(data: Prepared, rows: np.ndarray) -> np.ndarray | None:
+        """Which reference rows the out-of-sample model gets wrong (None without ``train_probs``)."""
+        if data.train_probs is None or data.task != "classification":
+            return None
+        column = {c: j for j, c in enumerate(data.classes)}
+        labels = data.train.get_column("label").gather(rows).to_list()
+        return data.train_probs[rows].argmax(axis=1) != np.array([column.get(g, -1) for g in labels])
 
     def _reference_mode(self) -> str:
         mode = {True: "outcome", False: "all"}.get(self.outcome_reference, self.outcome_reference)
         if mode not in REFERENCES:
             raise ValueError(f"outcome_reference must be one of {REFERENCES}, got {self.outcome_reference!r}")
         return mode
+
+    def _gold_mode(self) -> str | None:
+        if self.gold_reference is not None and self.gold_reference not in REFERENCES:
+            raise ValueError(f"gold_reference must be one of {REFERENCES} or None, got {self.gold_reference!r}")
+        return self.gold_reference
+
+    def _matrix(self, data: Prepared):
+        """Training rows in the chosen feature space (None when the shared space has no embeddings)."""
+        return self.train_matrix_ if self.space_ == "char" else data.train_embeddings
+
+    def _fit_gold(self, data: Prepared, rows: np.ndarray) -> None:
+        """Sorted distances of reference rows to the nearest other training row of their own label."""
+        self.gold_references_ = {}
+        matrix = self._matrix(data)
+        if self._gold_mode() is None or data.task != "classification" or matrix is None:
+            return
+        labels = np.asarray(data.train.get_column("label").to_list(), dtype=object).astype(str)
+        self.gold_names_, y = np.unique(labels, return_inverse=True)
+        order = np.random.default_rng(data.seed).permutation(len(y))
+        order = order[np.argsort(y[order], kind="stable")]
+        rank = np.arange(len(order)) - np.searchsorted(y[order], y[order], side="left")
+        self.gold_base_ = np.sort(order[rank < self.label_rows])
+        self.gold_base_codes_ = y[self.gold_base_]
+        position = np.full(len(y), -1)
+        position[self.gold_base_] = np.arange(len(self.gold_base_))
+        dist = 1.0 - nearest_in_group(matrix[rows], y[rows], matrix[self.gold_base_], y[self.gold_base_],
+                                      exclude=position[rows])
+        known = ~np.isnan(dist)
+        self.gold_references_ = {False: np.sort(dist[known])}
+        wrong = self._wrong_rows(data, rows)
+        if self.gold_reference != "all" and wrong is not None and (wrong & known).sum() >= self.min_outcome_rows:
+            self.gold_references_[True] = np.sort(dist[known & wrong])
+
+    def _gold_signal(self, data: Prepared, queries, is_error: list) -> tuple[np.ndarray, list[str]]:
+        """Share of reference rows nearer their own label than each error is to its gold label, and its text."""
+        share, notes = np.full(len(is_error), np.nan), [""] * len(is_error)
+        if not getattr(self, "gold_references_", None):
+            return share, notes
+        lookup = {c: j for j, c in enumerate(self.gold_names_)}
+        gold = data.eval.get_column("label").to_list()
+        codes = np.array([lookup.get(str(g), -1) if e is True and g is not None else -1 for g, e in zip(gold, is_error)])
+        rows = np.flatnonzero(codes >= 0)
+        if not len(rows):
+            return share, notes
+        near = nearest_in_group(queries[rows], codes[rows], self._matrix(data)[self.gold_base_], self.gold_base_codes_)
+        shares = {o: percentile(ref, 1.0 - near) for o, ref in self.gold_references_.items()}
+        wrong = shares.get(True)
+        mixed = {"all": shares[False], "outcome": wrong, "blend": None if wrong is None else (shares[False] + wrong) / 2}
+        value = shares[False] if mixed[self.gold_reference] is None else mixed[self.gold_reference]
+        for n, i in enumerate(rows):
+            share[i] = value[n]
+            versus = "" if wrong is None else f" ({100 * shares[False][n]:.0f}% of all, {100 * wrong[n]:.0f}% of those the model gets wrong)"
+            notes[i] = (f"its nearest training row labelled {gold[i]!r} has similarity {near[n]:.2f}, farther than "
+                        f"{100 * value[n]:.0f}% of training rows are from their own label{versus}; "
+                        "the score averages this with the novelty")
+        return share, notes
 
     def _calibrate(self, mean: np.ndarray, is_error: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Calibrated novelty, share of all reference rows below each row, share of same-outcome ones (NaN if none)."""
@@ -217,6 +300,9 @@ class CoverageGap(Analyzer):
         mean, shares = self._combine(raw)
         is_error = data.eval.get_column("is_error").to_list() if "is_error" in data.eval.columns else [None] * len(mean)
         pct, share_all, share_outcome = self._calibrate(mean, is_error)
+        gold_share, gold_notes = self._gold_signal(data, queries, is_error)
+        scored = ~np.isnan(gold_share)
+        pct[scored] = (pct[scored] + gold_share[scored]) / 2
         labels = data.eval.get_column("label").to_list()
         label_score, label_note = zip(*(self._label_signal(g) for g in labels)) if labels else ((), ())
         novelty, notes = pct, list(label_note)
@@ -229,8 +315,9 @@ class CoverageGap(Analyzer):
         train_ids = data.train.get_column("id").to_list()
         train_labels = data.train.get_column("label").to_list()
         evidence = [
-            self._evidence({s: v[i] for s, v in shares.items()}, nb.indices[i], nb.similarities[i],
-                           train_ids, train_labels, notes[i], self._reference_text(share_all[i], share_outcome[i], is_error[i]))
+            self._evidence({s: v[i] for s, v in shares.items()}, nb.indices[i], nb.similarities[i], train_ids,
+                           train_labels, notes[i], self._reference_text(share_all[i], share_outcome[i], is_error[i]),
+                           gold_notes[i])
             for i in range(len(scores))
         ]
         self.regions_ = describe_regions(data, share_all, seed=data.seed)
@@ -267,10 +354,11 @@ class CoverageGap(Analyzer):
         return (f"more unusual than {100 * (share_all + share_outcome) / 2:.0f}% of training rows on average: "
                 f"{100 * share_all:.0f}% of all of them, {100 * share_outcome:.0f}% of {group}")
 
-    def _evidence(self, shares, idx, sims, train_ids, train_labels, label_note, reference) -> str:
+    def _evidence(self, shares, idx, sims, train_ids, train_labels, label_note, reference, gold_note="") -> str:
         near = ", ".join(f"{train_ids[j]} [{train_labels[j]}] sim {s:.2f}" for j, s in zip(idx[: self.show], sims[: self.show]))
         parts = ", ".join(f"{_SHARE_TEXT[name]} {100 * v:.0f}%" for name, v in shares.items())
-        text = f"{reference} ({parts} of all training rows); nearest training rows: {near}"
+        gold = f"; {gold_note}" if gold_note else ""
+        text = f"{reference} ({parts} of all training rows){gold}; nearest training rows: {near}"
         return f"{label_note}; {text}" if label_note else text
 
     def tables(self) -> dict[str, pl.DataFrame]:
@@ -279,5 +367,6 @@ class CoverageGap(Analyzer):
     def summary(self) -> dict[str, Any]:
         return {"isolated_rows": getattr(self, "n_isolated_", 0), "k": self.k, "features": getattr(self, "space_", self.features),
                 "signals": list(getattr(self, "signals_", self.signals)),
+                "gold_reference": self.gold_reference if getattr(self, "gold_references_", None) else None,
                 "classes_in_training": len(getattr(self, "label_counts_", {}))}
 
