@@ -236,13 +236,26 @@ def test_irrelevant_passage_has_low_relevance_and_adds_no_conflict():
     assert out[EVIDENCE].item() is None
 
 
-def test_subject_context_tells_namesakes_apart():
-    q = _Question.read(SPORT)
-    vecs = [ctx.subject_context([t.lower() for t in ctx.tokens(text)], q.subject)
-            for text in NAMESAKES["sport"][1] + NAMESAKES["sport_agree"][1][:1]]
-    assert ctx.cosine(vecs[0], vecs[2]) == pytest.approx(1.0)
-    assert ctx.cosine(vecs[0], vecs[1]) < 0.8
-    assert ctx.cosine(None, vecs[0]) == 0.0
+def test_same_answer_matches_forms_of_one_answer():
+    assert ctx.same_answer("name:johnny mathis", "name:johnny mathis cd")
+    assert not ctx.same_answer("name:raj kapoor", "name:mahesh bhatt")
+    assert ctx.same_answer("year:1590", "date:1590-03-16")
+    assert not ctx.same_answer("year:1590", "date:1591-03-16")
+    assert ctx.same_answer("num:7723", "num:7899")  # two censuses, one population
+    assert not ctx.same_answer("num:3559", "num:10000")
+    assert not ctx.same_answer("num:1856", "year:1856")
+
+
+def test_substitution_finds_edited_copies_not_shifted_chunks():
+    text = ("The parish was founded in 1856 , the present church building was completed in "
+            "1951 , and it was raised to cathedral status in 1970 by the bishop of Kalamazoo .")
+    words = ctx.tokens(text)
+    edited = ctx.tokens(text.replace("1856", "1900"))
+    shifted = ctx.tokens(text.split(" , ", 1)[1] + " It is a large church .")
+    assert ctx.substitution(words, edited) > 0.9
+    assert ctx.substitution(words, words) == 0.0
+    assert ctx.substitution(words, shifted) == 0.0
+    assert ctx.substitution(words, ctx.tokens("Nothing in common here at all .")) == 0.0
 
 
 def test_fitted_models_match_their_feature_vectors():

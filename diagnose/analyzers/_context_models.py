@@ -311,4 +311,4 @@ CUE_WEIGHTS: dict[str, float] = {
 # Passages: does this passage answer the question at all (vs. retrieved noise)?
 RELEVANCE_MODEL = ((2.096, 1.302, 0.206, 1.782, 1.015, -0.983, 0.944), -4.637)
 # Sets of passages: do they give more than one answer?
-SET_MODEL = ((4.182, 10.025, -2.272, -1.342, 3.065, -0.958), -0.634)
+SET_MODEL = ((5.149, 8.864, -2.934, -6.182, 1.976, 4.161, 2.137), -1.711)

@@ -8,7 +8,6 @@ passages. The fitted models that weigh candidates, passages and sets live in
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterator
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -75,7 +74,6 @@ TYPE_WEIGHTS = {
     "category": {"word": 1.0, "name": 0.5, "year": 0.05, "date": 0.05, "number": 0.05},
     "any": {"name": 0.8, "word": 0.6, "year": 0.5, "date": 0.5, "number": 0.4},
 }
-_HASH_DIM = 4096
 KIND_OF = {"date": "date", "year": "date", "number": "number", "name": "name", "word": "answer"}
 
 
@@ -227,6 +225,23 @@ def support(key: str, keys: set[str], vocab: set[str]) -> float:
     return 0.0
 
 
+def same_answer(a: str, b: str, tolerance: float = 0.1) -> bool:
+    """Whether two candidate keys name one answer: equal, a year and a date in it, numbers
+    within ``tolerance`` (two censuses), or names / words whose content stems nest."""
+    if a == b:
+        return True
+    if a[:5] in ("date:", "year:") and b[:5] in ("date:", "year:"):
+        return a[:5] != b[:5] and a[5:9] == b[5:9]
+    if a[:4] == b[:4] == "num:":
+        x, y = (float(k[4:]) if k[4:].replace(".", "", 1).isdigit() else None for k in (a, b))
+        return x is not None and y is not None and abs(x - y) <= tolerance * max(x, y)
+    if a[:5] in ("name:", "word:") and b[:5] in ("name:", "word:"):
+        wa, wb = ({stem(w) for w in k[5:].split() if w not in STOP and w not in CONNECTORS}
+                  for k in (a, b))
+        return bool(wa and wb) and (wa <= wb or wb <= wa)
+    return False
+
+
 _SUFFIXES = ("ers", "er", "ing", "ists", "ist", "s")
 
 
@@ -242,29 +257,6 @@ def stem(word: str) -> str:
 def with_stems(words: set[str]) -> set[str]:
     """``words`` plus their stems."""
     return words | {stem(w) for w in words}
-
-
-def subject_context(flat: list[str], subject: frozenset[str], width: int = 12) -> np.ndarray:
-    """Hashed bag of the words following each mention of the subject (its description).
-
-    Passages about different entities that share a name describe them
-    differently ("an American football linebacker" / "a Canadian ice hockey player").
-    """
-    vec = np.zeros(_HASH_DIM)
-    for i, word in enumerate(flat):
-        if word in subject:
-            for other in flat[i + 1:i + 1 + width]:
-                if other not in subject:
-                    vec[zlib.crc32(other.encode()) % _HASH_DIM] += 1.0
-    return vec
-
-
-def cosine(a: np.ndarray | None, b: np.ndarray | None) -> float:
-    """Cosine similarity of two vectors, 0 when either is empty."""
-    if a is None or b is None:
-        return 0.0
-    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    return float(a @ b) / (na * nb) if na and nb else 0.0
 
 
 def candidate_features(tokens: list[list[str]], flat: list[str], q, tau: float):
@@ -376,6 +368,23 @@ def diff_spans(s: list[str], t: list[str]):
         if any(x[0].isupper() for x in new_a) and any(x[0].isupper() for x in new_b):
             return "name", " ".join(a), " ".join(b)
     return None
+
+
+def substitution(a: list[str], b: list[str], min_block: int = 5, max_span: int = 4) -> float:
+    """Whether passage ``b`` is an edited copy of ``a``: the share of the shorter covered by
+    common runs of ``min_block`` words or more, when the aligned word tokens show a replaced
+    span of at most ``max_span`` words, with a number or capitalised word on both sides,
+    between two matching stretches (not a shifted chunk boundary); else 0."""
+    low_a, low_b = [x.lower() for x in a], [x.lower() for x in b]
+    matcher = SequenceMatcher(None, low_a, low_b, autojunk=False)
+    common = sum(m.size for m in matcher.get_matching_blocks() if m.size >= min_block)
+    ops = matcher.get_opcodes()
+    for k, (op, i1, i2, j1, j2) in enumerate(ops[1:-1], 1):
+        if common and op == "replace" and max(i2 - i1, j2 - j1) <= max_span and \
+                ops[k - 1][0] == ops[k + 1][0] == "equal" and \
+                all(any(w[0].isdigit() or w[0].isupper() for w in x) for x in (a[i1:i2], b[j1:j2])):
+            return common / max(min(len(a), len(b)), 1)
+    return 0.0
 
 
 def quote(sentence: str, span: str, width: int = 140) -> str:

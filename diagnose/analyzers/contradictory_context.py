@@ -15,8 +15,9 @@ deterministically (NumPy only, no model downloads):
   question at all, so retrieved noise is not read as a passage about another
   entity;
 * **set conflict**: a third model combines, over passage pairs weighted by
-  relevance, how little of each passage's answers the other states, whether
-  aligned sentences clash and how differently the pair describes the subject.
+  relevance, how little of each passage's answers the other states, how likely
+  the two give different answers, whether aligned sentences clash, and whether
+  one passage is an edited copy of the other with a name or number replaced.
 
 The three models are constants in :mod:`diagnose.analyzers._context_models`,
 fitted on the dev half of RAMDocs only by ``python -m benchmarks.context_ramdocs --fit``.
@@ -101,7 +102,6 @@ class _Passage:
     spans: list[_Span]
     dist: dict[str, float] = field(default_factory=dict)
     relevance: float = 1.0
-    about: np.ndarray | None = None
 
 
 class ContradictoryContext(Analyzer):
@@ -230,8 +230,7 @@ class ContradictoryContext(Analyzer):
         dist = {keys[i]: float(powered[i] / powered.sum()) for i in order[:20]} if keys else {}
         rel = models.relevance_vector([s.weight for s in top], flat, q.subject, q.terms)
         return _Passage(pid, sentences, tokens, ctx.with_stems(set(flat)), set(keys), top, dist,
-                        float(models.logistic(models.RELEVANCE_MODEL, [rel])[0]),
-                        ctx.subject_context(flat, q.subject))
+                        float(models.logistic(models.RELEVANCE_MODEL, [rel])[0]))
 
     def _slot_conflicts(self, passages: Sequence[_Passage], aligned: list[dict]) -> list[dict]:
         """The pair whose likely answers differ most, scored over the whole set.
@@ -274,31 +273,40 @@ def _set_features(passages: Sequence[_Passage], aligned: list[dict]):
     Each pair counts in proportion to the relevance of both its passages:
     answer mass neither passage shares, top answers absent from each other,
     shared answer mass (against), answer mass one passage lacks, the best
-    aligned-sentence conflict, and how differently the two describe the subject.
+    aligned-sentence conflict, the chance that the pair's answers differ (most
+    conflicting pair) and whether one passage is an edited copy of the other.
     """
     relevance = {p.pid: p.relevance for p in passages}
     align = max((c["strength"] * relevance[c["passage_a"]] * relevance[c["passage_b"]]
                  for c in aligned), default=0.0)
-    dism, slot, agree, dis, about = [], [], [], [], []
+    dism, slot, agree, dis, clash, edited = [], [], [], [], [0.0], [0.0]
     best, best_pair = -1.0, None
     for p, q in combinations(passages, 2):
         if not p.dist or not q.dist:
             continue
         rr = p.relevance * q.relevance
-        about.append((1 - ctx.cosine(p.about, q.about)) * rr)
         pq, qp = _mass_supported(p, q), _mass_supported(q, p)
         raw = _slot_raw(p, q)
         dism.append((1 - pq) * (1 - qp) * rr)
         slot.append(raw * rr)
         agree.append(min(pq, qp) * rr)
         dis.append((1 - min(pq, qp)) * rr)
+        clash.append((1 - _same_answer_mass(p, q)) * rr)
+        edited.append(ctx.substitution(*([t for s in x.tokens for t in s] for x in (p, q))) * rr)
         pick = (dism[-1] + slot[-1]) * rr ** _PICK_POWER
         if p.spans[0].key != q.spans[0].key and pick > best:
             best, best_pair = pick, (p, q)
     if not dism:
-        return [0.0, 0.0, 0.0, 0.0, align, 0.0], None
+        return [0.0, 0.0, 0.0, 0.0, align, 0.0, 0.0], None
     return [float(np.mean(dism)), float(np.mean(slot)), max(agree), float(np.mean(dis)),
-            align, float(np.mean(about))], best_pair
+            align, max(clash), max(edited)], best_pair
+
+
+def _same_answer_mass(p: _Passage, q: _Passage) -> float:
+    """Chance that the two passages give the same answer: the joint mass of their answer
+    distributions on key pairs naming one answer (:func:`_context_text.same_answer`)."""
+    return min(sum(w * v for k, w in p.dist.items() for j, v in q.dist.items()
+                   if ctx.same_answer(k, j)), 1.0)
 
 
 def _mass_supported(p: _Passage, q: _Passage) -> float:

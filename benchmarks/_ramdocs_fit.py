@@ -1,0 +1,193 @@
+"""Fitting the models of ``contradictory_context`` on the RAMDocs dev half.
+
+``python -m benchmarks.context_ramdocs --fit`` writes the constants of
+:mod:`diagnose.analyzers._context_models` from :func:`fit_models`;
+``--cv`` reports :func:`cross_validate`, the grouped 5-fold cross-validation of
+the whole fit on the dev half.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from benchmarks._ramdocs_sets import (
+    SEED,
+    build_sets,
+    evidence_precision,
+    score_ours,
+    training_sets,
+)
+from diagnose.analyzers import _context_models as models
+from diagnose.analyzers import _context_text as ctx
+from diagnose.analyzers import contradictory_context as cc
+from diagnose.analyzers.contradictory_context import ContradictoryContext
+
+SET_C = 100.0  # weak regularisation: the set model has seven features
+CANDIDATE_C = 0.1  # chosen by grouped cross-validation on the dev half
+CUE_MIN_QUESTIONS = 3  # a neighbour word must occur around candidates of 3 questions
+CUE_MIN_WEIGHT = 0.05
+FITTED = ("CANDIDATE_MODEL", "CUE_WEIGHTS", "RELEVANCE_MODEL", "SET_MODEL")
+FITTED_PATH = Path(models.__file__)
+log = logging.getLogger("benchmarks.context_ramdocs")
+
+
+def _matches(span: str, answer: str) -> bool:
+    """A candidate matches a RAMDocs answer when the words (crudely stemmed) of one
+    are a run of the other's ("2,764" matches "2,764 people"; "2" does not)."""
+    a, b = (" ".join(ctx.stem(t) for t in ctx.norm(x).split()) for x in (span, answer))
+    return bool(a) and (f" {a} " in f" {b} " or f" {b} " in f" {a} ")
+
+
+def _candidate_rows(rows, qis):
+    """Candidate feature records, labels (is it the document's answer) and question
+    indices, over the answering documents of questions ``qis``."""
+    feats, y, groups = [], [], []
+    tau = ContradictoryContext().proximity_tau
+    for qi in qis:
+        q = cc._Question.read(rows[qi]["question"])
+        for doc in rows[qi]["documents"]:
+            if doc["type"] == "noise":
+                continue
+            tokens = [ctx.TOKEN.findall(s) for s in ctx.sentences(doc["text"])]
+            flat = [t.lower() for sent in tokens for t in sent]
+            found, spans = ctx.candidate_features(tokens, flat, q, tau)
+            for key, f in found.items():
+                feats.append(f)
+                y.append(_matches(spans[key][1], doc["answer"]))
+                groups.append(qi)
+    return feats, np.array(y), np.array(groups)
+
+
+def _fit_candidates(feats, y, groups) -> tuple[tuple, dict]:
+    """Dense candidate model and neighbour-word weights (cues seen in at least
+    CUE_MIN_QUESTIONS questions; weights below CUE_MIN_WEIGHT dropped)."""
+    seen = defaultdict(set)
+    for f, g in zip(feats, groups):
+        for c in f["cues"]:
+            seen[c].add(g)
+    vocab = sorted(c for c, qs in seen.items() if len(qs) >= CUE_MIN_QUESTIONS)
+    index = {c: i for i, c in enumerate(vocab)}
+    dense = np.array([models.candidate_vector(f) for f in feats])
+    pairs = [(i, index[cue]) for i, f in enumerate(feats) for cue in f["cues"] if cue in index]
+    r, c = [p[0] for p in pairs], [p[1] for p in pairs]
+    cues = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(feats), len(vocab)))
+    x = sparse.hstack([sparse.csr_matrix(dense), cues]).tocsr()
+    model = LogisticRegression(C=CANDIDATE_C, max_iter=5000).fit(x, y)
+    coef = model.coef_[0]
+    n = dense.shape[1]
+    weights = {cue: round(float(w), 3) for cue, w in zip(vocab, coef[n:])
+               if abs(w) >= CUE_MIN_WEIGHT}
+    return (tuple(round(float(w), 3) for w in coef[:n]), round(float(model.intercept_[0]), 3)), \
+        weights
+
+
+def _relevance_rows(rows, qis):
+    """Relevance features and labels (not noise) of the documents of questions ``qis``."""
+    x, y = [], []
+    reader = ContradictoryContext()
+    for qi in qis:
+        q = cc._Question.read(rows[qi]["question"])
+        for doc in rows[qi]["documents"]:
+            p = reader._read("d", doc["text"], q)
+            flat = [t.lower() for sent in p.tokens for t in sent]
+            x.append(models.relevance_vector([s.weight for s in p.spans], flat, q.subject, q.terms))
+            y.append(doc["type"] != "noise")
+    return np.array(x), np.array(y)
+
+
+def _set_rows(rows, sets):
+    """Set features and labels of ``sets``."""
+    x = []
+    reader = ContradictoryContext()
+    for s in sets:
+        q = cc._Question.read(rows[s["qi"]]["question"])
+        passages = [reader._read(f"d{d}", rows[s["qi"]]["documents"][d]["text"], q)
+                    for d in s["docs"]]
+        aligned = cc._aligned_conflicts(passages, reader.align_threshold)
+        x.append(cc._set_features(passages, aligned)[0])
+    return np.array(x), np.array([s["label"] for s in sets])
+
+
+def _logistic(x, y, C=1.0) -> tuple:
+    """A logistic model as rounded constants (coefficients, intercept)."""
+    model = LogisticRegression(C=C, max_iter=5000).fit(x, y)
+    return tuple(round(float(c), 3) for c in model.coef_[0]), round(float(model.intercept_[0]), 3)
+
+
+def fit_models(rows, qis) -> dict:
+    """Fit the three models in order on questions ``qis``; installs and returns them."""
+    log.info("candidate model (%d questions)", len(qis))
+    models.CANDIDATE_MODEL, models.CUE_WEIGHTS = _fit_candidates(*_candidate_rows(rows, qis))
+    log.info("relevance model")
+    models.RELEVANCE_MODEL = _logistic(*_relevance_rows(rows, qis))
+    log.info("set model")
+    models.SET_MODEL = _logistic(*_set_rows(rows, training_sets(rows, qis)), C=SET_C)
+    return {name: getattr(models, name) for name in FITTED}
+
+
+def cross_validate(rows, qis, folds: int = 5) -> dict:
+    """Grouped-by-question cross-validation of the whole fit on questions ``qis``:
+    each fold's sets are scored by models fitted on the other folds' questions."""
+    saved = {name: getattr(models, name) for name in FITTED}
+    sets = build_sets(rows, qis)
+    order = list(qis)
+    random.Random(SEED).shuffle(order)
+    scores = np.zeros(len(sets))
+    precision_hits = []
+    try:
+        for k in range(folds):
+            held = set(order[k::folds])
+            fit_models(rows, [qi for qi in qis if qi not in held])
+            part = [i for i, s in enumerate(sets) if s["qi"] in held]
+            sub = [sets[i] for i in part]
+            sc, conflicts = score_ours(rows, sub)
+            scores[part] = sc
+            precision_hits.append(evidence_precision(rows, sub, sc, conflicts))
+    finally:
+        for name, value in saved.items():
+            setattr(models, name, value)
+    flagged = sum(f for _, f in precision_hits)
+    hits = sum(p * f for p, f in precision_hits if f)
+    y = [s["label"] for s in sets]
+    return {"auroc": roc_auc_score(y, scores), "precision": hits / max(flagged, 1),
+            "flagged": flagged}
+
+
+def _wrap(items: list[str], opening: str = "") -> str:
+    """Items joined into indented lines of at most 95 characters."""
+    lines, line = [], "   "
+    for item in items:
+        if len(line) + len(item) + 1 > 95:
+            lines.append(line)
+            line = "   "
+        line += " " + item
+    lines.append(line)
+    return opening + "\n" + "\n".join(lines)
+
+
+MARKER = "# ---- fitted constants: written by `python -m benchmarks.context_ramdocs --fit` ----"
+
+
+def write_fitted(fitted: dict, path: Path = FITTED_PATH) -> None:
+    """Rewrite the constants below the marker line of ``_context_models``."""
+    cues = _wrap([f"{k!r}: {v}," for k, v in sorted(fitted["CUE_WEIGHTS"].items())])
+    code = path.read_text(encoding="utf-8").split(MARKER)[0]
+    path.write_text(code + MARKER + f'''
+# Answer candidates: is this span the passage's answer to the question?
+CANDIDATE_MODEL = ({_wrap([f"{c}," for c in fitted["CANDIDATE_MODEL"][0]], "(")}
+), {fitted["CANDIDATE_MODEL"][1]})
+# Neighbouring words of a candidate ("<answer type>|before|<word>"): added to its logit.
+CUE_WEIGHTS: dict[str, float] = {{{cues}
+}}
+# Passages: does this passage answer the question at all (vs. retrieved noise)?
+RELEVANCE_MODEL = {fitted["RELEVANCE_MODEL"]!r}
+# Sets of passages: do they give more than one answer?
+SET_MODEL = {fitted["SET_MODEL"]!r}
+''', encoding="utf-8")
