@@ -53,10 +53,13 @@ def sidebar(key: dash_data.Key) -> None:
 
 
 def table(frame: pl.DataFrame, key: str, *, name: str | None = None, height: int | str = "auto",
-          column_config: dict | None = None, max_rows: int = MAX_TABLE_ROWS) -> None:
-    """A read-only table with CSV and Parquet download buttons (the whole frame is exported)."""
+          column_config: dict | None = None, max_rows: int = MAX_TABLE_ROWS, empty: str | None = None) -> None:
+    """A read-only table with CSV and Parquet download buttons (the whole frame is exported).
+
+    An empty frame shows ``empty`` (why there are no rows) when given, else "No rows.".
+    """
     if frame.height == 0:
-        st.caption("No rows.")
+        st.caption(f"No rows: {empty}" if empty else "No rows.")
         return
     shown = frame.head(max_rows)
     st.dataframe(dash_data.for_csv(shown) if _has_nested(shown) else shown, key=f"{key}_table",

@@ -29,7 +29,7 @@ from dash_tables import (  # noqa: F401  (pages reach them as dash_data.<name>)
     analyzer_status, skip_reason, map_points, coverage_regions, region_rows, errors_with_cause,
     train_label_issues, label_confusion, suspect_gold, krippendorff, pairwise_agreement,
     agreement_matrix, disputed_items, context_conflicts, escape_markdown, highlight, error_classes,
-    filter_errors, error_detail,
+    filter_errors, error_detail, no_errors_reason,
 )
 
 MARKER = "summary.json"

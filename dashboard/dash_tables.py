@@ -83,6 +83,23 @@ def skip_reason(result: diagnose.Result, analyzer: str) -> str:
     return f"the {analyzer} analyzer ran but produced no such table."
 
 
+def no_errors_reason(result: diagnose.Result) -> str | None:
+    """Why a result has no errors to explain, or None when it has some.
+
+    >>> no_errors_reason(diagnose.Result(pl.DataFrame(), {"n_errors": 3, "n_labelled": 9})) is None
+    True
+    >>> no_errors_reason(diagnose.Result(pl.DataFrame(), {"n_errors": 0, "n_labelled": 9}))
+    'the model got all 9 labelled eval rows right; there are no errors to explain.'
+    """
+    s = result.summary or {}
+    if s.get("n_errors"):
+        return None
+    if not s.get("n_labelled"):
+        return ("no eval row has both a gold label and a prediction, so no error can be counted "
+                "(give label and prediction columns in the eval table).")
+    return f"the model got all {s['n_labelled']:,} labelled eval rows right; there are no errors to explain."
+
+
 # --------------------------------------------------------------------------- coverage
 def _error_group(df: pl.DataFrame) -> pl.Expr:
     return (pl.when(pl.col("split") == "train").then(pl.lit("train"))
@@ -240,12 +257,19 @@ def context_conflicts(result: diagnose.Result) -> pl.DataFrame:
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
 
-def escape_markdown(text: str) -> str:
+def escape_markdown(text: str | None) -> str:
     """Text that ``st.markdown`` shows literally (no links, HTML, emphasis or directives).
 
     >>> escape_markdown("[a](b) *c*")
     '\\\\[a\\\\]\\\\(b\\\\) \\\\*c\\\\*'
+
+    A missing value (an unlabelled row) reads as a dash, not "None":
+
+    >>> escape_markdown(None)
+    '—'
     """
+    if text is None:
+        return "—"
     return _MD_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", str(text)))
 
 

@@ -255,3 +255,34 @@ def test_100k_row_report_stays_small():
     assert len(md.encode("utf-8")) < 5_000_000
     assert len(json.dumps(doc).encode("utf-8")) < 5_000_000
     assert doc["verdict"]["n_eval"] == 100_000
+
+
+def test_annotators_without_annotations_reads_as_a_sentence():
+    """No annotations: no "alpha = — —", and the near-duplicate conflicts the analyzer used are named."""
+    result = synthetic_result(60)
+    tables = {k: v for k, v in result.tables.items() if k not in ("annotators", "annotations")}
+    summary = json.loads(json.dumps(result.summary))
+    summary["analyzers"]["annotator_inconsistency"]["findings"] = {
+        "krippendorff_alpha": None, "n_annotators": 0, "n_near_duplicate_conflicts": 4,
+        "method": "near_duplicate_label_conflicts"}
+    _, md, html = _all_formats(diagnose.Result(result.examples, summary, tables))
+    assert "\u2014 \u2014" not in md and "= \u2014" not in md and "<b>\u2014</b>" not in html
+    for text in (md, html):
+        assert "No annotator labels were given" in text and "4 rows were found with a near" in text
+
+
+def test_one_coverage_region_is_singular():
+    doc, md, html = _all_formats(synthetic_result(60))
+    assert doc["training_health"]["coverage_regions"]["n_regions"] == 1
+    assert "1 group of eval rows lies far" in md and "1 group of eval rows lies far" in html
+    assert "1 groups" not in md + html
+
+
+def test_markdown_says_which_health_checks_did_not_run():
+    """Like the HTML, the Markdown names a health check it has nothing for instead of leaving it out."""
+    result = synthetic_result(60, tables=False, skipped=("coverage_gap",))
+    summary = json.loads(json.dumps(result.summary))
+    summary["analyzers"]["annotator_inconsistency"] = {"status": "skipped", "reason": "no annotations"}
+    _, md, html = _all_formats(diagnose.Result(result.examples, summary, {}))
+    assert "**Under-covered regions:** not checked" in md and "**Annotators:** not checked" in md
+    assert "Not checked (no coverage analysis)" in html and "Not checked (no annotator analysis)" in html

@@ -10,8 +10,30 @@ st.title("Annotators")
 st.caption("When annotators disagree, the gold label is partly a coin toss. Quality is the estimated chance "
            "an annotator's label is right; agreement is how often they match the consensus.")
 
-if result.table("annotations") is None and result.table("annotators") is None:
-    ui.missing("no annotations were given; pass --annotations to `diagnose run` to fill this page.")
+NO_ANNOTATIONS = "no annotations were given; pass --annotations to `diagnose run` to fill this page."
+
+
+def disputed_table(frame, key: str) -> None:
+    """The most disputed items (annotator votes or near-duplicate copies), least agreement first."""
+    config = {"text": st.column_config.TextColumn(width="large"),
+              "agreement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f")}
+    if "votes" in frame.columns:
+        config["votes"] = st.column_config.ListColumn(width="large")
+    ui.table(frame, key, name="disputed_items", column_config=config)
+
+
+if result.table("annotations") is None:
+    # Without annotations the analyzer can only compare near-duplicate rows that carry different labels;
+    # there are no annotators, so alpha, quality and pairwise agreement would all be empty or zero.
+    near = dd.cached(dd.disputed_items, key, 100)
+    if near.height == 0:
+        ui.missing(NO_ANNOTATIONS)
+        st.stop()
+    ui.missing(NO_ANNOTATIONS.replace(" to fill this page", " for per-annotator quality and agreement"))
+    st.subheader("Near-duplicate rows with conflicting labels")
+    st.caption("Without annotations the analyzer treats near-identical rows as copies labelled by different "
+               "people: these groups carry different labels, least agreement first.")
+    disputed_table(near, "annotators_disputed")
     st.stop()
 
 alpha, reading = dd.krippendorff(result)
@@ -56,8 +78,4 @@ disputed = dd.cached(dd.disputed_items, key, 100)
 if disputed.height == 0:
     ui.missing(dd.skip_reason(result, "annotator_inconsistency"))
 else:
-    ui.table(disputed, "annotators_disputed", name="disputed_items", column_config={
-        "text": st.column_config.TextColumn(width="large"),
-        "agreement": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
-        "votes": st.column_config.ListColumn(width="large"),
-    })
+    disputed_table(disputed, "annotators_disputed")

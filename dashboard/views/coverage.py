@@ -47,8 +47,13 @@ else:
                               regions.filter(regions["region"] == r).get_column("top_terms").item()[:5]))
     ui.table(dd.cached(dd.region_rows, key, region), "coverage_region_rows", name=f"region_{region}_rows")
 
-if "coverage_gap" in dd.analyzer_names():
+coverage_ran = result.summary.get("analyzers", {}).get("coverage_gap", {}).get("status") == "ran"
+if "coverage_gap" in dd.analyzer_names() and coverage_ran:
     st.subheader("Errors attributed to a coverage gap")
+    if dd.no_errors_reason(result):
+        ui.missing(dd.no_errors_reason(result))
+        st.stop()
     ui.table(dd.cached(dd.errors_with_cause, key, "coverage_gap"), "coverage_errors", name="coverage_gap_errors",
              column_config={"score_coverage_gap": st.column_config.ProgressColumn(
-                 "score", min_value=0, max_value=1, format="%.2f")})
+                 "score", min_value=0, max_value=1, format="%.2f")},
+             empty="no error scored above the coverage_gap threshold.")

@@ -6,6 +6,9 @@ import dash_data as dd
 
 result, key = ui.current()
 st.title("Error explorer")
+if dd.no_errors_reason(result):
+    ui.missing(dd.no_errors_reason(result))
+    st.stop()
 
 c1, c2, c3 = st.columns([2, 2, 1])
 causes = c1.multiselect("Cause", [*dd.analyzer_names(), dd.UNEXPLAINED], key="explorer_causes",
@@ -18,7 +21,8 @@ errors = dd.cached(dd.filter_errors, key, tuple(causes), tuple(classes), float(m
 st.caption(f"{errors.height:,} of {result.summary['n_errors']:,} errors match.")
 ui.table(errors, "explorer_errors", name="errors", height=260, column_config={
     "text": st.column_config.TextColumn(width="large"),
-    "top_score": st.column_config.ProgressColumn("top score", min_value=0, max_value=1, format="%.2f")})
+    "top_score": st.column_config.ProgressColumn("top score", min_value=0, max_value=1, format="%.2f")},
+    empty="no error matches these filters; loosen them to see more.")
 if errors.height == 0:
     st.stop()
 

@@ -36,9 +36,16 @@ else:
         "label_quality": st.column_config.ProgressColumn("label quality", min_value=0, max_value=1, format="%.2f"),
     })
 
+noisy_status = result.summary.get("analyzers", {}).get("noisy_label", {}).get("status")
+if noisy_status != "ran" and result.table("train_issues") is None:
+    st.stop()  # the reason is already shown above
 st.subheader("Eval rows whose gold label looks wrong")
 if "noisy_label" not in dd.analyzer_names():
     ui.missing("the noisy_label analyzer is not registered.")
+elif noisy_status != "ran":
+    ui.missing(dd.skip_reason(result, "noisy_label"))
+elif dd.no_errors_reason(result):
+    ui.missing(dd.no_errors_reason(result))
 else:
     gold = dd.cached(dd.suspect_gold, key)
     st.caption(f"{gold.height:,} errors attributed to a noisy label whose evidence says the gold label itself "

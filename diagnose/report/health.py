@@ -7,7 +7,7 @@ import polars as pl
 
 from diagnose.report.text import MAX_EXAMPLES, MAX_ROWS, clip, share
 
-__all__ = ["training_health", "alpha_reading"]
+__all__ = ["training_health", "alpha_reading", "annotators_sentence"]
 
 
 def training_health(result) -> dict[str, Any]:
@@ -39,6 +39,23 @@ def alpha_reading(alpha: float | None) -> str:
     if alpha >= 0.667:
         return "tentative (0.667 \u2264 alpha < 0.8): draw only tentative conclusions"
     return "unreliable (alpha < 0.667): the labels are too inconsistent to trust as ground truth"
+
+
+def annotators_sentence(ann: dict[str, Any]) -> str:
+    """One plain-text sentence on annotator agreement when alpha could not be computed.
+
+    Examples
+    --------
+    >>> annotators_sentence({"krippendorff_alpha": None, "n_annotators": 0, "near_duplicate_conflicts": 3})
+    "No annotator labels were given, so Krippendorff's alpha was not computed; instead 3 rows were found with a near-duplicate that carries a different label."
+    """
+    if ann.get("krippendorff_alpha") is not None:
+        return f"Krippendorff's alpha = {ann['krippendorff_alpha']:.3f}: {ann['reading']}."
+    if not ann.get("n_annotators"):
+        found = ann.get("near_duplicate_conflicts") or 0
+        return ("No annotator labels were given, so Krippendorff's alpha was not computed; instead "
+                f"{found} row{'' if found == 1 else 's'} were found with a near-duplicate that carries a different label.")
+    return "Krippendorff's alpha was not computed: no item was labelled by two or more annotators."
 
 
 def _label_issues(issues: pl.DataFrame | None, train: pl.DataFrame | None) -> dict[str, Any] | None:
@@ -90,6 +107,7 @@ def _annotators(table: pl.DataFrame | None, summary: dict[str, Any]) -> dict[str
         "method": clip(findings.get("method"), 200),
         "n_annotators": table.height if table is not None else int(findings.get("n_annotators") or 0),
         "n_items": findings.get("n_items"),
+        "near_duplicate_conflicts": findings.get("n_near_duplicate_conflicts"),
         "annotators": rows,
     }
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from diagnose.report.charts import bar_chart, colour_of, stacked_bar
 from diagnose.report.style import CSS
-from diagnose.report.text import cause_label
+from diagnose.report.health import annotators_sentence
+from diagnose.report.text import cause_label, groups as _groups
 
 __all__ = ["render_html"]
 
@@ -199,15 +200,18 @@ def _regions(reg: dict[str, Any] | None) -> str:
     if reg is None:
         return '<h3>Under-covered regions</h3><p class="muted">Not checked (no coverage analysis).</p>'
     rows = [[r["region"], r["n_rows"], r["n_errors"], d(", ".join(r["top_terms"])), d(", ".join(r["example_ids"]))] for r in reg["regions"]]
-    head = f'<h3>Under-covered regions</h3><p>{reg["n_regions"]} groups of eval rows lie far from all training data.</p>'
+    head = f'<h3>Under-covered regions</h3><p>{_groups(reg["n_regions"])} of eval rows {"lies" if reg["n_regions"] == 1 else "lie"} far from all training data.</p>'
     return head + (_table(["Region", "Rows", "Errors", "Top terms", "Example ids"], rows, "rrrll") if rows else "")
 
 
 def _annotators(ann: dict[str, Any] | None) -> str:
     if ann is None:
         return '<h3>Annotators</h3><p class="muted">Not checked (no annotator analysis).</p>'
-    head = (f'<h3>Annotators</h3><p>Krippendorff\'s alpha = <b>{_num(ann["krippendorff_alpha"])}</b>: {e(ann["reading"])}. '
-            '<span class="note">(≥ 0.8 reliable, ≥ 0.667 tentative)</span></p>')
+    if ann["krippendorff_alpha"] is None:
+        head = f'<h3>Annotators</h3><p>{e(annotators_sentence(ann))}</p>'
+    else:
+        head = (f'<h3>Annotators</h3><p>Krippendorff\'s alpha = <b>{_num(ann["krippendorff_alpha"])}</b>: {e(ann["reading"])}. '
+                '<span class="note">(≥ 0.8 reliable, ≥ 0.667 tentative)</span></p>')
     rows = [[d(a["annotator"]), a["n_labels"], _num(a["agreement_with_consensus"], "{:.2f}"), _num(a["quality"], "{:.2f}")] for a in ann["annotators"]]
     return head + (_table(["Annotator (lowest quality first)", "Labels", "Agreement with consensus", "Quality"], rows, "lrrr") if rows else "")
 

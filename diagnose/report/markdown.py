@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from diagnose.report.text import cause_label
+from diagnose.report.health import annotators_sentence
+from diagnose.report.text import cause_label, groups as _groups
 
 __all__ = ["render_markdown", "md"]
 
@@ -176,14 +177,18 @@ def _health(h: dict[str, Any]) -> str:
             rows = [[e["id"], e["text"], e["label"], e["suggested_label"], _num(e["label_quality"], "{:.2f}")] for e in li["examples"]]
             out.append("<details><summary>Most suspect training rows</summary>\n\n" + _table(["id", "Text", "Given", "Suggested", "Quality"], rows, "llllr") + "\n\n</details>")
     reg = h["coverage_regions"]
-    if reg is not None:
+    if reg is None:
+        out.append("**Under-covered regions:** not checked (no coverage analysis).")
+    else:
         rows = [[str(r["region"]), str(r["n_rows"]), str(r["n_errors"]), ", ".join(r["top_terms"]), ", ".join(r["example_ids"])] for r in reg["regions"]]
-        out.append(f"**Under-covered regions:** {reg['n_regions']} groups of eval rows lie far from all training data.")
+        out.append(f"**Under-covered regions:** {_groups(reg['n_regions'])} of eval rows {'lies' if reg['n_regions'] == 1 else 'lie'} far from all training data.")
         if rows:
             out.append(_table(["Region", "Rows", "Errors", "Top terms", "Example ids"], rows, "rrrll"))
     ann = h["annotators"]
-    if ann is not None:
-        out.append(f"**Annotators:** Krippendorff's alpha = {_num(ann['krippendorff_alpha'])} — {md(ann['reading'])}.")
+    if ann is None:
+        out.append("**Annotators:** not checked (no annotator analysis).")
+    else:
+        out.append(f"**Annotators:** {md(annotators_sentence(ann))}")
         if ann["annotators"]:
             rows = [[a["annotator"], str(a["n_labels"]), _num(a["agreement_with_consensus"], "{:.2f}"), _num(a["quality"], "{:.2f}")] for a in ann["annotators"]]
             out.append(_table(["Annotator (lowest quality first)", "Labels", "Agreement with consensus", "Quality"], rows, "lrrr"))

@@ -54,3 +54,12 @@ def share(count: int, total: int | None) -> float | None:
     0.25
     """
     return round(count / total, 4) if total else None
+
+
+def groups(n: int) -> str:
+    """``n`` with "group" in the right number.
+
+    >>> groups(1), groups(3)
+    ('1 group', '3 groups')
+    """
+    return f"{n} group{'' if n == 1 else 's'}"

@@ -41,6 +41,20 @@ def rag_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def unlabelled_dir(tmp_path_factory) -> Path:
+    """Eval rows with text only (no label, no prediction) plus the intents training rows; no annotations."""
+    import polars as pl
+
+    p = sample_paths()
+    folder = tmp_path_factory.mktemp("dash") / "unlabelled"
+    folder.mkdir()
+    eval_path = folder.parent / "unlabelled_eval.csv"
+    pl.read_csv(p["intents_eval"]).select("id", "text").head(80).write_csv(eval_path)
+    result = diagnose.run(eval=eval_path, train=p["intents_train"], config=FAST)
+    return result.save(folder / "result", reports=False)
+
+
+@pytest.fixture(scope="session")
 def intents(intents_dir) -> diagnose.Result:
     return diagnose.load(intents_dir)
 
