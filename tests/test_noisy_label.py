@@ -193,3 +193,10 @@ def test_refit_is_skipped_above_the_row_cap_without_embeddings_or_for_given_prob
     np.testing.assert_array_equal(flags(dataclasses.replace(data, train_embeddings=None)), plain)
     np.testing.assert_array_equal(flags(dataclasses.replace(data, notes={"train_probs": "given"})), plain)
     assert flags(data, flag_factor=1.0).sum() < flags(data).sum()
+
+
+def test_a_flagged_training_row_is_never_suggested_its_own_label():
+    data, given, _ = _pair_flips()
+    issues = NoisyLabel().fit(data).tables()["train_issues"].filter(pl.col("is_label_issue"))
+    assert issues.height > 0
+    assert issues.filter(pl.col("label") == pl.col("suggested_label")).height == 0

@@ -124,7 +124,9 @@ class NoisyLabel(Analyzer):
             flagged = find_label_issues(labels, probs, filter_by=self.filter_by, n_jobs=1)
         support = _annotator_support(data)
         self.pair_rate_, self.pair_support_ = _pair_noise(joint, data, support, self.class_index_)
-        suggested = np.asarray(data.classes, dtype=object)[probs.argmax(axis=1)]
+        ranked = probs.copy()
+        ranked[np.flatnonzero(flagged), labels[flagged]] = -1.0  # a flagged row's suggestion is never its own label
+        suggested = np.asarray(data.classes, dtype=object)[ranked.argmax(axis=1)]
         return pl.DataFrame({
             "id": data.train.get_column("id"),
             "label": data.train.get_column("label"),
