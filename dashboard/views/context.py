@@ -26,7 +26,9 @@ m[1].metric("Conflicting passage pairs", f"{shown.height:,}", border=True)
 ui.table(shown.select("id", "kind", "strength", "span_a", "span_b", "text", "label", "prediction"),
          "context_table", name="context_conflicts", column_config={
              "strength": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
-             "text": st.column_config.TextColumn("question", width="large")})
+             "text": st.column_config.TextColumn("question", width="large")},
+         empty=("no conflicting passages among the rows the model got wrong; turn off the toggle above to see "
+                "conflicts in all rows") if only_errors and conflicts.height else None)
 
 if shown.height:
     st.subheader("Side by side")

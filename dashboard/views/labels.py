@@ -30,7 +30,7 @@ else:
                              key="labels_suggested")
     rows = dd.cached(dd.train_label_issues, key, None if given == ANY else given,
                      None if suggested == ANY else suggested)
-    st.caption(f"{rows.height:,} rows, least trustworthy label first.")
+    st.caption(f"{rows.height:,} {'row' if rows.height == 1 else 'rows'}, least trustworthy label first.")
     ui.table(rows, "labels_train", name="train_label_issues", column_config={
         "text": st.column_config.TextColumn(width="large"),
         "label_quality": st.column_config.ProgressColumn("label quality", min_value=0, max_value=1, format="%.2f"),

@@ -18,3 +18,17 @@ def test_context_shows_conflicts_side_by_side(open_page, helpers, rag_dir, rag):
 def test_context_page_without_contexts(open_page, intents_dir):
     at = open_page(intents_dir, "context")
     assert any("no retrieved contexts were given" in i.value for i in at.info)
+
+
+def test_context_page_says_why_when_only_errors_hides_every_conflict(open_page, tmp_path):
+    import diagnose
+    from diagnose.sample import sample_paths
+
+    p = sample_paths()
+    ev = pl.read_csv(p["rag_eval"]).with_columns(prediction=pl.col("label"))  # a perfect model: no errors
+    result = diagnose.run(eval=ev, contexts=p["rag_contexts"], config=diagnose.RunConfig(progress=False))
+    assert result.table("context_conflicts").height > 0
+    at = open_page(result.save(tmp_path / "perfect", reports=False), "context")
+    assert any("turn off the toggle" in c.value for c in at.caption)
+    at.toggle(key="context_only_errors").set_value(False).run()
+    assert not any("turn off the toggle" in c.value for c in at.caption)
