@@ -289,9 +289,21 @@ def highlight(sentence: str, span: str | None) -> str:
 
 
 # --------------------------------------------------------------------------- explorer
+def natural_order(labels) -> list[str]:
+    """Labels sorted so that numbers inside them compare as numbers.
+
+    >>> natural_order(["12", "2", "card_10", "card_9", "Apple"])
+    ['2', '12', 'Apple', 'card_9', 'card_10']
+    """
+    def key(label: str) -> list:
+        return [(0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+                for part in re.split(r"(\d+)", label) if part]
+    return sorted(labels, key=key)
+
+
 def error_classes(result: diagnose.Result) -> list[str]:
-    """Gold labels that occur among the errors."""
-    return sorted(result.errors.get_column("label").drop_nulls().cast(pl.Utf8).unique().to_list())
+    """Gold labels that occur among the errors, numbers in them compared as numbers."""
+    return natural_order(result.errors.get_column("label").drop_nulls().cast(pl.Utf8).unique().to_list())
 
 
 def filter_errors(result: diagnose.Result, causes: tuple = (), classes: tuple = (),
