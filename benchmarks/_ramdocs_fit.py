@@ -55,8 +55,7 @@ def _candidate_rows(rows, qis):
         for doc in rows[qi]["documents"]:
             if doc["type"] == "noise":
                 continue
-            tokens = [ctx.TOKEN.findall(s) for s in ctx.sentences(doc["text"])]
-            flat = [t.lower() for sent in tokens for t in sent]
+            _, tokens, flat = ctx.passage_tokens(doc["text"])
             found, spans = ctx.candidate_features(tokens, flat, q, tau)
             for key, f in found.items():
                 feats.append(f)

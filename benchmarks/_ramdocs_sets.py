@@ -107,7 +107,6 @@ def score_ours(rows, sets, **settings) -> tuple[list[float], pl.DataFrame]:
     return out["score_contradictory_context"].to_list(), analyzer.tables()["context_conflicts"]
 
 
-
 def evidence_precision(rows, sets, scores, conflicts) -> tuple[float, int]:
     """Share of flagged (> 0.5) positive sets whose quoted pair holds two
     non-noise documents with different answers."""

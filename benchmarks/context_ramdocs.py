@@ -77,7 +77,6 @@ def score_baseline(rows, sets, min_overlap: float = 0.3) -> list[float]:
     return out
 
 
-
 def evaluate(rows, indices, **settings) -> dict:
     """All measures on the questions ``indices``."""
     sets = build_sets(rows, indices)

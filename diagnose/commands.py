@@ -66,8 +66,11 @@ def _write_file(target: Path, text: str, force: bool) -> None:
         raise OutputExistsError(f"{target}: file already exists; expected a new file. Pass --force to replace it, or choose another --out.")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)  # left only when writing failed (e.g. a full disk)
 
 
 def dashboard_command(args: argparse.Namespace) -> int:

@@ -93,6 +93,13 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENT_END.split(text) if s.strip()] or [text]
 
 
+def passage_tokens(text: str) -> tuple[list[str], list[list[str]], list[str]]:
+    """Sentences of a passage, their tokens, and all its tokens lower-cased in order."""
+    sents = sentences(text)
+    tokens = [TOKEN.findall(s) for s in sents]
+    return sents, tokens, [t.lower() for sent in tokens for t in sent]
+
+
 def answer_type(question: str) -> str:
     """Expected answer type of a question: date, number, name, category or any."""
     q = question.lower()
@@ -148,7 +155,7 @@ def candidates(sent: list[str], qterms: dict[str, float]) -> Iterator[tuple[int,
     """Yield (start, end, key, kind) answer candidates of one tokenised sentence."""
     i, n = 0, len(sent)
     while i < n:
-        tok, low = sent[i], sent[i].lower()
+        low = sent[i].lower()
         found = _typed_at(sent, i, qterms)
         if found:
             end, key, kind = found
@@ -273,7 +280,7 @@ def candidate_features(tokens: list[list[str]], flat: list[str], q, tau: float):
     spans: dict[str, tuple[str, str, int]] = {}
     pos, n = 0, max(len(flat), 1)
     for s_idx, sent in enumerate(tokens):
-        align = sentence_alignment(sent, q)
+        align = sentence_alignment(flat[pos:pos + len(sent)], roots[pos:pos + len(sent)], q)
         for start, end, key, kind in candidates(sent, q.terms):
             where = slice(pos + start, pos + end)
             close = [float(p[where].max()) for p in near] + list(align)
@@ -293,11 +300,11 @@ def candidate_features(tokens: list[list[str]], flat: list[str], q, tau: float):
     return feats, spans
 
 
-def sentence_alignment(sent: list[str], q) -> tuple[float, float, float]:
+def sentence_alignment(words: list[str], roots: list[str], q) -> tuple[float, float, float]:
     """Share of the question's term weight, of its relation weight, and whether the
-    subject is named, in one sentence."""
-    low = {t.lower() for t in sent}
-    rooted = {root(t) for t in low}
+    subject is named, in one sentence (``words``: its lower-cased tokens, ``roots``:
+    their :func:`root`)."""
+    low, rooted = set(words), set(roots)
     total, rtotal = sum(q.terms.values()) or 1.0, sum(q.relation.values()) or 1.0
     return (sum(w for t, w in q.terms.items() if root(t) in rooted) / total,
             sum(w for t, w in q.relation.items() if root(t) in rooted) / rtotal,

@@ -23,7 +23,7 @@ import logging
 import numpy as np
 from cleanlab.count import num_label_issues
 
-from diagnose.probs import fold_indices, fold_probs
+from diagnose.probs import _smooth, fold_indices, fold_probs
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,7 @@ def refit_probs(x: np.ndarray, labels: np.ndarray, keep: np.ndarray, n_classes: 
         if len(np.unique(labels[rows])) < 2:
             return None
         out[held_rows] = fold_probs(x, labels, rows, held_rows, n_classes, seed=seed)
-    out += 1e-6
-    out /= out.sum(axis=1, keepdims=True)
-    return out
+    return _smooth(out)
 
 
 def lowest(quality: np.ndarray, n: int) -> np.ndarray:
@@ -95,7 +93,7 @@ def flag_issues(data, labels: np.ndarray, probs: np.ndarray, quality: np.ndarray
     """
     n_issues = num_label_issues(labels, probs)
     trans = noise_transition(joint, smooth)
-    flagged, current = lowest(quality, n_issues), probs
+    flagged, post = lowest(quality, n_issues), None
     own = data.notes.get("train_probs") != "given"
     refit = data.train_embeddings is not None and len(labels) <= max_rows and own
     if data.train_embeddings is not None and own and not refit and rounds > 0:
@@ -104,6 +102,8 @@ def flag_issues(data, labels: np.ndarray, probs: np.ndarray, quality: np.ndarray
         fresh = refit_probs(data.train_embeddings, labels, ~flagged, probs.shape[1], folds=folds, seed=data.seed)
         if fresh is None:
             break
-        current = blend(fresh)
-        flagged = lowest(posterior_quality(labels, current, trans), n_issues)
-    return lowest(posterior_quality(labels, current, trans), factor * n_issues)
+        post = posterior_quality(labels, blend(fresh), trans)
+        flagged = lowest(post, n_issues)
+    if post is None:
+        post = posterior_quality(labels, probs, trans)
+    return lowest(post, factor * n_issues)

@@ -1,8 +1,6 @@
 """Annotator disagreement between the two classes an error confuses (gold vs prediction)."""
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 import polars as pl
 
@@ -63,15 +61,19 @@ def train_vote_backing(data: Prepared, ann: pl.DataFrame | None, weights: dict |
     """
     if ann is None or data.train is None:
         return {}
-    weights = weights or {}
     rows = {key: n for n, key in enumerate(data.train.get_column("id").to_list())}
-    votes: dict[int, Counter] = {}
-    backing: dict[int, dict[str, float]] = {}
+    votes: dict[int, list[tuple[str, str]]] = {}
     for key, who, label in ann.filter(pl.col("split") == "train").select("id", "annotator", "label").iter_rows():
-        votes.setdefault(rows[key], Counter())[label] += 1
-        row = backing.setdefault(rows[key], {})
-        row[label] = max(row.get(label, 0.0), weights.get(who, 1.0))
-    return {r: backing[r] for r, v in votes.items() if sum(v.values()) >= 2}
+        votes.setdefault(rows[key], []).append((who, label))
+    return {r: _backing(v, weights or {}) for r, v in votes.items() if len(v) >= 2}
+
+
+def _backing(votes: list[tuple[str, str]], weights: dict) -> dict[str, float]:
+    """Each chosen label's backing: the largest weight (1 when unknown) among the annotators who chose it."""
+    backing: dict[str, float] = {}
+    for who, lab in votes:
+        backing[lab] = max(backing.get(lab, 0.0), weights.get(who, 1.0))
+    return backing
 
 
 def _split(backing: dict[str, float], gold: str, pred: str) -> float:
@@ -127,9 +129,7 @@ def _own_votes(votes: list, g: str, p: str, rates: dict, weights: dict) -> list[
     """Evidence from the item's own votes: a gold/prediction split, or a confused pair without the gold."""
     if len(votes) < 2:
         return []
-    backing: dict[str, float] = {}
-    for who, lab in votes:
-        backing[lab] = max(backing.get(lab, 0.0), weights.get(who, 1.0))
+    backing = _backing(votes, weights)
     labels = [lab for _, lab in votes]
     if g in backing:
         note = f"its own annotators gave gold {g!r} {labels.count(g)} and predicted {p!r} {labels.count(p)} of {len(labels)} votes"

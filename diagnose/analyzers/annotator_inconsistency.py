@@ -141,11 +141,11 @@ class AnnotatorInconsistency(Analyzer):
             ann = _annotation_frame(data)
             if ann.height:
                 fitted = _fit_annotations(data, ann, classes, self.get_params())
-                self._store_votes(ann, fitted)
-                self.train_shares_ = train_vote_backing(data, ann, self._vote_weights(classes))
-                self.pair_rates_ = class_pair_rates(ann, self._vote_weights(classes))
+                self._store_votes(ann, fitted, len(classes))
+                self.train_shares_ = train_vote_backing(data, ann, self.vote_weights_)
+                self.pair_rates_ = class_pair_rates(ann, self.vote_weights_)
         if fitted["items"] is None:
-            self.votes_, self.quality_, self.train_shares_, self.pair_rates_ = {}, {}, {}, {}
+            self.votes_, self.quality_, self.vote_weights_, self.train_shares_, self.pair_rates_ = {}, {}, {}, {}, {}
         self.classes_ = classes
         self._fit_train_rows(data, fitted["items"])
         self.annotators_ = fitted["annotators"] if fitted["annotators"] is not None \
@@ -153,8 +153,8 @@ class AnnotatorInconsistency(Analyzer):
         self._summarise(fitted)
         return self
 
-    def _store_votes(self, ann: pl.DataFrame, fitted: dict) -> None:
-        """Keep each eval item's votes and each annotator's quality for evidence."""
+    def _store_votes(self, ann: pl.DataFrame, fitted: dict, k: int) -> None:
+        """Keep each eval item's votes and each annotator's quality and vote weight for evidence."""
         eval_ann = ann.filter(pl.col("split") == "eval")
         self.votes_ = {}
         for (key,), grp in eval_ann.group_by("id", maintain_order=True):
@@ -164,6 +164,7 @@ class AnnotatorInconsistency(Analyzer):
         self.n_labels_ = dict(zip(frame["annotator"], frame["n_labels"]))
         self.quality_ = {a: (q if ok else None) for a, q, ok in
                          zip(frame["annotator"], frame["quality"], fitted["overlap"])}
+        self.vote_weights_ = {who: self._vote_weight(who, k) for who in self.quality_}
 
     def _fit_train_rows(self, data: Prepared, ann_items: pl.DataFrame | None) -> None:
         """Per-train-row disagreement: annotations first, near duplicates otherwise."""
@@ -236,7 +237,7 @@ class AnnotatorInconsistency(Analyzer):
         """
         pair, pair_text = pair_scores(data, self.votes_, self.train_shares_, k=data.eval_neighbors.indices.shape[1]
                                       if data.eval_neighbors is not None else 0, dup=self.duplicate_threshold,
-                                      rates=self.pair_rates_, weights=self._vote_weights(self.classes_))
+                                      rates=self.pair_rates_, weights=self.vote_weights_)
         gold = data.eval.get_column("label").to_list()
         pred = data.eval.get_column("prediction").to_list()
         for i, (g, p) in enumerate(zip(gold, pred)):
@@ -280,17 +281,12 @@ class AnnotatorInconsistency(Analyzer):
                                       f"quality {quality:.2f})")
         agreement = sum(lab == consensus for _, lab in votes) / len(votes)
         text = _votes_text(votes, consensus, agreement)
-        weights = [self._vote_weight(who, k) for who, _ in votes]
+        weights = [self.vote_weights_.get(who, 1.0) for who, _ in votes]
         weighted = sum(w for w, (_, lab) in zip(weights, votes) if lab == consensus) / sum(weights)
         if pred is not None and agreement < 1.0:
             backers = sum(lab == pred for _, lab in votes)
             text += f"; the prediction {pred} has {backers} of {len(votes)} votes"
         return float(_disagreement(weighted, len(votes), k)), text
-
-    def _vote_weights(self, classes: tuple) -> dict[str, float]:
-        """Vote weight of every annotator with a known quality."""
-        k = len(classes)
-        return {who: self._vote_weight(who, k) for who in self.quality_}
 
     def _vote_weight(self, who: str, k: int) -> float:
         """Above-chance reliability of an annotator (unknown quality counts fully)."""

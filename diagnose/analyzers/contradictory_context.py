@@ -53,7 +53,7 @@ import polars as pl
 
 from diagnose.analyzers import _context_models as models
 from diagnose.analyzers import _context_text as ctx
-from diagnose.analyzers._context_text import STOP, TOKEN, norm
+from diagnose.analyzers._context_text import STOP, norm
 from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
 
 __all__ = ["ContradictoryContext"]
@@ -215,17 +215,12 @@ class ContradictoryContext(Analyzer):
 
     def _read(self, pid: str, text: str, q: _Question) -> _Passage:
         """Tokenise a passage, weigh its answer candidates and its relevance."""
-        sentences = ctx.sentences(text)
-        tokens = [TOKEN.findall(s) for s in sentences]
-        flat = [t.lower() for sent in tokens for t in sent]
+        sentences, tokens, flat = ctx.passage_tokens(text)
         feats, found = ctx.candidate_features(tokens, flat, q, self.proximity_tau)
-        spans = {key: _Span(key, *found[key], 0.0) for key in found}
         keys = list(feats)
         probs = models.candidate_probs([feats[k] for k in keys])
         order = np.argsort(-probs, kind="stable")
-        top = [spans[keys[i]] for i in order[: self.top_k]]
-        top = [_Span(s.key, s.kind, s.text, s.sentence, float(probs[keys.index(s.key)]))
-               for s in top]
+        top = [_Span(keys[i], *found[keys[i]], float(probs[i])) for i in order[: self.top_k]]
         powered = probs ** self.sharpness
         dist = {keys[i]: float(powered[i] / powered.sum()) for i in order[:20]} if keys else {}
         rel = models.relevance_vector([s.weight for s in top], flat, q.subject, q.terms)

@@ -174,10 +174,10 @@ class CoverageGap(Analyzer):
         else:
             sims = data.train_neighbors.similarities[rows, : self.k]
         ref = {"isolation": 1.0 - sims.mean(axis=1)}
+        names, y = np.unique(np.asarray(data.train.get_column("label").to_list(), dtype=object).astype(str),
+                             return_inverse=True)
         if "centre" in self.signals_:
-            matrix = self.train_matrix_ if self.space_ == "char" else data.train_embeddings
-            names, y = np.unique(np.asarray(data.train.get_column("label").to_list(), dtype=object).astype(str),
-                                 return_inverse=True)
+            matrix = self._matrix(data)
             self.centres_ = class_sums(matrix, y, len(names))
             ref["centre"] = centre_distance(matrix[rows], *self.centres_, own=y[rows])
         if "uncertainty" in self.signals_:
@@ -186,7 +186,7 @@ class CoverageGap(Analyzer):
         combined = self._combine(ref)[0]
         self.combined_reference_ = np.sort(combined)
         self.outcome_references_ = self._outcome_references(data, rows, combined)
-        self._fit_gold(data, rows)
+        self._fit_gold(data, rows, names, y)
         counts = data.train.group_by("label").len()
         self.label_counts_ = dict(zip(counts.get_column("label").to_list(), counts.get_column("len").to_list()))
         self.median_count_ = float(np.median(list(self.label_counts_.values())))
@@ -223,14 +223,14 @@ class CoverageGap(Analyzer):
         """Training rows in the chosen feature space (None when the shared space has no embeddings)."""
         return self.train_matrix_ if self.space_ == "char" else data.train_embeddings
 
-    def _fit_gold(self, data: Prepared, rows: np.ndarray) -> None:
-        """Sorted distances of reference rows to the nearest other training row of their own label."""
+    def _fit_gold(self, data: Prepared, rows: np.ndarray, names: np.ndarray, y: np.ndarray) -> None:
+        """Sorted distances of reference rows to the nearest other training row of their own label
+        (``names``/``y``: the training labels' sorted names and each row's code)."""
         self.gold_references_ = {}
         matrix = self._matrix(data)
         if self._gold_mode() is None or data.task != "classification" or matrix is None:
             return
-        labels = np.asarray(data.train.get_column("label").to_list(), dtype=object).astype(str)
-        self.gold_names_, y = np.unique(labels, return_inverse=True)
+        self.gold_names_ = names
         order = np.random.default_rng(data.seed).permutation(len(y))
         order = order[np.argsort(y[order], kind="stable")]
         rank = np.arange(len(order)) - np.searchsorted(y[order], y[order], side="left")

@@ -14,7 +14,7 @@ from typing import Any
 from diagnose.report.charts import bar_chart, colour_of, stacked_bar
 from diagnose.report.style import CSS
 from diagnose.report.health import annotators_sentence
-from diagnose.report.text import cause_label, groups as _groups
+from diagnose.report.text import cause_label, regions_sentence
 
 __all__ = ["render_html"]
 
@@ -200,7 +200,7 @@ def _regions(reg: dict[str, Any] | None) -> str:
     if reg is None:
         return '<h3>Under-covered regions</h3><p class="muted">Not checked (no coverage analysis).</p>'
     rows = [[r["region"], r["n_rows"], r["n_errors"], d(", ".join(r["top_terms"])), d(", ".join(r["example_ids"]))] for r in reg["regions"]]
-    head = f'<h3>Under-covered regions</h3><p>{_groups(reg["n_regions"])} of eval rows {"lies" if reg["n_regions"] == 1 else "lie"} far from all training data.</p>'
+    head = f'<h3>Under-covered regions</h3><p>{regions_sentence(reg["n_regions"])}</p>'
     return head + (_table(["Region", "Rows", "Errors", "Top terms", "Example ids"], rows, "rrrll") if rows else "")
 
 

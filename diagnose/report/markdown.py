@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from diagnose.report.health import annotators_sentence
-from diagnose.report.text import cause_label, groups as _groups
+from diagnose.report.text import cause_label, regions_sentence
 
 __all__ = ["render_markdown", "md"]
 
@@ -181,7 +181,7 @@ def _health(h: dict[str, Any]) -> str:
         out.append("**Under-covered regions:** not checked (no coverage analysis).")
     else:
         rows = [[str(r["region"]), str(r["n_rows"]), str(r["n_errors"]), ", ".join(r["top_terms"]), ", ".join(r["example_ids"])] for r in reg["regions"]]
-        out.append(f"**Under-covered regions:** {_groups(reg['n_regions'])} of eval rows {'lies' if reg['n_regions'] == 1 else 'lie'} far from all training data.")
+        out.append(f"**Under-covered regions:** {regions_sentence(reg['n_regions'])}")
         if rows:
             out.append(_table(["Region", "Rows", "Errors", "Top terms", "Example ids"], rows, "rrrll"))
     ann = h["annotators"]

@@ -56,10 +56,13 @@ def share(count: int, total: int | None) -> float | None:
     return round(count / total, 4) if total else None
 
 
-def groups(n: int) -> str:
-    """``n`` with "group" in the right number.
+def regions_sentence(n: int) -> str:
+    """How many groups of eval rows lie far from the training data, in the right number.
 
-    >>> groups(1), groups(3)
-    ('1 group', '3 groups')
+    >>> regions_sentence(1)
+    '1 group of eval rows lies far from all training data.'
+    >>> regions_sentence(3)
+    '3 groups of eval rows lie far from all training data.'
     """
-    return f"{n} group{'' if n == 1 else 's'}"
+    return f"{n} group of eval rows lies far from all training data." if n == 1 else \
+        f"{n} groups of eval rows lie far from all training data."
