@@ -275,7 +275,7 @@ def candidate_features(tokens: list[list[str]], flat: list[str], q, tau: float):
     """
     roots = [root(t) for t in flat]
     near = (proximity(roots, _rooted(q.terms), tau), proximity(roots, _rooted(q.relation), 6.0),
-            proximity(flat, dict.fromkeys(q.subject, 1.0), 6.0))
+            proximity(flat, dict.fromkeys(sorted(q.subject), 1.0), 6.0))
     feats: dict[str, dict] = {}
     spans: dict[str, tuple[str, str, int]] = {}
     pos, n = 0, max(len(flat), 1)
