@@ -66,6 +66,9 @@ class NLIJudge:
         self.device = device
         self._pipe = None
 
+    def __repr__(self) -> str:
+        return f"NLIJudge(model_path={self.model_path!r}, device={self.device!r})"
+
     def _load(self):
         try:
             from transformers import pipeline  # noqa: PLC0415 (optional, heavy)
@@ -111,6 +114,10 @@ class ChatJudge:
         self.model = model
         self.api_key_env = api_key_env
         self.timeout = timeout
+
+    def __repr__(self) -> str:  # names the key's variable, never the key
+        return (f"ChatJudge(base_url={self.base_url!r}, model={self.model!r}, "
+                f"api_key_env={self.api_key_env!r}, timeout={self.timeout!r})")
 
     def contradiction(self, sentence_a: str, sentence_b: str, *,
                       question: str | None = None) -> float:

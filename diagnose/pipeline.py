@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import platform
+import re
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -24,6 +26,7 @@ from diagnose.validate import Inputs, load_inputs
 __all__ = ["RunConfig", "run", "prepare"]
 
 log = logging.getLogger("diagnose")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ class _Stages:
 
 def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = None, *,
         task: str | None = None, seed: int = 0, columns: Columns | None = None,
-        config: RunConfig | None = None, embedder: Any = None) -> Result:
+        config: RunConfig | None = None, embedder: Any = None,
+        analyzers: Sequence[Analyzer] = ()) -> Result:
     """Diagnose why the model got eval rows wrong.
 
     Parameters
@@ -101,6 +105,9 @@ def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = N
     embedder
         An object with ``fit(texts)`` and ``transform(texts)``; defaults to
         :class:`~diagnose.embed.TfidfSvdEmbedder`.
+    analyzers
+        Configured analyzers that replace the default one of the same cause,
+        e.g. ``[ContradictoryContext(judge=NLIJudge("path/to/nli-model"))]``.
 
     Examples
     --------
@@ -114,14 +121,15 @@ def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = N
     ['e2']
     """
     config = check_config(config or RunConfig())
+    chosen = _chosen_analyzers(analyzers)
     stages = _Stages(total=5 + len(REGISTRY), enabled=config.progress)  # validate, embed, neighbors, probabilities, analyzers, attribute
     with stages.stage("validate"):
         inputs = load_inputs(eval, train, annotations, contexts, columns=columns or Columns(), task=task)
     data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
     frames, status, tables = [], {}, {}
-    for cls in REGISTRY:
-        with stages.stage(cls.name):
-            frame, status[cls.name], extra = _run_analyzer(cls(), data)
+    for analyzer in chosen:
+        with stages.stage(analyzer.name):
+            frame, status[analyzer.name], extra = _run_analyzer(analyzer, data)
         frames.append(frame)
         tables.update(extra)
     with stages.stage("attribute"):
@@ -230,6 +238,27 @@ def _probabilities(inputs: Inputs, train_emb, eval_emb, config: RunConfig, seed:
         eval_probs = fit(train_emb, y, eval_emb, len(inputs.classes), seed=seed)
         notes["eval_probs"] = f"proxy: logistic regression fitted on all training rows{capped}"
     return train_probs, eval_probs, notes
+
+
+def _chosen_analyzers(given: Sequence[Analyzer]) -> list[Analyzer]:
+    """The registry's analyzers in order, each replaced by the given one of its cause."""
+    from diagnose.errors import InputError
+
+    by_name: dict[str, Analyzer] = {}
+    for item in [given] if isinstance(given, (Analyzer, str)) else given:
+        if not isinstance(item, REGISTRY):
+            raise InputError(
+                f"analyzers: expected configured analyzer objects, one per cause, such as "
+                f"ContradictoryContext(judge=...); found {item!r}. Pass instances of "
+                f"{', '.join(cls.__name__ for cls in REGISTRY)}."
+            )
+        if item.name in by_name:
+            raise InputError(
+                f"analyzers: expected at most one analyzer per cause; found two for {item.name!r}. "
+                "Keep one of them."
+            )
+        by_name[item.name] = item
+    return [by_name[cls.name] if cls.name in by_name else cls() for cls in REGISTRY]
 
 
 def _run_analyzer(analyzer: Analyzer, data: Prepared):
@@ -351,4 +380,4 @@ def _jsonable(value: Any) -> Any:
         return float(value)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    return repr(value)
+    return _ADDRESS.sub("", repr(value))  # "<X object at 0x7f..>" would differ between runs
