@@ -45,23 +45,30 @@ def _matches(span: str, answer: str) -> bool:
     return bool(a) and (f" {a} " in f" {b} " or f" {b} " in f" {a} ")
 
 
-def _candidate_rows(rows, qis):
-    """Candidate feature records, labels (is it the document's answer) and question
-    indices, over the answering documents of questions ``qis``."""
-    feats, y, groups = [], [], []
+def candidate_records(rows, qis):
+    """Every answer candidate of the answering documents of questions ``qis``: its
+    document ``(qi, di)``, features ``f``, ``span`` text, ``sentence`` tokens and
+    ``y`` (is it the document's RAMDocs answer)."""
     tau = ContradictoryContext().proximity_tau
     for qi in qis:
         q = cc._Question.read(rows[qi]["question"])
-        for doc in rows[qi]["documents"]:
+        for di, doc in enumerate(rows[qi]["documents"]):
             if doc["type"] == "noise":
                 continue
             _, tokens, flat = ctx.passage_tokens(doc["text"])
             found, spans = ctx.candidate_features(tokens, flat, q, tau)
             for key, f in found.items():
-                feats.append(f)
-                y.append(_matches(spans[key][1], doc["answer"]))
-                groups.append(qi)
-    return feats, np.array(y), np.array(groups)
+                _, span, s_idx = spans[key]
+                yield {"doc": (qi, di), "f": f, "span": span, "sentence": tokens[s_idx],
+                       "y": _matches(span, doc["answer"])}
+
+
+def _candidate_rows(rows, qis):
+    """Candidate feature records, labels (is it the document's answer) and question
+    indices, over the answering documents of questions ``qis``."""
+    recs = list(candidate_records(rows, qis))
+    return ([r["f"] for r in recs], np.array([r["y"] for r in recs]),
+            np.array([r["doc"][0] for r in recs]))
 
 
 def _fit_candidates(feats, y, groups) -> tuple[tuple, dict]:

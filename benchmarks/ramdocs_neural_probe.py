@@ -27,11 +27,14 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from benchmarks._ramdocs_fit import _candidate_rows, _fit_candidates, _relevance_rows, fit_models
+from benchmarks._ramdocs_fit import (
+    _fit_candidates,
+    _relevance_rows,
+    candidate_records,
+    fit_models,
+)
 from benchmarks._ramdocs_sets import load_questions, split_questions
 from diagnose.analyzers import _context_models as models
-from diagnose.analyzers import _context_text as ctx
-from diagnose.analyzers import contradictory_context as cc
 
 OUT = Path(__file__).parent / "results" / "ramdocs_neural_probe.md"
 TOP = 8
@@ -59,30 +62,21 @@ def _halves(rows):
 
 
 def _candidates(rows, qis):
-    """Candidate records (question, span, sentence, document, label) and features."""
+    """The candidates of :func:`candidate_records`, with the question and the sentence
+    (plain and with the candidate marked)."""
     recs = []
-    tau = cc.ContradictoryContext().proximity_tau
-    for qi in qis:
-        q = cc._Question.read(rows[qi]["question"])
-        for di, doc in enumerate(rows[qi]["documents"]):
-            if doc["type"] == "noise":
-                continue
-            _, tokens, flat = ctx.passage_tokens(doc["text"])
-            feats, spans = ctx.candidate_features(tokens, flat, q, tau)
-            for key, f in feats.items():
-                span, s_idx = spans[key][1], spans[key][2]
-                sent = " ".join(tokens[s_idx])
-                at = sent.find(span)
-                marked = sent[:at] + "[ " + span + " ]" + sent[at + len(span):] if at >= 0 else sent
-                recs.append({"q": rows[qi]["question"], "span": span, "sent": sent,
-                             "marked": marked, "doc": (qi, di), "f": f})
+    for r in candidate_records(rows, qis):
+        sent = " ".join(r["sentence"])
+        at = sent.find(r["span"])
+        marked = sent[:at] + "[ " + r["span"] + " ]" + sent[at + len(r["span"]):] if at >= 0 else sent
+        recs.append({**r, "q": rows[r["doc"][0]]["question"], "sent": sent, "marked": marked})
     return recs
 
 
-def _lexical_logits(rows, a, recs):
-    """The analyzer's candidate logit, model fitted on questions ``a``."""
-    feats, y, groups = _candidate_rows(rows, a)
-    coef, cues = _fit_candidates(feats, y, groups)
+def _lexical_logits(fit_recs, recs):
+    """The analyzer's candidate logit for ``recs``, model fitted on ``fit_recs``."""
+    coef, cues = _fit_candidates([r["f"] for r in fit_recs], np.array([r["y"] for r in fit_recs]),
+                                 np.array([r["doc"][0] for r in fit_recs]))
     dense = np.array([models.candidate_vector(r["f"]) for r in recs])
     off = np.array([sum(cues.get(c, 0.0) for c in sorted(r["f"]["cues"])) for r in recs])
     return dense @ np.array(coef[0]) + coef[1] + off
@@ -99,30 +93,28 @@ def _top1(recs, y, score) -> float:
     return float(np.mean([y[best[d]] for d in best if d in has]))
 
 
-def _labels(rows, recs):
-    from benchmarks._ramdocs_fit import _matches
-    return np.array([_matches(r["span"], rows[r["doc"][0]]["documents"][r["doc"][1]]["answer"])
-                     for r in recs])
+def _scored_candidates(rows, a, b) -> dict:
+    """Per half ("A", "B"): candidates, labels and lexical logits (model fitted on A)."""
+    recs = {"A": _candidates(rows, a), "B": _candidates(rows, b)}
+    return {name: (r, np.array([c["y"] for c in r]), _lexical_logits(recs["A"], r))
+            for name, r in recs.items()}
 
 
-def probe_frozen(rows, a, b) -> dict:
+def probe_frozen(cands) -> dict:
     from diagnose.embed import SentenceTransformerEmbedder
     emb = SentenceTransformerEmbedder(batch_size=128).fit([])
-    out = {}
-    for name, qis in (("A", a), ("B", b)):
-        recs = _candidates(rows, qis)
+    x = {}
+    for name, (recs, _, base) in cands.items():
         vec = {}
         for field in ("q", "span", "sent"):
             uniq = sorted({r[field] for r in recs})
             table = dict(zip(uniq, emb.transform(uniq)))
             vec[field] = np.array([table[r[field]] for r in recs])
-        base = _lexical_logits(rows, a, recs)[:, None]
-        x = np.hstack([vec["q"] * vec["span"], vec["q"] * vec["sent"], vec["span"], base])
-        out[name] = (recs, _labels(rows, recs), x, base[:, 0])
-    head = LogisticRegression(C=0.1, max_iter=3000).fit(out["A"][2], out["A"][1])
-    recs, y, x, base = out["B"]
+        x[name] = np.hstack([vec["q"] * vec["span"], vec["q"] * vec["sent"], vec["span"], base[:, None]])
+    head = LogisticRegression(C=0.1, max_iter=3000).fit(x["A"], cands["A"][1])
+    recs, y, base = cands["B"]
     return {"lexical top-1": _top1(recs, y, base),
-            "frozen head top-1": _top1(recs, y, head.decision_function(x))}
+            "frozen head top-1": _top1(recs, y, head.decision_function(x["B"]))}
 
 
 def _cross_encoder(pairs, labels, epochs, lr, max_length, batch):
@@ -165,11 +157,9 @@ def _cross_encoder(pairs, labels, epochs, lr, max_length, batch):
     return score
 
 
-def probe_extraction(rows, a, b) -> dict:
+def probe_extraction(cands) -> dict:
     picked = {}
-    for name, qis in (("A", a), ("B", b)):
-        recs = _candidates(rows, qis)
-        y, base = _labels(rows, recs), _lexical_logits(rows, a, recs)
+    for name, (recs, y, base) in cands.items():
         by_doc = {}
         for i, r in enumerate(recs):
             by_doc.setdefault(r["doc"], []).append(i)
@@ -204,13 +194,15 @@ def main() -> None:
     a, b = _halves(rows)
     saved = {n: getattr(models, n) for n in ("CANDIDATE_MODEL", "CUE_WEIGHTS", "RELEVANCE_MODEL", "SET_MODEL")}
     lines = ["## RAMDocs neural reader probe (dev half only)", "",
-             "Command: `python -m benchmarks.ramdocs_neural_probe`; trained on 150 dev questions (A), "
-             "measured on the other 100 (B).", "", "| reader | measure | value |", "|---|---|---:|"]
+             ("Command: `python -m benchmarks.ramdocs_neural_probe`; trained on 150 dev questions (A), "
+              "measured on the other 100 (B)."), "", "| reader | measure | value |", "|---|---|---:|"]
     try:
-        for name, probe in (("frozen", probe_frozen), ("extraction", probe_extraction),
-                            ("relevance", probe_relevance)):
+        cands = _scored_candidates(rows, a, b)
+        for name, probe in (("frozen", lambda: probe_frozen(cands)),
+                            ("extraction", lambda: probe_extraction(cands)),
+                            ("relevance", lambda: probe_relevance(rows, a, b))):
             log.info("probe %s", name)
-            for measure, value in probe(rows, a, b).items():
+            for measure, value in probe().items():
                 lines.append(f"| {name} | {measure} | {value:.3f} |")
     finally:
         for n, v in saved.items():

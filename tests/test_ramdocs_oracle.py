@@ -8,8 +8,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks._ramdocs_oracle import oracle_reader  # noqa: E402
-from diagnose.analyzers.contradictory_context import ContradictoryContext, _Question  # noqa: E402
+from benchmarks._ramdocs_oracle import oracle_reader
+from diagnose.analyzers.contradictory_context import ContradictoryContext, _Question
 
 QUESTION = "Who directed the film Blue River?"
 ROWS = [{"question": QUESTION, "documents": [

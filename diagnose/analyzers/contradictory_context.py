@@ -218,14 +218,18 @@ class ContradictoryContext(Analyzer):
         sentences, tokens, flat = ctx.passage_tokens(text)
         feats, found = ctx.candidate_features(tokens, flat, q, self.proximity_tau)
         keys = list(feats)
-        probs = models.candidate_probs([feats[k] for k in keys])
+        top, dist = self._ranked(keys, found, models.candidate_probs([feats[k] for k in keys]))
+        rel = models.relevance_vector([s.weight for s in top], flat, q.subject, q.terms)
+        return _Passage(pid, sentences, tokens, ctx.with_stems(set(flat)), set(keys), top, dist,
+                        float(models.logistic(models.RELEVANCE_MODEL, [rel])[0]))
+
+    def _ranked(self, keys: list[str], found: dict, probs: np.ndarray) -> tuple[list[_Span], dict[str, float]]:
+        """The ``top_k`` candidates as spans and the sharpened answer distribution over the best 20."""
         order = np.argsort(-probs, kind="stable")
         top = [_Span(keys[i], *found[keys[i]], float(probs[i])) for i in order[: self.top_k]]
         powered = probs ** self.sharpness
         dist = {keys[i]: float(powered[i] / powered.sum()) for i in order[:20]} if keys else {}
-        rel = models.relevance_vector([s.weight for s in top], flat, q.subject, q.terms)
-        return _Passage(pid, sentences, tokens, ctx.with_stems(set(flat)), set(keys), top, dist,
-                        float(models.logistic(models.RELEVANCE_MODEL, [rel])[0]))
+        return top, dist
 
     def _slot_conflicts(self, passages: Sequence[_Passage], aligned: list[dict]) -> list[dict]:
         """The pair whose likely answers differ most, scored over the whole set.
