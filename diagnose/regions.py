@@ -7,9 +7,12 @@ from collections import Counter
 import numpy as np
 import polars as pl
 from sklearn.cluster import KMeans
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-_STOP = frozenset("the and for you your with that this have what how can not are was from but when why".split())
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*", re.UNICODE)
+_EXTRA_STOP = ("aren couldn didn doesn don hadn hasn haven isn mightn mustn needn shan shouldn wasn weren won wouldn "
+               "dont doesnt didnt isnt wasnt cant couldnt wouldnt shouldnt havent hasnt wont taken took got gotten")
+_STOP = ENGLISH_STOP_WORDS | frozenset(_EXTRA_STOP.split())  # sklearn's list lacks negated contractions
 
 
 def describe_regions(data, pct: np.ndarray, *, cutoff: float = 0.95, max_regions: int = 8, seed: int = 0) -> pl.DataFrame:
@@ -39,10 +42,26 @@ def describe_regions(data, pct: np.ndarray, *, cutoff: float = 0.95, max_regions
     return frame.sort("n_rows", descending=True).with_columns(pl.int_range(pl.len()).cast(pl.Int64).alias("region"))
 
 
+def keywords(text: str) -> set[str]:
+    """The words of ``text`` a region may be described by.
+
+    Stop words (scikit-learn's English list, negated contractions), words
+    shorter than three characters and numbers are left out; a contraction
+    counts as the word before its apostrophe.
+
+    Examples
+    --------
+    >>> sorted(keywords("Why wouldn't my card's PIN work without 1234? It was taken."))
+    ['card', 'pin', 'work']
+    """
+    words = (w.replace("\u2019", "'").split("'")[0] for w in _WORD.findall(text.lower()))
+    return {w for w in words if len(w) >= 3 and not w.isdigit() and w not in _STOP}
+
+
 def _counts(texts: list[str]) -> Counter:
     counts: Counter = Counter()
     for text in texts:
-        counts.update(w for w in set(_WORD.findall(text.lower())) if w not in _STOP)
+        counts.update(keywords(text))
     return counts
 
 

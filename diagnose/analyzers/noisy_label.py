@@ -9,7 +9,7 @@ from cleanlab.count import compute_confident_joint
 from cleanlab.filter import find_label_issues
 from cleanlab.rank import get_label_quality_scores
 
-from diagnose.analyzers._label_rank import flag_issues
+from diagnose.analyzers._label_rank import centre_margin, flag_issues
 from diagnose.analyzers.base import Analyzer, Prepared, contrast_labels
 
 
@@ -126,7 +126,8 @@ class NoisyLabel(Analyzer):
         self.pair_rate_, self.pair_support_ = _pair_noise(joint, data, support, self.class_index_)
         ranked = probs.copy()
         ranked[np.flatnonzero(flagged), labels[flagged]] = -1.0  # a flagged row's suggestion is never its own label
-        suggested = np.asarray(data.classes, dtype=object)[ranked.argmax(axis=1)]
+        choice = ranked.argmax(axis=1)
+        suggested = np.asarray(data.classes, dtype=object)[choice]
         return pl.DataFrame({
             "id": data.train.get_column("id"),
             "label": data.train.get_column("label"),
@@ -134,6 +135,7 @@ class NoisyLabel(Analyzer):
             "label_quality": quality.astype(float),
             "suggested_label": pl.Series(suggested.tolist(), dtype=pl.Utf8),
             "annotator_support": pl.Series([support.get(i) for i in data.train.get_column("id").to_list()], dtype=pl.Float64),
+            **_suggestion_strength(data, labels, flagged, probs, choice),
         })
 
     def _blend(self, data: Prepared, labels: np.ndarray, probs: np.ndarray | None = None) -> np.ndarray:
@@ -271,6 +273,29 @@ class NoisyLabel(Analyzer):
             out["train_label_issues"] = int(issues.get_column("is_label_issue").sum())
             out["train_rows"] = issues.height
         return out
+
+
+def _suggestion_strength(data: Prepared, labels: np.ndarray, flagged: np.ndarray, probs: np.ndarray,
+                         choice: np.ndarray) -> dict[str, pl.Series]:
+    """How sure each suggested relabel is: the table columns ``suggested_label_prob``,
+    ``centre_margin`` and ``relabel_supported``.
+
+    ``suggested_label_prob`` is the blended probability of the suggested label.
+    ``centre_margin`` (flagged rows, needs ``train_embeddings``; see
+    :func:`~diagnose.analyzers._label_rank.centre_margin`) is how much closer the
+    row lies to the suggested class's rows than to its own class's; a suggestion
+    is supported when that margin is positive. Without embeddings both are null.
+    """
+    n = len(labels)
+    prob = probs[np.arange(n), choice].astype(float)
+    margin = np.full(n, np.nan)
+    if data.train_embeddings is not None and flagged.any():
+        margin = centre_margin(data.train_embeddings, labels, choice, probs.shape[1])
+        margin[~flagged] = np.nan
+    supported = [None if np.isnan(m) else bool(m > 0) for m in margin]
+    return {"suggested_label_prob": pl.Series(prob, dtype=pl.Float64),
+            "centre_margin": pl.Series(margin, dtype=pl.Float64).fill_nan(None),
+            "relabel_supported": pl.Series(supported, dtype=pl.Boolean)}
 
 
 def _annotator_support(data: Prepared) -> dict[str, float]:

@@ -10,4 +10,4 @@ from diagnose.report.document import FORMAT_VERSION, build_document
 from diagnose.report.html import render_html
 from diagnose.report.markdown import render_markdown
 
-__all__ = ["FORMAT_VERSION", "build_document", "render_markdown", "render_html"]
+__all__ = ["FORMAT_VERSION", "build_document", "render_html", "render_markdown"]

@@ -9,13 +9,21 @@ conflicts) get it through the ``_DETAILS`` and ``_ACTIONS`` maps.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import polars as pl
 
-from diagnose.report.text import MAX_EVIDENCE, MAX_EXAMPLES, MAX_IDS, cause_label, clip, share
+from diagnose.report.text import (
+    MAX_EVIDENCE,
+    MAX_EXAMPLES,
+    MAX_IDS,
+    cause_label,
+    clip,
+    share,
+)
 
-__all__ = ["cause_names", "cause_sections", "example_rows"]
+__all__ = ["cause_names", "cause_sections", "example_rows", "one_neighbour_list"]
 
 _SHOW_NEIGHBOURS = 3
 _SHOW_VOTES = 12
@@ -63,7 +71,7 @@ def _section(result, name: str, description: str, summary: dict[str, Any]) -> di
         "n_errors": count,
         "share": share(count, n_err),
         "n_primary": int((counts.get("primary") or {}).get(name) or 0),
-        "threshold": ((summary.get("thresholds") or {}).get(name) or {}).get("threshold"),
+        "threshold": ((summary.get("thresholds") or {}).get(name) or {}).get("threshold") if info.get("status") == "ran" else None,
         "examples": examples,
         "action": _ACTIONS.get(name, _generic_action)(result, errors, description) if errors.height else None,
     }
@@ -73,7 +81,7 @@ def _cause_errors(examples: pl.DataFrame, name: str) -> pl.DataFrame:
     """Errors explained by ``name``, strongest score first."""
     if "causes" not in examples.columns or "is_error" not in examples.columns:
         return examples.clear()
-    rows = examples.filter((pl.col("is_error") == True) & pl.col("causes").list.contains(name))  # noqa: E712
+    rows = examples.filter(pl.col("is_error").fill_null(False) & pl.col("causes").list.contains(name))
     score = f"score_{name}"
     return rows.sort(score, descending=True, nulls_last=True, maintain_order=True) if score in rows.columns else rows
 
@@ -82,10 +90,30 @@ def _values(frame: pl.DataFrame, column: str) -> list:
     return frame.get_column(column).to_list() if column in frame.columns else [None] * frame.height
 
 
+# the list coverage_gap appends to its evidence ("; nearest training rows: tr-1 [label] sim 0.51, ...")
+_OWN_NEIGHBOURS = re.compile(r"; nearest training rows: [^\n]*? sim -?\d+\.\d+(?=\n|$)")
+
+
+def one_neighbour_list(evidence: str | None) -> str | None:
+    """``evidence`` without the neighbour list an analyzer wrote into it.
+
+    The report's one list of nearest training rows per example is the
+    result's ``neighbors`` table (``details.neighbors``); the coverage-gap
+    evidence carries its own list, found in its character n-gram space, which
+    disagreed with it (other rows, other similarities).
+
+    Examples
+    --------
+    >>> one_neighbour_list("more unusual than 97% of rows; nearest training rows: tr-1 [a] sim 0.51, tr-2 [b c] sim 0.38")
+    'more unusual than 97% of rows'
+    """
+    return None if evidence is None else _OWN_NEIGHBOURS.sub("", evidence)
+
+
 def example_rows(frame: pl.DataFrame, cause: str | None) -> list[dict[str, Any]]:
     """Shown examples: clipped text, label, prediction, score and evidence."""
     score = _values(frame, f"score_{cause}") if cause else [None] * frame.height
-    evidence = _values(frame, f"evidence_{cause}" if cause else "evidence")
+    evidence = [one_neighbour_list(v) for v in _values(frame, f"evidence_{cause}" if cause else "evidence")]
     cols = {c: _values(frame, c) for c in ("id", "text", "label", "prediction", "causes")}
     return [{"id": clip(cols["id"][i]), "text": clip(cols["text"][i]), "label": clip(cols["label"][i]),
              "prediction": clip(cols["prediction"][i]),
@@ -115,15 +143,36 @@ def _suspects(result, ids: list[str]) -> dict[str, Any]:
     nb, issues, train = result.tables.get("neighbors"), result.tables.get("train_issues"), result.tables.get("train")
     if nb is None or issues is None or not ids:
         return {}
-    flagged = issues.filter(pl.col("is_label_issue")).select(pl.col("id").alias("train_id"), "label", "suggested_label", "label_quality")
+    flagged = relabel_strength(issues.filter(pl.col("is_label_issue"))).rename({"id": "train_id"})
     rows = nb.filter(pl.col("id").is_in(ids)).join(flagged, on="train_id").sort("id", "rank")
     if train is not None:
         rows = rows.join(train.select(pl.col("id").alias("train_id"), "text"), on="train_id", how="left")
     out: dict[str, list] = {}
     for row in rows.iter_rows(named=True):
-        out.setdefault(row["id"], []).append({"train_id": clip(row["train_id"]), "text": clip(row.get("text")), "label": clip(row["label"]),
-                                              "suggested_label": clip(row["suggested_label"]), "label_quality": round(float(row["label_quality"]), 4)})
+        out.setdefault(row["id"], []).append({"train_id": clip(row["train_id"]), "text": clip(row.get("text")), **relabel_fields(row)})
     return {k: v[:_SHOW_NEIGHBOURS] for k, v in out.items()}
+
+
+def relabel_strength(flagged: pl.DataFrame) -> pl.DataFrame:
+    """Flagged training rows with how sure their suggested label is (nulls when the table predates it).
+
+    ``supported`` is True when the row's text lies closer to the suggested
+    class than to its given one (``relabel_supported`` of ``train_issues``).
+    """
+    cols = {"suggested_label_prob": pl.Float64, "centre_margin": pl.Float64, "relabel_supported": pl.Boolean}
+    missing = [pl.lit(None, dtype).alias(c) for c, dtype in cols.items() if c not in flagged.columns]
+    return flagged.with_columns(missing).select("id", "label", "suggested_label", "label_quality", *cols)
+
+
+def relabel_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The shown fields of one suspect training label."""
+    return {"label": clip(row["label"]), "suggested_label": clip(row["suggested_label"]),
+            "label_quality": _round(row["label_quality"]), "suggested_label_prob": _round(row.get("suggested_label_prob")),
+            "centre_margin": _round(row.get("centre_margin")), "supported": row.get("relabel_supported")}
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 4)
 
 
 def _votes(result, ids: list[str]) -> dict[str, Any]:
@@ -191,14 +240,26 @@ def _coverage_action(result, errors: pl.DataFrame, description: str) -> dict[str
 def _noisy_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
     nb, issues = result.tables.get("neighbors"), result.tables.get("train_issues")
     if nb is not None and issues is not None:
-        flagged = issues.filter(pl.col("is_label_issue")).select(pl.col("id").alias("train_id"), "label_quality")
+        flagged = relabel_strength(issues.filter(pl.col("is_label_issue"))).rename({"id": "train_id"})
         rows = nb.filter(pl.col("id").is_in(errors.get_column("id").implode())).join(flagged, on="train_id")
-        rows = rows.group_by("train_id").agg(pl.col("label_quality").first()).sort("label_quality", "train_id")
-        if rows.height:
-            return _action(f"Relabel these {rows.height} training rows: confident learning flags their labels and they are "
-                           "among the nearest neighbours of the errors. Then retrain.", rows, "train", "train_id")
+        rows = rows.unique("train_id").sort("label_quality", "train_id")
+        strong = rows.filter(pl.col("relabel_supported").fill_null(True))
+        if strong.height:
+            return {**_action(_relabel_text(strong.height, rows.height - strong.height), strong, "train", "train_id"),
+                    "relabels": [{"train_id": clip(r["train_id"]), **relabel_fields(r)} for r in strong.head(MAX_IDS).iter_rows(named=True)],
+                    "n_withheld": rows.height - strong.height}
     return _action(f"Check the gold labels of these {errors.height} eval rows: the model and the training data agree on another label.",
                    errors, "eval")
+
+
+def _relabel_text(n: int, withheld: int) -> str:
+    text = (f"Relabel these {n} training rows: confident learning flags their labels, they are among the nearest "
+            "neighbours of the errors")
+    if not withheld:
+        return text + ". Then retrain."
+    return (text + ", and each reads more like the class suggested for it than like its own. Then retrain. "
+            f"{withheld} more flagged neighbour{'s are' if withheld != 1 else ' is'} withheld: "
+            "the text reads no more like the suggested class than like its own label, so the suggestion is weak.")
 
 
 def _annotator_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
@@ -213,8 +274,15 @@ def _annotator_action(result, errors: pl.DataFrame, description: str) -> dict[st
 
 
 def _context_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
-    return _action(f"Fix retrieval for these {errors.height} questions: drop or reconcile the conflicting passages "
+    count = _counted(result, "contradictory_context", errors.height)
+    return _action(f"Fix retrieval for these {count} questions: drop or reconcile the conflicting passages "
                    "shown below, or rank the more authoritative source first.", errors, "eval")
+
+
+def _counted(result, cause: str, fallback: int) -> int:
+    """Errors ``cause`` explains, as the summary counts them (``counts.per_cause``): the one count every view shows."""
+    value = (((result.summary or {}).get("counts") or {}).get("per_cause") or {}).get(cause)
+    return fallback if value is None else int(value)
 
 
 def _generic_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-__all__ = ["PALETTE", "UNEXPLAINED", "colour_of", "bar_chart", "stacked_bar"]
+__all__ = ["PALETTE", "UNEXPLAINED", "bar_chart", "colour_of", "stacked_bar"]
 
 PALETTE = ("#2563eb", "#d97706", "#7c3aed", "#0f766e", "#db2777", "#4d7c0f", "#0891b2", "#b91c1c")
 UNEXPLAINED = "#9ca3af"
@@ -41,8 +41,8 @@ def bar_chart(rows: list[dict[str, Any]], *, title: str, colours: dict[str, str]
     bar_h, gap, label_w, value_w = 20, 8, 170, 80
     height = max(1, len(rows)) * (bar_h + gap) + gap
     scale = (width - label_w - value_w) / max([r["count"] for r in rows] + [1])
-    parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
-             f'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    parts = [(f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+             f'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>')]
     for i, row in enumerate(rows):
         y = gap + i * (bar_h + gap)
         w = max(row["count"] * scale, 1.5 if row["count"] else 0)
@@ -63,8 +63,8 @@ def stacked_bar(rows: list[dict[str, Any]], *, title: str, colours: dict[str, st
     """
     total = sum(r["count"] for r in rows)
     height = 28
-    parts = [f'<svg class="chart stacked" role="img" viewBox="0 0 {width} {height}" width="100%" '
-             f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    parts = [(f'<svg class="chart stacked" role="img" viewBox="0 0 {width} {height}" width="100%" '
+             f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>')]
     if total == 0:
         parts.append(f'<rect x="0" y="0" width="{width}" height="{height}" rx="4" fill="#e5e7eb"/>')
     x = 0.0

@@ -11,11 +11,19 @@ import polars as pl
 
 from diagnose.report.causes import cause_names, cause_sections, example_rows
 from diagnose.report.health import training_health
-from diagnose.report.text import MAX_EXAMPLES, MAX_EVIDENCE, MAX_ROWS, MAX_TEXT, cause_label, clip, share
+from diagnose.report.text import (
+    MAX_EVIDENCE,
+    MAX_EXAMPLES,
+    MAX_ROWS,
+    MAX_TEXT,
+    cause_label,
+    clip,
+    share,
+)
 
 __all__ = ["FORMAT_VERSION", "build_document"]
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "2.0"
 
 _HOW = ("Each analyzer scores every eval row in [0, 1]. A cause's threshold is calibrated on correctly "
         "predicted rows so that only a small share of them (the false-positive rate) would pass it; an "
@@ -44,7 +52,7 @@ def build_document(result) -> dict[str, Any]:
     ...                    "text": ["hi"], "label": ["x"], "prediction": ["y"]})
     >>> doc = build_document(diagnose.Result(ex, {"n_errors": 1}))
     >>> doc["format_version"], doc["verdict"]["n_errors"]
-    ('1.0', 1)
+    ('2.0', 1)
     """
     summary = result.summary or {}
     names = cause_names(summary)
@@ -132,7 +140,7 @@ def _unexplained(result, summary: dict[str, Any]) -> dict[str, Any]:
     ex = result.examples
     if count == 0 or "primary_cause" not in ex.columns:
         return {"count": count, "examples": []}
-    rows = ex.filter((pl.col("is_error") == True) & (pl.col("primary_cause") == "unexplained")).head(MAX_EXAMPLES)  # noqa: E712
+    rows = ex.filter(pl.col("is_error").fill_null(False) & (pl.col("primary_cause") == "unexplained")).head(MAX_EXAMPLES)
     return {"count": count, "examples": example_rows(rows, None)}
 
 
@@ -143,8 +151,7 @@ def _method(summary: dict[str, Any]) -> dict[str, Any]:
     return {
         "how": _HOW,
         "fpr": config.get("fpr"),
-        "thresholds": [{"cause": c, "label": cause_label(c), "threshold": t.get("threshold"), "method": t.get("method"),
-                        "correct_rows": t.get("correct_rows")} for c, t in thresholds.items()],
+        "thresholds": [_threshold(c, t, status.get(c)) for c, t in thresholds.items()],
         "seed": summary.get("seed"),
         "config": config,
         "analyzer_settings": {n: s.get("settings") for n, s in status.items() if s.get("settings") is not None},
@@ -154,6 +161,20 @@ def _method(summary: dict[str, Any]) -> dict[str, Any]:
         "n_classes": len(summary.get("classes") or []),
         "timings_seconds": summary.get("timings_seconds") or {},
     }
+
+
+def _threshold(cause: str, info: dict[str, Any], status: dict[str, Any] | None) -> dict[str, Any]:
+    """One row of the thresholds table; a cause whose analyzer did not run has no threshold.
+
+    Its ``status`` and ``reason`` come from the summary's analyzer status, so a
+    skipped analyzer reads as skipped rather than as a calibration floor.
+    """
+    status = status or {"status": "not_run", "reason": "this analyzer was not part of the run"}
+    ran = status.get("status") == "ran"
+    return {"cause": cause, "label": cause_label(cause), "status": status.get("status", "not_run"),
+            "reason": None if ran else clip(status.get("reason"), 500),
+            "threshold": info.get("threshold") if ran else None, "method": info.get("method") if ran else None,
+            "correct_rows": info.get("correct_rows") if ran else None}
 
 
 def _short(value: Any) -> Any:

@@ -5,9 +5,10 @@ from typing import Any
 
 import polars as pl
 
+from diagnose.report.causes import relabel_fields, relabel_strength
 from diagnose.report.text import MAX_EXAMPLES, MAX_ROWS, clip, share
 
-__all__ = ["training_health", "alpha_reading", "annotators_sentence"]
+__all__ = ["alpha_reading", "annotators_sentence", "training_health"]
 
 
 def training_health(result) -> dict[str, Any]:
@@ -59,22 +60,32 @@ def annotators_sentence(ann: dict[str, Any]) -> str:
 
 
 def _label_issues(issues: pl.DataFrame | None, train: pl.DataFrame | None) -> dict[str, Any] | None:
+    """Flagged training rows; the relabels shown are those whose suggestion is supported.
+
+    A row's suggested label is shown as a relabel only when its text reads more
+    like the suggested class than like its own (``relabel_supported``); the
+    others are counted in ``n_withheld``. Class pairs run in the direction of
+    the flip: given label, then the label the row probably should have.
+    """
     if issues is None:
         return None
-    flagged = issues.filter(pl.col("is_label_issue"))
-    top = flagged.sort("label_quality", "id").head(MAX_EXAMPLES)
+    flagged = relabel_strength(issues.filter(pl.col("is_label_issue")))
+    known = flagged.get_column("relabel_supported").null_count() < flagged.height
+    strong = flagged.filter(pl.col("relabel_supported").fill_null(True))
+    top = strong.sort("label_quality", "id").head(MAX_EXAMPLES)
     if train is not None:
         top = top.join(train.select("id", "text"), on="id", how="left", maintain_order="left")
-    examples = [{"id": clip(r["id"]), "text": clip(r.get("text")), "label": clip(r["label"]),
-                 "suggested_label": clip(r["suggested_label"]), "label_quality": round(float(r["label_quality"]), 4)}
-                for r in top.iter_rows(named=True)]
-    pairs = (flagged.filter(pl.col("label") != pl.col("suggested_label"))
+    examples = [{"id": clip(r["id"]), "text": clip(r.get("text")), **relabel_fields(r)} for r in top.iter_rows(named=True)]
+    pairs = (strong.filter(pl.col("label") != pl.col("suggested_label"))
              .group_by("label", "suggested_label").len().sort(["len", "label", "suggested_label"], descending=[True, False, False])
              .head(MAX_EXAMPLES))
     return {
         "n_flagged": flagged.height,
         "n_rows": issues.height,
         "share": share(flagged.height, issues.height),
+        "strength_known": known,
+        "n_supported": strong.height if known else None,
+        "n_withheld": flagged.height - strong.height,
         "examples": examples,
         "confused_pairs": [{"given": clip(g), "suggested": clip(s), "count": int(n)} for g, s, n in pairs.iter_rows()],
     }

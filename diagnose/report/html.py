@@ -12,9 +12,15 @@ from html import escape
 from typing import Any
 
 from diagnose.report.charts import bar_chart, colour_of, stacked_bar
-from diagnose.report.style import CSS
 from diagnose.report.health import annotators_sentence
-from diagnose.report.text import cause_label, regions_sentence
+from diagnose.report.style import CSS
+from diagnose.report.text import (
+    cause_label,
+    regions_sentence,
+    relabel_words,
+    relabels_sentence,
+    threshold_skipped,
+)
 
 __all__ = ["render_html"]
 
@@ -109,8 +115,8 @@ def _verdict(v: dict[str, Any], colours: dict[str, str]) -> str:
 
 def _cause(c: dict[str, Any], number: int, colours: dict[str, str]) -> str:
     count = f'{c["n_errors"]} error{"s" if c["n_errors"] != 1 else ""}'
-    parts = [f'<section class="cause" id="cause-{e(c["name"])}" style="--c:{colours.get(c["name"], "#9ca3af")}">'
-             f'<h2>2.{number} {e(c["label"])}<span class="count">{e(count)}</span></h2>',
+    parts = [(f'<section class="cause" id="cause-{e(c["name"])}" style="--c:{colours.get(c["name"], "#9ca3af")}">'
+             f'<h2>2.{number} {e(c["label"])}<span class="count">{e(count)}</span></h2>'),
              f'<p>{e(c["description"] or "No description.")}</p>']
     if c["status"] != "ran":
         parts.append(f'<p class="skip"><b>Not checked.</b> {e(c["reason"])}</p>')
@@ -129,8 +135,10 @@ def _action(a: dict[str, Any] | None) -> str:
     if not a:
         return ""
     more = f' … and {a["n_ids"] - len(a["ids"])} more' if a["n_ids"] > len(a["ids"]) else ""
+    listed = d(", ".join(a["ids"])) if not a.get("relabels") else "".join(
+        f'<div><span class="id">{d(r["train_id"])}</span> {d(relabel_words(r))}</div>' for r in a["relabels"])
     return (f'<div class="action"><b>Recommended action.</b> {e(a["text"])}<details><summary>{a["n_ids"]} {e(a["id_kind"])} ids</summary>'
-            f'<div class="ids id">{d(", ".join(a["ids"]))}{e(more)}</div></details></div>')
+            f'<div class="ids id">{listed}{e(more)}</div></details></div>')
 
 
 def _example(x: dict[str, Any]) -> str:
@@ -146,9 +154,8 @@ def _example(x: dict[str, Any]) -> str:
 def _details(det: dict[str, Any]) -> str:
     out = [f'<li>nearest training row <span class="id">{d(n["train_id"])}</span> (<span class="lab">{d(n["label"])}</span>, '
            f'similarity {n["similarity"]:.2f}): {d(n["text"])}</li>' for n in det.get("neighbors", [])]
-    out += [f'<li>suspect training label <span class="id">{d(s["train_id"])}</span>: given <span class="lab">{d(s["label"])}</span>, '
-            f'suggested <span class="lab">{d(s["suggested_label"])}</span> (quality {s["label_quality"]:.2f}): {d(s["text"])}</li>'
-            for s in det.get("suspect_labels", [])]
+    out += [f'<li>suspect training label <span class="id">{d(s["train_id"])}</span> {d(relabel_words(s))}, '
+            f'label quality {_num(s["label_quality"], "{:.2f}")}: {d(s["text"])}</li>' for s in det.get("suspect_labels", [])]
     if det.get("votes"):
         v = det["votes"]
         votes = ", ".join(f"{d(x['annotator'])} → {d(x['label'])}" for x in v["votes"])
@@ -185,12 +192,15 @@ def _health(h: dict[str, Any]) -> str:
         parts.append('<p class="muted">Not checked (no training table or no label-issue analysis).</p>')
     else:
         parts.append(f'<p><b>{li["n_flagged"]}</b> of {li["n_rows"]} training rows ({_pct(li["share"])}) look mislabelled.</p>')
+        parts.append(f'<p>{e(relabels_sentence(li))}</p>')
         if li["confused_pairs"]:
-            parts.append("<p>Most confused class pairs:</p>" + _table(["Given label", "Suggested label", "Rows"], [
-                [d(p["given"]), d(p["suggested"]), p["count"]] for p in li["confused_pairs"]], "llr"))
+            parts.append("<p>Labels most often flipped (each row is labelled the first class but probably belongs to the second):</p>"
+                         + _table(["Labelled", "Probably", "Rows"], [
+                             [d(p["given"]), d(p["suggested"]), p["count"]] for p in li["confused_pairs"]], "llr"))
         if li["examples"]:
-            parts.append("<p>Most suspect training rows:</p>" + _table(["id", "Text", "Given", "Suggested", "Quality"], [
-                [d(x["id"]), d(x["text"]), d(x["label"]), d(x["suggested_label"]), _num(x["label_quality"], "{:.2f}")] for x in li["examples"]], "llllr"))
+            parts.append("<p>Most suspect training rows:</p>" + _table(["id", "Text", "Labelled", "Probably", "p(probably)", "Label quality"], [
+                [d(x["id"]), d(x["text"]), d(x["label"]), d(x["suggested_label"]), _num(x["suggested_label_prob"], "{:.2f}"),
+                 _num(x["label_quality"], "{:.2f}")] for x in li["examples"]], "llllrr"))
     parts.append(_regions(h["coverage_regions"]))
     parts.append(_annotators(h["annotators"]))
     return "".join(parts) + "</section>"
@@ -218,7 +228,8 @@ def _annotators(ann: dict[str, Any] | None) -> str:
 
 def _method(m: dict[str, Any]) -> str:
     thr = _table(["Cause", "Threshold", "Calibration", "Correct rows"],
-                 [[cause_label(t["cause"]), _num(t["threshold"]), t["method"], t["correct_rows"]] for t in m["thresholds"]], "lrlr")
+                 [[cause_label(t["cause"]), _num(t["threshold"]), t["method"] if t["status"] == "ran" else threshold_skipped(t),
+                   t["correct_rows"]] for t in m["thresholds"]], "lrlr")
     inputs = _table(["Role", "File", "Rows", "SHA-256"], [[d(i["role"]), d(i["name"]), i["rows"], Markup(f'<code>{e(i["sha256"])}</code>')]
                                                            for i in m["inputs"]], "llrl")
     versions = _table(["Package", "Version"], [[k, v] for k, v in m["versions"].items()])

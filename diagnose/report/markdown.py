@@ -10,9 +10,15 @@ import re
 from typing import Any
 
 from diagnose.report.health import annotators_sentence
-from diagnose.report.text import cause_label, regions_sentence
+from diagnose.report.text import (
+    cause_label,
+    regions_sentence,
+    relabel_words,
+    relabels_sentence,
+    threshold_skipped,
+)
 
-__all__ = ["render_markdown", "md"]
+__all__ = ["md", "render_markdown"]
 
 _PUNCT = re.compile(r"([\\`*_\[\]{}()#+\-!|~=^$:])")
 
@@ -79,8 +85,8 @@ def _header(doc: dict[str, Any]) -> str:
 def _verdict(v: dict[str, Any]) -> str:
     rows = [[Raw(f"**{md(b['label'])}**") if b["key"] != "unexplained" else b["label"], str(b["count"]), _pct(b["share"]), _bar(b["share"])]
             for b in v["breakdown"]]
-    out = ["## 1. Verdict", f"**{v['n_errors']}** errors in **{v['n_labelled']}** labelled rows · accuracy **{_pct(v['accuracy'])}** · "
-           f"**{v['n_explained']}** explained · **{v['n_unexplained']}** unexplained",
+    out = ["## 1. Verdict", (f"**{v['n_errors']}** errors in **{v['n_labelled']}** labelled rows · accuracy **{_pct(v['accuracy'])}** · "
+           f"**{v['n_explained']}** explained · **{v['n_unexplained']}** unexplained"),
            _table(["Cause", "Errors", "Share of errors", ""], rows, "lrrl"),
            "*An error can have several causes, so the shares can add up to more than 100%.*"]
     if v["combinations"]:
@@ -112,8 +118,10 @@ def _cause(c: dict[str, Any], number: int) -> str:
     if c["action"]:
         a = c["action"]
         more = f" … and {a['n_ids'] - len(a['ids'])} more" if a["n_ids"] > len(a["ids"]) else ""
+        listed = md(", ".join(a["ids"])) if not a.get("relabels") else "\n".join(
+            f"- {md(r['train_id'])} {md(relabel_words(r))}" for r in a["relabels"])
         out.append(f"**Recommended action:** {md(a['text'])}\n\n<details><summary>{a['n_ids']} {a['id_kind']} ids</summary>\n\n"
-                   f"{md(', '.join(a['ids']))}{more}\n\n</details>")
+                   f"{listed}{more}\n\n</details>")
     shown = "\n".join(_example(e, i) for i, e in enumerate(c["examples"], 1))
     out.append(f"<details><summary>Strongest {len(c['examples'])} of {c['n_errors']} examples</summary>\n\n{shown}\n\n</details>")
     return "\n\n".join(out)
@@ -134,8 +142,8 @@ def _detail_lines(d: dict[str, Any]) -> list[str]:
     for nb in d.get("neighbors", []):
         out.append(f"nearest training row {md(nb['train_id'])} ({md(nb['label'])}, similarity {nb['similarity']:.2f}): {md(nb['text'])}")
     for s in d.get("suspect_labels", []):
-        out.append(f"suspect training label {md(s['train_id'])}: given {md(s['label'])}, suggested {md(s['suggested_label'])} "
-                   f"(quality {s['label_quality']:.2f}): {md(s['text'])}")
+        out.append(f"suspect training label {md(s['train_id'])} {md(relabel_words(s))}, label quality {_num(s['label_quality'], '{:.2f}')}: "
+                   f"{md(s['text'])}")
     if d.get("votes"):
         v = d["votes"]
         votes = ", ".join(f"{md(x['annotator'])} → {md(x['label'])}" for x in v["votes"])
@@ -171,11 +179,15 @@ def _health(h: dict[str, Any]) -> str:
         out.append("**Label issues:** not checked (no training table or no label-issue analysis).")
     else:
         out.append(f"**Label issues:** {li['n_flagged']} of {li['n_rows']} training rows ({_pct(li['share'])}) look mislabelled.")
+        out.append(md(relabels_sentence(li)))
         if li["confused_pairs"]:
-            out.append(_table(["Given label", "Suggested label", "Rows"], [[p["given"], p["suggested"], str(p["count"])] for p in li["confused_pairs"]], "llr"))
+            out.append("Labels most often flipped (each row is labelled the first class but probably belongs to the second):\n\n"
+                       + _table(["Labelled", "Probably", "Rows"], [[p["given"], p["suggested"], str(p["count"])] for p in li["confused_pairs"]], "llr"))
         if li["examples"]:
-            rows = [[e["id"], e["text"], e["label"], e["suggested_label"], _num(e["label_quality"], "{:.2f}")] for e in li["examples"]]
-            out.append("<details><summary>Most suspect training rows</summary>\n\n" + _table(["id", "Text", "Given", "Suggested", "Quality"], rows, "llllr") + "\n\n</details>")
+            rows = [[e["id"], e["text"], e["label"], e["suggested_label"], _num(e["suggested_label_prob"], "{:.2f}"), _num(e["label_quality"], "{:.2f}")]
+                    for e in li["examples"]]
+            out.append("<details><summary>Most suspect training rows</summary>\n\n"
+                       + _table(["id", "Text", "Labelled", "Probably", "p(probably)", "Label quality"], rows, "llllrr") + "\n\n</details>")
     reg = h["coverage_regions"]
     if reg is None:
         out.append("**Under-covered regions:** not checked (no coverage analysis).")
@@ -197,7 +209,8 @@ def _health(h: dict[str, Any]) -> str:
 
 def _method(m: dict[str, Any], version: str) -> str:
     thr = _table(["Cause", "Threshold", "Calibration", "Correct rows"],
-                 [[cause_label(t["cause"]), _num(t["threshold"]), t["method"], str(t["correct_rows"])] for t in m["thresholds"]], "lrlr")
+                 [[cause_label(t["cause"]), _num(t["threshold"]), t["method"] if t["status"] == "ran" else threshold_skipped(t),
+                   _num(t["correct_rows"], "{}")] for t in m["thresholds"]], "lrlr")
     inputs = _table(["Role", "File", "Rows", "SHA-256"], [[i["role"], i["name"], str(i["rows"]), i["sha256"]] for i in m["inputs"]], "llrl")
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
     return (f"## 4. Method and reproducibility\n\n{md(m['how'])}\n\n{thr}\n\n"

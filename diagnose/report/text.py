@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MAX_EXAMPLES", "MAX_TEXT", "MAX_EVIDENCE", "MAX_ROWS", "MAX_IDS", "clip", "cause_label", "share"]
+__all__ = ["MAX_EVIDENCE", "MAX_EXAMPLES", "MAX_IDS", "MAX_ROWS", "MAX_TEXT", "cause_label", "clip", "relabel_words", "relabels_sentence", "share", "threshold_skipped"]
 
 MAX_EXAMPLES = 10
 """Examples shown per section."""
@@ -66,3 +66,44 @@ def regions_sentence(n: int) -> str:
     """
     return f"{n} group of eval rows lies far from all training data." if n == 1 else \
         f"{n} groups of eval rows lie far from all training data."
+
+
+def relabel_words(row: dict[str, Any]) -> str:
+    """A suspect training label in words that fix the direction of the change, with how sure it is.
+
+    Examples
+    --------
+    >>> relabel_words({"label": "a", "suggested_label": "b", "suggested_label_prob": 0.62, "supported": True})
+    "labelled 'a', probably 'b' (p(b) = 0.62; reads more like 'b' than like 'a')"
+    >>> relabel_words({"label": "a", "suggested_label": "b", "suggested_label_prob": 0.41, "supported": False})
+    "labelled 'a', maybe 'b' (weak: p(b) = 0.41; reads no more like 'b' than like 'a')"
+    """
+    given, new, prob = f"'{row['label']}'", f"'{row['suggested_label']}'", row.get("suggested_label_prob")
+    sure = [] if prob is None else [f"p({row['suggested_label']}) = {prob:.2f}"]
+    if row.get("supported") is False:
+        return f"labelled {given}, maybe {new} (weak: {'; '.join([*sure, f'reads no more like {new} than like {given}'])})"
+    if row.get("supported"):
+        sure.append(f"reads more like {new} than like {given}")
+    return f"labelled {given}, probably {new}" + (f" ({'; '.join(sure)})" if sure else "")
+
+
+def relabels_sentence(issues: dict[str, Any]) -> str:
+    """How many flagged training rows get a relabel suggestion, and how many are withheld.
+
+    >>> relabels_sentence({"strength_known": True, "n_supported": 150, "n_withheld": 53})[:60]
+    '150 of them read more like the suggested label than like the'
+    """
+    if not issues.get("strength_known"):
+        return "How sure each suggested label is could not be measured (no training embeddings); rows are listed by label quality."
+    return (f"{issues['n_supported']} of them read more like the suggested label than like their own and are listed below; "
+            f"{issues['n_withheld']} are withheld because their suggested label is no better supported than the given one "
+            "(check them by hand).")
+
+
+def threshold_skipped(row: dict[str, Any]) -> str:
+    """The calibration cell of a cause whose analyzer did not run.
+
+    >>> threshold_skipped({"status": "skipped", "reason": "needs annotations"})
+    'skipped: needs annotations'
+    """
+    return f"{str(row.get('status') or 'not_run').replace('_', ' ')}: {row.get('reason') or 'no reason recorded'}"
