@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from diagnose.errors import DiagnoseError
 from diagnose.schema import Columns
@@ -35,8 +38,11 @@ def _share(value: str) -> float:
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of every random step (default 0)")
     p.add_argument("--force", action="store_true",
-                   help="replace the output directory if it holds a previous diagnose output")
+                   help="replace the output directory only if it holds nothing but an unchanged previous diagnose "
+                        "output (never files you added or changed)")
     p.add_argument("--quiet", action="store_true", help="no progress bars, log lines, warnings or summary (errors still shown)")
+    p.add_argument("--progress", action="store_true",
+                   help="show progress bars even when standard error is not a terminal (default: only on a terminal)")
     p.add_argument("--neighbors", choices=["auto", "exact", "faiss"], default="auto",
                    help="neighbour search: exact, faiss (extra 'ann') or auto by size (default auto)")
     p.add_argument("--engine", choices=["local", "dask"], default="local",
@@ -61,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--train", metavar="FILE", help="training table: id, text, label, [prob_<class>]")
     run.add_argument("--annotations", metavar="FILE", help="annotations (long): id, annotator, label")
     run.add_argument("--contexts", metavar="FILE", help="contexts (long): id, passage, [passage_id]")
-    run.add_argument("--out", required=True, metavar="DIR", help="output directory (must not exist unless --force)")
+    run.add_argument("--out", required=True, metavar="DIR", help="output directory (must not exist, see --force)")
     run.add_argument("--task", choices=["classification", "generation"], help="inferred from the inputs when omitted")
     for field in Columns.__dataclass_fields__:
         default = getattr(Columns(), field)
@@ -88,24 +94,63 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``diagnose`` command; returns the exit code."""
+    """Entry point of the ``diagnose`` command; returns the exit code.
+
+    Exit codes: 0 done, 2 bad input or options, 1 refused by the system,
+    130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM.
+    """
     args = _parser().parse_args(argv)
     quiet = getattr(args, "quiet", False)
+    if hasattr(args, "progress"):  # bars only on a terminal, unless asked for
+        args.progress = not quiet and (args.progress or sys.stderr.isatty())
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        with _interruptible(), _console(quiet):
+            return _dispatch(args)
+    except DiagnoseError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except OSError as exc:  # e.g. a full disk or a directory without write permission
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except KeyboardInterrupt as exc:  # temporary output is already removed by the writer
+        sys.stderr.write("interrupted\n")
+        return 143 if isinstance(exc, _Terminated) else 130
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every ``finally`` (temporary output removal) runs."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated()
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Turn SIGTERM into an exception for the duration of a command (SIGINT already is one)."""
+    from threading import current_thread, main_thread
+
+    if current_thread() is not main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _console(quiet: bool) -> Iterator[None]:
+    """Warnings and log lines go through tqdm, so they never land inside a progress bar's line."""
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     with warnings.catch_warnings(), logging_redirect_tqdm():
         if quiet:
             warnings.simplefilter("ignore")
         warnings.showwarning = _show_warning
-        try:
-            return _dispatch(args)
-        except DiagnoseError as exc:
-            sys.stderr.write(f"error: {exc}\n")
-            return 2
-        except OSError as exc:  # e.g. a full disk or a directory without write permission
-            sys.stderr.write(f"error: {exc}\n")
-            return 1
+        yield
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -3,45 +3,68 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
-from diagnose.errors import InputError, OutputExistsError
-from diagnose.pipeline import RunConfig, run
-from diagnose.result import _check_target, load, read_summary
+from diagnose._output import check_target, write_file
+from diagnose.errors import InputError
 from diagnose.sample import sample_paths
-from diagnose.schema import Columns
+from diagnose.schema import ROLES, Columns, check_path
 
 log = logging.getLogger("diagnose")
 
+# The analysis stack (polars, scikit-learn, cleanlab) is imported inside the commands, after every
+# check that needs none of it, so a wrong path or option is reported at once.
 
-def _config(args: argparse.Namespace) -> RunConfig:
-    return RunConfig(neighbors=args.neighbors, engine=args.engine, fpr=args.fpr, progress=not args.quiet)
+
+def _config(args: argparse.Namespace):
+    from diagnose.pipeline import RunConfig
+
+    return RunConfig(neighbors=args.neighbors, engine=args.engine, fpr=args.fpr, progress=args.progress)
 
 
 def run_command(args: argparse.Namespace) -> int:
-    _check_target(Path(args.out), args.force)
+    check_target(Path(args.out), force=args.force)
+    sources = {role: getattr(args, role) for role in ROLES}
+    for role, path in sources.items():
+        if path is not None:
+            check_path(Path(path), role)
     cols = Columns(**{f: getattr(args, f"col_{f}") for f in Columns.__dataclass_fields__})
-    result = run(args.eval, args.train, args.annotations, args.contexts, task=args.task,
-                 seed=args.seed, columns=cols, config=_config(args))
+    _check_inputs(sources, cols, args.task)
+    from diagnose.pipeline import run
+
+    result = run(*sources.values(), task=args.task, seed=args.seed, columns=cols, config=_config(args))
     out = result.save(args.out, force=args.force, reports=not args.no_report)
     _print_verdict(result, out, args.quiet)
     return 0
 
 
+def _check_inputs(sources: dict, cols: Columns, task: str | None) -> None:
+    """Validate the tables before the analysis stack is imported, so a bad column is reported at once.
+
+    The pipeline validates them again (cheap next to the analysis); its warnings are shown then.
+    """
+    from diagnose.validate import load_inputs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        load_inputs(*sources.values(), columns=cols, task=task)
+
+
 def demo_command(args: argparse.Namespace) -> int:
     root = Path(args.out)
-    _check_target(root, args.force)
+    check_target(root, force=args.force)
     paths = sample_paths()
     scenarios = {
-        "intents": dict(eval=paths["intents_eval"], train=paths["intents_train"], annotations=paths["intents_annotations"]),
-        "rag": dict(eval=paths["rag_eval"], contexts=paths["rag_contexts"]),
+        "intents": {"eval": paths["intents_eval"], "train": paths["intents_train"], "annotations": paths["intents_annotations"]},
+        "rag": {"eval": paths["rag_eval"], "contexts": paths["rag_contexts"]},
     }
-    results = {name: run(**kw, seed=args.seed, config=_config(args)) for name, kw in scenarios.items()}
     from diagnose.demo import save_demo
+    from diagnose.pipeline import run
 
+    results = {name: run(**kw, seed=args.seed, config=_config(args)) for name, kw in scenarios.items()}
     save_demo(results, root, force=args.force, reports=not args.no_report)
     for name, result in results.items():
         _print_verdict(result, root / name, args.quiet)
@@ -49,28 +72,15 @@ def demo_command(args: argparse.Namespace) -> int:
 
 
 def report_command(args: argparse.Namespace) -> int:
+    from diagnose.result import load
+
     result = load(args.dir)
     text = {"html": result.to_html, "md": result.to_markdown, "json": result.to_json}[args.format]()
     if args.out:
-        _write_file(Path(args.out), text, args.force)
+        write_file(Path(args.out), text, force=args.force)
     else:
         sys.stdout.write(text)
     return 0
-
-
-def _write_file(target: Path, text: str, force: bool) -> None:
-    """Write ``text`` to ``target`` atomically; an existing file is replaced only with ``force``."""
-    if target.is_dir():
-        raise OutputExistsError(f"{target}: is a directory; expected a file name for the report. Pass --out DIR/report.html.")
-    if target.exists() and not force:
-        raise OutputExistsError(f"{target}: file already exists; expected a new file. Pass --force to replace it, or choose another --out.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)  # left only when writing failed (e.g. a full disk)
 
 
 def dashboard_command(args: argparse.Namespace) -> int:
@@ -79,6 +89,8 @@ def dashboard_command(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise InputError("the dashboard needs streamlit, which is not installed; run `pip install 'diagnose[dashboard]'`.") from exc
     if args.dir:
+        from diagnose.result import read_summary
+
         read_summary(Path(args.dir))  # a clear error now rather than in the browser
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     if not app.exists():

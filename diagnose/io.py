@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 
 from diagnose.errors import InputError, InputTypeError
-from diagnose.schema import SUFFIXES
+from diagnose.schema import SUFFIXES, check_path
 
 __all__ = ["read_table", "source_name"]
 
@@ -77,23 +77,8 @@ def _from_pandas(frame: Any, role: str) -> pl.DataFrame:
 
 
 def _read_path(path: Path, role: str) -> pl.DataFrame:
-    if not path.exists():
-        raise InputError(
-            f"{path}: file not found (given as the {role} table); expected an existing "
-            f"CSV, Parquet or JSON Lines file. Found no file at {path.resolve()}. "
-            "Check the path or the working directory."
-        )
-    if path.is_dir():
-        raise InputError(
-            f"{path}: is a directory, not a file (given as the {role} table). "
-            "Pass the path of a CSV, Parquet or JSON Lines file."
-        )
-    kind = SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        raise InputError(
-            f"{path}: unknown file extension {path.suffix!r} for the {role} table; "
-            f"expected one of {sorted(SUFFIXES)}. Rename the file or convert it."
-        )
+    check_path(path, role)
+    kind = SUFFIXES[path.suffix.lower()]
     if kind != "parquet":
         _check_utf8(path)
     separator = _csv_separator(path) if kind == "csv" else ","

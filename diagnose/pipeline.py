@@ -48,7 +48,8 @@ class RunConfig:
     engine
         ``local`` or ``dask`` (heavy stages on a Dask cluster).
     progress
-        Show progress bars.
+        Show progress bars (off by default; the command line turns them on
+        when standard error is a terminal).
     """
 
     k: int = 10
@@ -57,7 +58,7 @@ class RunConfig:
     embed_dim: int = 256
     cv_folds: int = 5
     engine: str = "local"
-    progress: bool = True
+    progress: bool = False
 
 
 class _Stages:

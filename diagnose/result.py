@@ -1,24 +1,23 @@
 """The immutable result of a diagnosis, and how it is saved and loaded.
 
 Frames are saved as Parquet and everything else as JSON, with a format
-version; never pickle. Saving is atomic: files are written to a temporary
-sibling directory that is renamed into place only when complete.
+version; never pickle. Saving is atomic and never removes a user's files
+(see :mod:`diagnose._output`).
 """
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from diagnose.errors import InputError, OutputExistsError
+from diagnose._output import write_folder
+from diagnose.errors import InputError
 
-__all__ = ["Result", "load", "FORMAT_VERSION"]
+__all__ = ["FORMAT_VERSION", "Result", "load"]
 
 FORMAT_VERSION = "1.0"
 _MARKER = "summary.json"
@@ -78,19 +77,11 @@ class Result:
         """Write the result to ``directory`` atomically; return its path.
 
         An existing directory is replaced only with ``force=True`` and only
-        when it is empty or a previous ``diagnose`` output.
+        when it holds nothing but an unchanged previous ``diagnose`` output
+        (checked against the ``manifest.json`` every save writes); otherwise
+        :class:`~diagnose.errors.OutputExistsError` names the files in the way.
         """
-        target = Path(directory)
-        _check_target(target, force)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
-            self._write(tmp, reports)
-            _swap_into_place(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+        return write_folder(Path(directory), lambda folder: self._write(folder, reports), force=force)
 
     def _write(self, folder: Path, reports: bool) -> None:
         self.examples.write_parquet(folder / "examples.parquet")
@@ -102,34 +93,6 @@ class Result:
         if reports:
             (folder / "report.html").write_text(self.to_html(), encoding="utf-8")
             (folder / "report.md").write_text(self.to_markdown(), encoding="utf-8")
-
-
-def _check_target(target: Path, force: bool) -> None:
-    if not target.exists():
-        return
-    if not target.is_dir():
-        raise OutputExistsError(f"{target}: exists and is a file; expected a new directory name. Choose another --out.")
-    contents = list(target.iterdir())
-    if not force:
-        raise OutputExistsError(
-            f"{target}: output directory already exists ({len(contents)} entries); expected a new "
-            "directory. Pass --force (force=True) to replace a previous diagnose output, or choose another --out."
-        )
-    if contents and not (target / _MARKER).exists():
-        raise OutputExistsError(
-            f"{target}: exists and is not a diagnose output (no {_MARKER}); refusing to replace it even "
-            f"with --force so no data is lost. Found e.g. {[p.name for p in contents[:5]]}. Choose another --out."
-        )
-
-
-def _swap_into_place(tmp: Path, target: Path) -> None:
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(target)
 
 
 def load(directory: str | os.PathLike) -> Result:

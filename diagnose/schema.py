@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+from diagnose.errors import InputError
 
 TASKS = ("classification", "generation")
 ROLES = ("eval", "train", "annotations", "contexts")
@@ -50,3 +53,33 @@ class Columns:
             if value == column:
                 return "--" + name.replace("_", "-") + "-col"
         return "--" + column + "-col"
+
+
+def check_path(path: Path, role: str) -> None:
+    """Raise unless ``path`` names an existing file in one of the accepted formats.
+
+    Needs no table library, so the command line reports a wrong path at once.
+
+    Examples
+    --------
+    >>> check_path(Path("no/such/eval.csv"), "eval")
+    Traceback (most recent call last):
+    ...
+    diagnose.errors.InputError: no/such/eval.csv: file not found (given as the eval table); ...
+    """
+    if not path.exists():
+        raise InputError(
+            f"{path}: file not found (given as the {role} table); expected an existing "
+            f"CSV, Parquet or JSON Lines file. Found no file at {path.resolve()}. "
+            "Check the path or the working directory."
+        )
+    if path.is_dir():
+        raise InputError(
+            f"{path}: is a directory, not a file (given as the {role} table). "
+            "Pass the path of a CSV, Parquet or JSON Lines file."
+        )
+    if path.suffix.lower() not in SUFFIXES:
+        raise InputError(
+            f"{path}: unknown file extension {path.suffix!r} for the {role} table; "
+            f"expected one of {sorted(SUFFIXES)}. Rename the file or convert it."
+        )
