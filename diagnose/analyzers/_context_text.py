@@ -8,6 +8,7 @@ passages. The fitted models that weigh candidates, passages and sets live in
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -212,7 +213,7 @@ def _date_at(sent: list[str], i: int):
     year = _FOOTNOTED.sub("", year)  # "1590.2": a year with a footnote number
     if window[0] in MONTHS:  # "May 15, 1885"
         mon, day = window[0], window[1]
-    if mon in MONTHS and day.isdigit() and int(day) <= 31 and YEAR.match(year):
+    if mon in MONTHS and day.isdecimal() and int(day) <= 31 and YEAR.match(year):
         return i + 3, f"date:{year}-{MONTHS[mon]:02d}-{int(day):02d}"
     return None
 
@@ -240,13 +241,21 @@ def same_answer(a: str, b: str, tolerance: float = 0.1) -> bool:
     if a[:5] in ("date:", "year:") and b[:5] in ("date:", "year:"):
         return a[:5] != b[:5] and a[5:9] == b[5:9]
     if a[:4] == b[:4] == "num:":
-        x, y = (float(k[4:]) if k[4:].replace(".", "", 1).isdigit() else None for k in (a, b))
+        x, y = (_number(k[4:]) for k in (a, b))
         return x is not None and y is not None and abs(x - y) <= tolerance * max(x, y)
     if a[:5] in ("name:", "word:") and b[:5] in ("name:", "word:"):
         wa, wb = ({stem(w) for w in k[5:].split() if w not in STOP and w not in CONNECTORS}
                   for k in (a, b))
         return bool(wa and wb) and (wa <= wb or wb <= wa)
     return False
+
+
+def _number(text: str) -> float | None:
+    """The value of a number token, or None. Compatibility forms count as their digits
+    (``'¹'`` and ``'１２'`` read as 1 and 12); ``'½'`` and other non-decimal numerals do not
+    (``'¹'.isdigit()`` is True, yet ``float('¹')`` fails)."""
+    text = unicodedata.normalize("NFKC", text)
+    return float(text) if text.replace(".", "", 1).isdecimal() else None
 
 
 _SUFFIXES = ("ers", "er", "ing", "ists", "ist", "s")
