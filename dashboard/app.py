@@ -3,6 +3,8 @@
 Run with ``diagnose dashboard [DIR]`` or ``streamlit run app.py -- --result DIR``.
 Shared modules live next to this file and are imported under names that cannot
 collide with installed packages (``dash_state``, ``dash_data``, ``dash_components``).
+Server settings (listen on 127.0.0.1, no telemetry, no Deploy button) are in
+``.streamlit/config.toml`` next to this file, which Streamlit reads for this script.
 """
 import sys
 from pathlib import Path
@@ -11,11 +13,11 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-import streamlit as st  # noqa: E402
+import dash_state
+import streamlit as st
 
-import dash_state  # noqa: E402
-
-st.set_page_config(page_title="diagnose", page_icon=":material/troubleshoot:", layout="wide")
+# An emoji favicon is drawn in the page itself; a ":material/...:" one would be fetched from fonts.gstatic.com.
+st.set_page_config(page_title="diagnose", page_icon="🩺", layout="wide")
 dash_state.init()
 
 VIEWS = HERE / "views"

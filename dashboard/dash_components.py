@@ -6,11 +6,11 @@ import warnings
 from pathlib import Path
 
 import altair as alt
+import dash_data
+import dash_state
 import polars as pl
 import streamlit as st
 
-import dash_data
-import dash_state
 import diagnose
 
 MAX_TABLE_ROWS = 5_000
@@ -105,6 +105,13 @@ def bar_chart(frame: pl.DataFrame, category: str, value: str, key: str) -> None:
 def missing(message: str) -> None:
     """What to show when a result has no table for a page."""
     st.info(f"Nothing to show here: {message}", icon=":material/info:")
+
+
+def require_ran(result: diagnose.Result, analyzer: str) -> None:
+    """Stop the page, with the reason from the result, unless ``analyzer`` ran (it was skipped or absent)."""
+    if not dash_data.analyzer_ran(result, analyzer):
+        missing(dash_data.skip_reason(result, analyzer))
+        st.stop()
 
 
 class _StatusHandler(logging.Handler):

@@ -22,15 +22,37 @@ from typing import Any
 
 import polars as pl
 import streamlit as st
+from dash_tables import (  # noqa: F401  (pages reach them as dash_data.<name>)
+    UNEXPLAINED,
+    agreement_matrix,
+    analyzer_names,
+    analyzer_ran,
+    analyzer_status,
+    cause_counts,
+    class_error_rates,
+    combination_counts,
+    context_conflicts,
+    coverage_regions,
+    disputed_items,
+    error_classes,
+    error_detail,
+    errors_with_cause,
+    escape_markdown,
+    explained_by,
+    filter_errors,
+    highlight,
+    krippendorff,
+    label_confusion,
+    map_points,
+    no_errors_reason,
+    pairwise_agreement,
+    region_rows,
+    skip_reason,
+    suspect_gold,
+    train_label_issues,
+)
 
 import diagnose
-from dash_tables import (  # noqa: F401  (pages reach them as dash_data.<name>)
-    UNEXPLAINED, analyzer_names, cause_counts, combination_counts, class_error_rates,
-    analyzer_status, skip_reason, map_points, coverage_regions, region_rows, errors_with_cause,
-    train_label_issues, label_confusion, suspect_gold, krippendorff, pairwise_agreement,
-    agreement_matrix, disputed_items, context_conflicts, escape_markdown, highlight, error_classes,
-    filter_errors, error_detail, no_errors_reason,
-)
 
 MARKER = "summary.json"
 

@@ -73,6 +73,24 @@ def analyzer_status(result: diagnose.Result) -> pl.DataFrame:
                         orient="row")
 
 
+def analyzer_ran(result: diagnose.Result, analyzer: str) -> bool:
+    """Whether ``analyzer`` ran for this result (not skipped, not absent).
+
+    >>> analyzer_ran(diagnose.Result(pl.DataFrame(), {"analyzers": {"a": {"status": "ran"}}}), "a")
+    True
+    """
+    return (result.summary or {}).get("analyzers", {}).get(analyzer, {}).get("status") == "ran"
+
+
+def explained_by(result: diagnose.Result, cause: str) -> int:
+    """Errors attributed to ``cause``, as the summary (and so the report) counts them.
+
+    >>> explained_by(diagnose.Result(pl.DataFrame(), {"counts": {"per_cause": {"a": 3}}}), "a")
+    3
+    """
+    return int(((result.summary or {}).get("counts") or {}).get("per_cause", {}).get(cause) or 0)
+
+
 def skip_reason(result: diagnose.Result, analyzer: str) -> str:
     """Why an analyzer produced nothing, for an empty page."""
     status = result.summary.get("analyzers", {}).get(analyzer)
@@ -103,7 +121,7 @@ def no_errors_reason(result: diagnose.Result) -> str | None:
 # --------------------------------------------------------------------------- coverage
 def _error_group(df: pl.DataFrame) -> pl.Expr:
     return (pl.when(pl.col("split") == "train").then(pl.lit("train"))
-            .when(pl.col("is_error") == True).then(pl.concat_str(pl.lit("error: "), pl.col("primary_cause")))  # noqa: E712
+            .when(pl.col("is_error") == True).then(pl.concat_str(pl.lit("error: "), pl.col("primary_cause")))
             .otherwise(pl.lit("eval (correct or unlabelled)")))
 
 
@@ -161,7 +179,7 @@ def train_label_issues(result: diagnose.Result, given: str | None = None,
     issues = result.table("train_issues")
     if issues is None:
         return pl.DataFrame()
-    rows = issues.filter(pl.col("is_label_issue") == True)  # noqa: E712
+    rows = issues.filter(pl.col("is_label_issue") == True)
     if given:
         rows = rows.filter(pl.col("label") == given)
     if suggested:
@@ -179,7 +197,7 @@ def label_confusion(result: diagnose.Result) -> pl.DataFrame:
     issues = result.table("train_issues")
     if issues is None:
         return pl.DataFrame()
-    return (issues.filter(pl.col("is_label_issue") == True)  # noqa: E712
+    return (issues.filter(pl.col("is_label_issue") == True)
             .group_by(pl.col("label").alias("given_label"), "suggested_label").agg(n_rows=pl.len())
             .sort(["n_rows", "given_label", "suggested_label"], descending=[True, False, False]))
 
@@ -245,13 +263,21 @@ def disputed_items(result: diagnose.Result, n: int = 50) -> pl.DataFrame:
 
 
 # --------------------------------------------------------------------------- context
-def context_conflicts(result: diagnose.Result) -> pl.DataFrame:
-    """Conflicting passage pairs with their eval row, strongest first."""
+def context_conflicts(result: diagnose.Result, explained_only: bool = False) -> pl.DataFrame:
+    """Conflicting passage pairs with their eval row, strongest first.
+
+    ``explained_only`` keeps the errors attributed to ``contradictory_context``: as many rows as the
+    summary (and the report) count for that cause.
+    """
     conflicts = result.table("context_conflicts")
     if conflicts is None:
         return pl.DataFrame()
-    info = result.examples.select("id", "text", "label", "prediction", "is_error")
-    return conflicts.join(info, on="id", how="left").sort("strength", descending=True)
+    info = result.examples.select("id", "text", "label", "prediction", "is_error", "causes")
+    rows = conflicts.join(info, on="id", how="left")
+    if explained_only:
+        rows = rows.filter(pl.col("is_error").fill_null(False)
+                           & pl.col("causes").list.contains("contradictory_context").fill_null(False))
+    return rows.drop("causes").sort("strength", descending=True)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")

@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     dash = sub.add_parser("dashboard", help="open the interactive dashboard (extra 'dashboard')")
     dash.add_argument("dir", nargs="?", metavar="DIR", help="a result directory (optional: without it, upload files or load the sample)")
     dash.add_argument("--port", type=int, default=8501, help="local port of the dashboard (default 8501)")
+    dash.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 lets anyone "
+                           "on the network open the dashboard and its data)")
     return parser
 
 

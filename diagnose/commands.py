@@ -97,11 +97,55 @@ def dashboard_command(args: argparse.Namespace) -> int:
         from importlib.resources import files
 
         app = Path(str(files("diagnose"))) / "dashboard_app" / "app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]  # streamlit would otherwise send usage statistics
+    # The other settings (no Deploy button, no file watcher) are in dashboard/.streamlit/config.toml;
+    # usage statistics are refused here too, as a flag outranks any config file or environment variable.
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", args.host,
+           "--server.port", str(args.port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     if args.dir:
         cmd += ["--", "--result", str(Path(args.dir).resolve())]
-    return subprocess.call(cmd)
+    return _run_forwarding_signals(cmd)
+
+
+def _run_forwarding_signals(cmd: list[str], *, grace: float = 10.0) -> int:
+    """Run ``cmd`` and return its exit code; SIGTERM or SIGINT to us is passed on to it.
+
+    After passing a signal on, wait up to ``grace`` seconds for the child to stop, then kill it,
+    so stopping ``diagnose dashboard`` never leaves a server running without its parent.
+    """
+    import signal
+    import threading
+    import time
+
+    child = subprocess.Popen(cmd)
+    received: list[int] = []
+
+    def forward(signum, frame) -> None:
+        received.append(signum)
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    handled = (signal.SIGTERM, signal.SIGINT) if threading.current_thread() is threading.main_thread() else ()
+    previous = {s: signal.signal(s, forward) for s in handled}
+    try:
+        deadline = None
+        while child.poll() is None:
+            if received and deadline is None:
+                deadline = time.monotonic() + grace
+            if deadline is not None and time.monotonic() > deadline:
+                child.kill()
+            try:
+                child.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if child.poll() is None:  # an exception of our own: do not leave the server behind
+            child.kill()
+            child.wait()
+    if received:  # the CLI's convention: 130 after SIGINT, 143 after SIGTERM
+        return 128 + received[0]
+    return 128 - child.returncode if child.returncode < 0 else child.returncode
 
 
 def _print_verdict(result, out: Path, quiet: bool) -> None:

@@ -1,8 +1,12 @@
-"""Real-browser smoke test of the dashboard: every page loads without a Streamlit exception.
+"""Real-browser smoke test of the dashboard, started by ``diagnose dashboard`` as a user would.
 
+Every page loads without a Streamlit exception, the page asks no host but the dashboard's own for
+anything (the network is cut off and every request is recorded), and there is no Deploy button.
 Needs Debian's ``chromium`` (``apt-get install -y chromium``) and Playwright for Python;
-it never downloads a browser. Screenshots of each page are saved under ``docs/dashboard/``.
-Set ``DIAGNOSE_DASHBOARD_RESULT=DIR`` to show an existing result instead of diagnosing the sample.
+it never downloads a browser. Screenshots of each page go to a temporary folder, or to
+``DIAGNOSE_DASHBOARD_SHOTS=DIR`` (``scripts/refresh_dashboard_screenshots.py`` sets it to
+``docs/dashboard/``). Set ``DIAGNOSE_DASHBOARD_RESULT=DIR`` to show an existing result instead of
+diagnosing the sample.
 """
 from __future__ import annotations
 
@@ -11,15 +15,16 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "dashboard" / "app.py"
-SHOTS = ROOT / "docs" / "dashboard"
+DIAGNOSE = [sys.executable, "-c", "import sys; from diagnose.cli import main; sys.exit(main())"]
+OWN_HOSTS = {"127.0.0.1", "localhost"}
+NOT_NETWORK = {"data", "blob", "about"}  # drawn in the page, never fetched
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -57,20 +62,37 @@ def _result_dir(tmp: Path, scenario: str) -> Path:
 
 
 def _serve(result_dir: Path):
+    """``diagnose dashboard DIR --port P``: the command a user runs, with its settings."""
     port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--", "--result", str(result_dir)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([*DIAGNOSE, "dashboard", str(result_dir), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
+    for _ in range(360):
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
                 return proc, url
         except OSError:
             time.sleep(0.5)
     proc.terminate()
-    pytest.fail(f"streamlit did not start on {url} within 60 s")
+    proc.wait(timeout=30)
+    pytest.fail(f"`diagnose dashboard` did not answer on {url} within 180 s")
+
+
+def _shots(tmp_path: Path) -> Path:
+    """Where screenshots go: DIAGNOSE_DASHBOARD_SHOTS (to refresh docs/dashboard on purpose) or tmp_path."""
+    folder = Path(os.environ.get("DIAGNOSE_DASHBOARD_SHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _cut_off(route, outside: list[str]) -> None:
+    """Let requests to the dashboard through; record and abort every other one."""
+    url = urllib.parse.urlsplit(route.request.url)
+    if url.scheme in NOT_NETWORK or url.hostname in OWN_HOSTS:
+        route.continue_()
+    else:
+        outside.append(route.request.url)
+        route.abort()
 
 
 @pytest.fixture(scope="module")
@@ -103,19 +125,26 @@ def _screenshot(page, shot: Path) -> None:
 @pytest.mark.parametrize("scenario", ["intents", "rag"])
 def test_every_page_loads_in_a_real_browser(browser, tmp_path, scenario):
     proc, url = _serve(_result_dir(tmp_path, scenario))
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots, outside, requested = _shots(tmp_path), [], []
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
+        context.route("**/*", lambda route: _cut_off(route, outside))
+        page = context.new_page()
+        page.on("request", lambda request: requested.append(request.url))
         for name, (path, title) in PAGES.items():
             suffix = "" if scenario == "intents" else f"-{scenario}"
-            _visit(page, f"{url}/{path}", title, SHOTS / f"{name}{suffix}.png")
+            _visit(page, f"{url}/{path}", title, shots / f"{name}{suffix}.png")
+            assert page.locator('[data-testid="stAppDeployButton"]').count() == 0, f"{title}: Deploy button shown"
+            assert page.get_by_role("button", name="Deploy").count() == 0, f"{title}: Deploy button shown"
         if scenario == "intents":
             page.get_by_role("button", name="Open another result").click()
             page.get_by_role("heading", name="diagnose", exact=True).wait_for(timeout=30_000)
             page.wait_for_timeout(1000)
             assert page.locator('[data-testid="stException"]').count() == 0
-            _screenshot(page, SHOTS / "start.png")
-        page.close()
+            _screenshot(page, shots / "start.png")
+        context.close()
     finally:
-        proc.terminate()
+        proc.terminate()  # SIGTERM: `diagnose dashboard` stops its Streamlit server too
         proc.wait(timeout=30)
+    assert requested, "no request was recorded"
+    assert outside == [], f"the page asked outside hosts for {sorted(set(outside))}"

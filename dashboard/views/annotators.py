@@ -1,9 +1,8 @@
 """Annotators: quality and agreement per annotator, pairwise agreement, most disputed items."""
 import altair as alt
-import streamlit as st
-
 import dash_components as ui
 import dash_data as dd
+import streamlit as st
 
 result, key = ui.current()
 st.title("Annotators")
@@ -22,6 +21,7 @@ def disputed_table(frame, key: str) -> None:
     ui.table(frame, key, name="disputed_items", column_config=config)
 
 
+ui.require_ran(result, "annotator_inconsistency")
 if result.table("annotations") is None:
     # Without annotations the analyzer can only compare near-duplicate rows that carry different labels;
     # there are no annotators, so alpha, quality and pairwise agreement would all be empty or zero.
@@ -44,11 +44,11 @@ m[1].metric("Reading", reading or "n/a", border=True)
 annotators = result.table("annotators")
 m[2].metric("Annotators", "n/a" if annotators is None else f"{annotators.height:,}", border=True)
 if alpha is None:
-    st.caption(dd.skip_reason(result, "annotator_inconsistency"))
+    st.caption("The analyzer reported no alpha: it needs items labelled by at least two annotators.")
 
 st.subheader("Per-annotator quality and agreement")
 if annotators is None:
-    ui.missing(dd.skip_reason(result, "annotator_inconsistency"))
+    ui.missing("the analyzer wrote no per-annotator table for this result.")
 else:
     ui.table(annotators.sort("quality"), "annotators_table", name="annotators", column_config={
         "quality": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
@@ -76,6 +76,6 @@ else:
 st.subheader("Items with the most disagreement")
 disputed = dd.cached(dd.disputed_items, key, 100)
 if disputed.height == 0:
-    ui.missing(dd.skip_reason(result, "annotator_inconsistency"))
+    ui.missing("no item was labelled differently by its annotators.")
 else:
     disputed_table(disputed, "annotators_disputed")

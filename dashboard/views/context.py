@@ -1,34 +1,39 @@
 """Context: eval rows whose retrieved passages contradict each other."""
-import streamlit as st
-
 import dash_components as ui
 import dash_data as dd
+import streamlit as st
 
 result, key = ui.current()
 st.title("Context")
 st.caption("Two retrieved passages that state the same fact differently (a number, a date, a name, a "
            "negation) leave the model to guess. The differing spans are highlighted.")
 
-conflicts = dd.cached(dd.context_conflicts, key)
+ui.require_ran(result, "contradictory_context")
+findings = result.summary["analyzers"]["contradictory_context"].get("findings") or {}
+m = st.columns(3)
+m[0].metric("Errors explained", f"{dd.explained_by(result, 'contradictory_context'):,}", border=True,
+            help="Errors attributed to conflicting passages, as the report counts them.")
+m[1].metric("Rows with a strong conflict", f"{findings.get('n_rows_with_conflict', 0):,}", border=True,
+            help="Eval rows with a strong conflict, errors or not, as the analyzer counts them.")
+m[2].metric("Rows with passages", f"{findings.get('n_rows_with_passages', 0):,}", border=True)
+
+conflicts = dd.cached(dd.context_conflicts, key, False)
 if conflicts.height == 0:
-    reason = ("no retrieved contexts were given; pass --contexts to `diagnose run`."
-              if result.table("contexts") is None else dd.skip_reason(result, "contradictory_context"))
-    if result.table("context_conflicts") is not None:
-        reason = "no conflicting passages were found."
-    ui.missing(reason)
+    ui.missing("no conflicting passages were found.")
     st.stop()
 
-only_errors = st.toggle("Only rows the model got wrong", value=True, key="context_only_errors")
-shown = conflicts.filter(conflicts["is_error"].fill_null(False)) if only_errors else conflicts
-m = st.columns(2)
-m[0].metric("Rows with a conflict", f"{shown.get_column('id').n_unique():,}", border=True)
-m[1].metric("Conflicting passage pairs", f"{shown.height:,}", border=True)
+only_explained = st.toggle("Only the errors explained by conflicting passages", value=True,
+                           key="context_only_errors")
+shown = dd.cached(dd.context_conflicts, key, True) if only_explained else conflicts
+if shown.height:
+    st.caption(f"{shown.height:,} {'row' if shown.height == 1 else 'rows'}, each with its strongest conflict, "
+               "strongest first.")
 ui.table(shown.select("id", "kind", "strength", "span_a", "span_b", "text", "label", "prediction"),
          "context_table", name="context_conflicts", column_config={
              "strength": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
              "text": st.column_config.TextColumn("question", width="large")},
-         empty=("no conflicting passages among the rows the model got wrong; turn off the toggle above to see "
-                "conflicts in all rows") if only_errors and conflicts.height else None)
+         empty=("no error is attributed to conflicting passages; turn off the toggle above to see "
+                "conflicts in all rows") if only_explained else None)
 
 if shown.height:
     st.subheader("Side by side")

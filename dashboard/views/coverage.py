@@ -1,9 +1,8 @@
 """Coverage: where eval rows sit relative to the training data, and the under-covered regions."""
 import altair as alt
-import streamlit as st
-
 import dash_components as ui
 import dash_data as dd
+import streamlit as st
 
 MAX_POINTS = 20_000
 
@@ -12,6 +11,7 @@ st.title("Coverage")
 st.caption("Eval rows far from any training row are hard to get right. The map projects the shared "
            "embedding onto its two main axes; errors are coloured by their primary cause.")
 
+ui.require_ran(result, "coverage_gap")
 points = dd.cached(dd.map_points, key, MAX_POINTS)
 if points.height == 0:
     ui.missing("this result has no 2-D map (no embeddings were computed).")
@@ -36,7 +36,7 @@ else:
 st.subheader("Under-covered regions")
 regions = dd.cached(dd.coverage_regions, key)
 if regions.height == 0:
-    ui.missing(dd.skip_reason(result, "coverage_gap"))
+    ui.missing("no group of isolated eval rows was found.")
 else:
     st.caption("Groups of isolated eval rows with the terms that set them apart from the training data.")
     ui.table(regions.drop("example_ids"), "coverage_regions", name="coverage_regions",
@@ -47,12 +47,10 @@ else:
                               regions.filter(regions["region"] == r).get_column("top_terms").item()[:5]))
     ui.table(dd.cached(dd.region_rows, key, region), "coverage_region_rows", name=f"region_{region}_rows")
 
-coverage_ran = result.summary.get("analyzers", {}).get("coverage_gap", {}).get("status") == "ran"
-if "coverage_gap" in dd.analyzer_names() and coverage_ran:
-    st.subheader("Errors attributed to a coverage gap")
-    if dd.no_errors_reason(result):
-        ui.missing(dd.no_errors_reason(result))
-        st.stop()
+st.subheader("Errors attributed to a coverage gap")
+if dd.no_errors_reason(result):
+    ui.missing(dd.no_errors_reason(result))
+else:
     ui.table(dd.cached(dd.errors_with_cause, key, "coverage_gap"), "coverage_errors", name="coverage_gap_errors",
              column_config={"score_coverage_gap": st.column_config.ProgressColumn(
                  "score", min_value=0, max_value=1, format="%.2f")},

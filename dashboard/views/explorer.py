@@ -1,8 +1,7 @@
 """Error explorer: filter the errors, open one and see all the evidence about it."""
-import streamlit as st
-
 import dash_components as ui
 import dash_data as dd
+import streamlit as st
 
 result, key = ui.current()
 st.title("Error explorer")

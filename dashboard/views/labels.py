@@ -1,8 +1,7 @@
 """Labels: training rows whose label looks wrong, and eval rows whose gold label looks wrong."""
-import streamlit as st
-
 import dash_components as ui
 import dash_data as dd
+import streamlit as st
 
 ANY = "(any)"
 
@@ -12,9 +11,10 @@ st.caption("Rows whose given label disagrees with what the out-of-sample model a
            "rows suggest. Mislabelled training rows teach the model the wrong thing; a wrong gold "
            "label makes a correct prediction count as an error.")
 
+ui.require_ran(result, "noisy_label")
 confusion = dd.cached(dd.label_confusion, key)
 if result.table("train_issues") is None:
-    ui.missing(dd.skip_reason(result, "noisy_label"))
+    ui.missing("no training table was given, so only the eval rows below were checked.")
 else:
     flagged = int(confusion.get_column("n_rows").sum()) if confusion.height else 0
     st.metric("Training rows that look mislabelled", f"{flagged:,}", border=True)
@@ -36,15 +36,8 @@ else:
         "label_quality": st.column_config.ProgressColumn("label quality", min_value=0, max_value=1, format="%.2f"),
     })
 
-noisy_status = result.summary.get("analyzers", {}).get("noisy_label", {}).get("status")
-if noisy_status != "ran" and result.table("train_issues") is None:
-    st.stop()  # the reason is already shown above
 st.subheader("Eval rows whose gold label looks wrong")
-if "noisy_label" not in dd.analyzer_names():
-    ui.missing("the noisy_label analyzer is not registered.")
-elif noisy_status != "ran":
-    ui.missing(dd.skip_reason(result, "noisy_label"))
-elif dd.no_errors_reason(result):
+if dd.no_errors_reason(result):
     ui.missing(dd.no_errors_reason(result))
 else:
     gold = dd.cached(dd.suspect_gold, key)

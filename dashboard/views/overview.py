@@ -1,8 +1,7 @@
 """Overview: accuracy, errors by cause and combination, per-class error rates, what ran."""
-import streamlit as st
-
 import dash_components as ui
 import dash_data as dd
+import streamlit as st
 
 result, key = ui.current()
 s = result.summary

@@ -1,9 +1,9 @@
 """Start page: open a saved result, diagnose uploaded files, or try the bundled sample."""
-import streamlit as st
-
 import dash_components as ui
 import dash_data
 import dash_state
+import streamlit as st
+
 import diagnose
 
 NOT_PRESENT = "(not in my files)"

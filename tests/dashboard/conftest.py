@@ -14,7 +14,7 @@ import diagnose
 from diagnose.sample import sample_paths
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 TIMEOUT = 180  # seconds; the first run of a page in a session pays for loading the result

@@ -32,6 +32,9 @@ def test_most_disputed_items_come_first(open_page, helpers, intents_dir):
     assert list(disputed["agreement"]) == sorted(disputed["agreement"])
 
 
-def test_annotators_page_without_annotations(open_page, rag_dir):
+def test_annotators_page_of_a_skipped_analyzer_shows_the_reason(open_page, rag_dir, rag):
     at = open_page(rag_dir, "annotators")
-    assert any("no annotations were given" in i.value for i in at.info)
+    reason = rag.summary["analyzers"]["annotator_inconsistency"]["reason"]
+    assert [i.value for i in at.info] == [
+        f"Nothing to show here: the annotator_inconsistency analyzer was skipped: {reason}"]
+    assert len(at.metric) == 0 and len(at.dataframe) == 0 and len(at.subheader) == 0

@@ -19,6 +19,9 @@ def test_coverage_shows_map_and_regions(open_page, helpers, intents_dir, intents
     assert len(gap) == intents.summary["counts"]["per_cause"]["coverage_gap"]
 
 
-def test_coverage_without_regions_explains_why(open_page, rag_dir):
+def test_coverage_of_a_skipped_analyzer_shows_the_reason_and_no_map(open_page, rag_dir, rag):
     at = open_page(rag_dir, "coverage")
-    assert any("coverage_gap analyzer was skipped" in i.value for i in at.info)
+    reason = rag.summary["analyzers"]["coverage_gap"]["reason"]
+    assert [i.value for i in at.info] == [f"Nothing to show here: the coverage_gap analyzer was skipped: {reason}"]
+    assert len(at.get("vega_lite_chart")) == 0  # no map for an analyzer that did not run
+    assert len(at.subheader) == 0 and len(at.dataframe) == 0
