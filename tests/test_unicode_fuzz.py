@@ -66,6 +66,13 @@ def _check_statuses(result, task: str) -> None:
         assert status[cause]["status"] == expected, status[cause]
 
 
+def test_a_number_of_5000_digits_in_a_passage():
+    ev = pl.DataFrame({"id": ["q1"], "text": ["How many people live in Foo?"], "label": ["100"], "prediction": ["9"]})
+    ctx = pl.DataFrame({"id": ["q1", "q1"], "passage": [f"Foo has {'9' * 5000} people.", "Foo has 100 people."]})
+    result = diagnose.run(ev, contexts=ctx, task="generation", config=QUIET)
+    assert result.summary["analyzers"]["contradictory_context"]["status"] == "ran"
+
+
 def test_superscript_population_three_rows():
     """The 1M-row crash: a passage with a superscript number ('¹') beside a real one."""
     ev = pl.DataFrame({"id": ["q1", "q2", "q3"], "text": ["What was the population of Foo?"] * 3,
@@ -90,7 +97,8 @@ def test_same_answer_with_unicode_digits(a, b, same):
     ("Born on ¹ May 1901 in Paris.", {"year:1901", "name:paris"}),  # '¹'.isdigit(), int('¹') fails
     ("Born on ٣ May 1901.", {"date:1901-05-03"}),  # Arabic-Indic 3 is a decimal digit
     ("Born on １２ May 1901.", {"date:1901-05-12"}),
-])
+    (f"Born on {'9' * 5000} May 1901.", {"year:1901"}),  # int() refuses over 4,300 digits
+], ids=["superscript", "arabic-indic", "full-width", "5000-digits"])
 def test_dates_with_unicode_day_numbers(sentence, keys):
     found = {key for _, _, key, _ in candidates(tokens(sentence), {})}
     assert keys <= found

@@ -213,7 +213,7 @@ def _date_at(sent: list[str], i: int):
     year = _FOOTNOTED.sub("", year)  # "1590.2": a year with a footnote number
     if window[0] in MONTHS:  # "May 15, 1885"
         mon, day = window[0], window[1]
-    if mon in MONTHS and day.isdecimal() and int(day) <= 31 and YEAR.match(year):
+    if mon in MONTHS and day.isdecimal() and len(day) <= 2 and int(day) <= 31 and YEAR.match(year):
         return i + 3, f"date:{year}-{MONTHS[mon]:02d}-{int(day):02d}"
     return None
 
@@ -354,7 +354,8 @@ def _new_candidate(key, kind, q, close, cues, first, words) -> dict:
     return {"near": close, "count": 1, "tw": TYPE_WEIGHTS[q.kind][kind], "lex": float(lex),
             "lexcat": float(lex and q.kind == "category"), "first": first, "nw": len(words),
             "comma": float(kind == "number" and "," in words[0]),
-            "small": float(kind == "number" and token.isascii() and token.isdigit() and int(token) < 32),
+            "small": float(kind == "number" and token.isascii() and token.isdigit() and len(token) <= 2
+                           and int(token) < 32),
             "cues": cues}
 
 
