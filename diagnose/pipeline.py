@@ -87,7 +87,7 @@ class _Stages:
 def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = None, *,
         task: str | None = None, seed: int = 0, columns: Columns | None = None,
         config: RunConfig | None = None, embedder: Any = None,
-        analyzers: Sequence[Analyzer] = ()) -> Result:
+        analyzers: Sequence[Analyzer] = (), caller: str = "python") -> Result:
     """Diagnose why the model got eval rows wrong.
 
     Parameters
@@ -109,6 +109,9 @@ def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = N
     analyzers
         Configured analyzers that replace the default one of the same cause,
         e.g. ``[ContradictoryContext(judge=NLIJudge("path/to/nli-model"))]``.
+    caller
+        Whose words input errors use: ``"python"`` (``columns=Columns(...)``) or
+        ``"cli"`` (``--text-col``); the command line passes ``"cli"``.
 
     Examples
     --------
@@ -125,7 +128,8 @@ def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = N
     chosen = _chosen_analyzers(analyzers)
     stages = _Stages(total=5 + len(REGISTRY), enabled=config.progress)  # validate, embed, neighbors, probabilities, analyzers, attribute
     with stages.stage("validate"):
-        inputs = load_inputs(eval, train, annotations, contexts, columns=columns or Columns(), task=task)
+        inputs = load_inputs(eval, train, annotations, contexts, columns=columns or Columns(), task=task,
+                             caller=caller)
     data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
     frames, status, tables = [], {}, {}
     for analyzer in chosen:

@@ -5,7 +5,9 @@ the column and example rows, and saying how to fix it.
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
+import re
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -23,6 +25,9 @@ from diagnose.textnorm import normalize_answer
 __all__ = ["Inputs", "load_inputs"]
 
 PROB_TOLERANCE = 0.02
+#: who reads the error messages: a Python caller is told ``columns=Columns(...)``,
+#: a command-line user ``--text-col NAME``
+CALLERS = ("python", "cli")
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,17 +52,41 @@ def load_inputs(
     annotations: Any = None,
     contexts: Any = None,
     *,
-    columns: Columns = Columns(),
+    columns: Columns | None = None,
     task: str | None = None,
+    caller: str = "python",
 ) -> Inputs:
-    """Read and validate every table; infer the task when not given."""
+    """Read and validate every table; infer the task when not given.
+
+    Parameters
+    ----------
+    eval, train, annotations, contexts
+        Paths (CSV, Parquet, JSON Lines) or polars/pandas frames; only ``eval`` is required.
+    columns
+        Column names when yours differ from the defaults (None: :class:`Columns` defaults).
+    task
+        ``classification`` or ``generation``; inferred when None.
+    caller
+        Who reads the error messages: ``"python"`` (advice such as
+        ``columns=diagnose.Columns(text='NAME')``) or ``"cli"`` (``--text-col NAME``).
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"id": [1, 2], "text": ["a", "b"], "label": ["x", "y"], "prediction": ["x", "x"]})
+    >>> load_inputs(ev).eval.get_column("is_error").to_list()
+    [False, True]
+    """
+    columns = columns or Columns()
+    if caller not in CALLERS:
+        raise InputError(f"caller {caller!r} is unknown; expected one of {CALLERS}. Pass caller='python' (the default).")
     if task is not None and task not in TASKS:
-        raise InputError(f"task {task!r} is unknown; expected one of {TASKS}. Pass --task classification or --task generation.")
+        fix = "--task classification or --task generation" if caller == "cli" else "task='classification' or task='generation'"
+        raise InputError(f"task {task!r} is unknown; expected one of {TASKS}. Pass {fix}.")
     raw = {"eval": eval, "train": train, "annotations": annotations, "contexts": contexts}
     names = {role: source_name(src, role) for role, src in raw.items() if src is not None}
     frames = {role: read_table(src, role) for role, src in raw.items() if src is not None}
     for role, frame in frames.items():
-        _check_shape(frame, role, names[role], columns)
+        _check_shape(frame, role, names[role], columns, caller)
     ev = _canonical(frames["eval"], "eval", names["eval"], columns)
     tr = _canonical(frames["train"], "train", names["train"], columns) if "train" in frames else None
     task = task or infer_task(ev, tr, frames["eval"], columns)
@@ -65,9 +94,11 @@ def load_inputs(
     notes: dict[str, Any] = {}
     if tr is not None and task == "classification":
         _check_train_labels(tr, names["train"], columns)
+        _check_label_overlap(ev, tr, names, columns, caller)
         notes["unseen_eval_labels"] = _unseen_labels(ev, tr, names["eval"], columns)
-    eval_probs = _probs(frames["eval"], "eval", names["eval"], classes, columns) if task == "classification" else None
-    train_probs = _probs(frames["train"], "train", names["train"], classes, columns) if tr is not None and task == "classification" else None
+    learnt = set(tr.get_column("label").to_list()) if tr is not None else set()
+    eval_probs = _probs(frames["eval"], ev, "eval", names["eval"], classes, learnt, columns) if task == "classification" else None
+    train_probs = _probs(frames["train"], tr, "train", names["train"], classes, learnt, columns) if tr is not None and task == "classification" else None
     if eval_probs is not None and columns.prediction not in frames["eval"].columns:
         ev = ev.with_columns(pl.Series("prediction", np.asarray(classes)[eval_probs.argmax(axis=1)].tolist(), dtype=pl.Utf8))
         notes["prediction"] = f"not given: the class with the largest {columns.prob_prefix}<class> value"
@@ -78,7 +109,7 @@ def load_inputs(
     return Inputs(task, ev, tr, ann, ctx, classes, eval_probs, train_probs, sources, notes)
 
 
-def _check_shape(frame: pl.DataFrame, role: str, name: str, cols: Columns) -> None:
+def _check_shape(frame: pl.DataFrame, role: str, name: str, cols: Columns, caller: str) -> None:
     if frame.height == 0:
         raise InputError(
             f"{name}: the {role} table is empty; expected at least one row with columns "
@@ -87,11 +118,7 @@ def _check_shape(frame: pl.DataFrame, role: str, name: str, cols: Columns) -> No
         )
     missing = [c for c in cols.required(role) if c not in frame.columns]
     if missing:
-        hints = " ".join(f"Pass {cols.flag(c)} NAME if your {c!r} column has another name." for c in missing)
-        raise MissingColumnError(
-            f"{name}: column {missing[0]!r} not found in the {role} table; expected columns "
-            f"{list(cols.required(role))}. Found {frame.columns}. {hints}"
-        )
+        raise _missing_column(frame, role, name, cols, missing[0], caller)
     key = cols.id
     _check_scalar(frame, role, name, cols)
     _check_ids_present(frame, role, name, key)
@@ -107,6 +134,53 @@ def _check_shape(frame: pl.DataFrame, role: str, name: str, cols: Columns) -> No
         _check_text(frame, cols.text, role, name, key)
     if role == "contexts":
         _check_text(frame, cols.passage, role, name, key)
+
+
+def _field(cols: Columns, column: str) -> str:
+    """The :class:`Columns` field naming ``column`` (``text`` for the text column)."""
+    return next((f for f, v in vars(cols).items() if v == column), column)
+
+
+def _rename_advice(cols: Columns, column: str, caller: str, value: str = "NAME") -> str:
+    """How the caller names another column for ``column``, in the caller's words.
+
+    Examples
+    --------
+    >>> _rename_advice(Columns(), "text", "cli", "utterance")
+    '--text-col utterance'
+    >>> _rename_advice(Columns(), "text", "python", "utterance")
+    "columns=diagnose.Columns(text='utterance')"
+    """
+    field = _field(cols, column)
+    if caller == "cli":
+        flag = "--prob-prefix" if field == "prob_prefix" else "--" + field.replace("_", "-") + "-col"
+        return f"{flag} {value}"
+    return f"columns=diagnose.Columns({field}={value!r})"
+
+
+def _missing_column(frame: pl.DataFrame, role: str, name: str, cols: Columns, column: str,
+                    caller: str) -> MissingColumnError:
+    """The error for a required column absent from ``frame``: where the name came from,
+    the columns found, close matches, and the option that names another column."""
+    field = _field(cols, column)
+    option = _rename_advice(cols, column, caller, column)
+    given = column != getattr(Columns(), field, column)  # a name the caller chose, not the default
+    where = option.split(" ")[0] if caller == "cli" else option
+    what = (f"the column {column!r} given by {where} is not in the {role} table" if given
+            else f"column {column!r} not found in the {role} table")
+    lowered = {c.lower(): c for c in frame.columns}
+    close = [lowered[c] for c in difflib.get_close_matches(column.lower(), list(lowered), n=3, cutoff=0.6)]
+    spare = [c for c in frame.columns if c not in _used_columns(frame, cols)]
+    offer = close or spare[:5]
+    if offer:
+        fix = (f"Close matches: {close}. " if close else "") + \
+              f"Pass {_rename_advice(cols, column, caller, offer[0])} if {offer[0]!r} holds the {field}."
+    else:
+        fix = f"Pass {_rename_advice(cols, column, caller)} with the column that holds the {field}."
+    return MissingColumnError(
+        f"{name}: {what}; expected columns {list(cols.required(role))}. Found {frame.columns}. {fix}"
+        + (" Column names are case-sensitive; check the spelling." if given else "")
+    )
 
 
 def _used_columns(frame: pl.DataFrame, cols: Columns) -> list[str]:
@@ -216,6 +290,68 @@ def _check_train_labels(tr: pl.DataFrame, name: str, cols: Columns) -> None:
         )
 
 
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+
+
+def _looks_like(labels: list[str]) -> str:
+    """``integers`` when every label is a whole number, else ``names``."""
+    return "integers" if labels and all(_INTEGER.match(x) for x in labels) else "names"
+
+
+def _check_label_overlap(ev: pl.DataFrame, tr: pl.DataFrame, names: dict[str, str], cols: Columns,
+                         caller: str) -> None:
+    """Refuse eval gold labels that share almost nothing with the training labels.
+
+    A few gold classes unseen in training are fine (reported as coverage gaps). Refused:
+    fewer than half of the gold classes *and* fewer than half of the labelled eval rows
+    are seen in training, and either two or more gold classes are unseen or the unseen
+    ones are written differently (integers on one side, names on the other) -- the
+    sign of two label encodings, not of out-of-scope classes.
+    """
+    gold = ev.get_column("label").drop_nulls()
+    classes = sorted(set(gold.to_list()))
+    learnt = sorted(set(tr.get_column("label").to_list()))
+    unseen = [c for c in classes if c not in set(learnt)]
+    forms = (_looks_like(unseen), _looks_like(learnt))
+    if not unseen or 2 * (len(classes) - len(unseen)) >= len(classes) or 2 * gold.is_in(learnt).sum() >= gold.len():
+        return
+    if len(unseen) < 2 and forms[0] == forms[1]:
+        return
+    rows = ev.filter(pl.col("label").is_in(unseen)).get_column("id").to_list()
+    raise InputError(
+        f"{names['eval']}: the gold labels in column {cols.label!r} share {len(classes) - len(unseen)} of "
+        f"{len(classes)} classes with the training labels of {names['train']}; expected the same label "
+        f"names in both (a few gold classes unseen in training are fine). Found gold labels that look "
+        f"like {forms[0]} ({format_examples(unseen)}; rows e.g. {rows[:5]}) and training labels that "
+        f"look like {forms[1]} ({format_examples(learnt)}). {_overlap_fix(unseen, learnt, forms, names, cols, caller)}"
+    )
+
+
+def _overlap_fix(unseen: list[str], learnt: list[str], forms: tuple[str, str], names: dict[str, str],
+                 cols: Columns, caller: str) -> str:
+    """How to make the two label sets meet, in the caller's words."""
+    if forms[0] == forms[1]:
+        return ("Check that both tables use the same label names (spelling, case, language); if these "
+                "classes are truly absent from training, every such row is a coverage gap by "
+                "construction: add training examples of them or leave those rows out.")
+    ints, words, side = (unseen, learnt, "eval") if forms[0] == "integers" else (learnt, unseen, "train")
+    labels = [cols.label, cols.prediction] if side == "eval" else [cols.label]
+    where = f"column(s) {labels} of {names[side]}"
+    if caller == "cli":
+        fix = f"Map the integers to names in {where} with your model's id-to-label table, then run again."
+    else:
+        picked = ", ".join(repr(c) for c in labels)
+        fix = (f"Map the integers to names in {where} before calling, e.g. "
+               f"frame.with_columns(pl.col({picked}).replace_strict(id2label)) in polars or "
+               f"df[{labels[0]!r}] = df[{labels[0]!r}].map(id2label) in pandas, with your model's "
+               "id-to-label table as id2label.")
+    if sorted(int(i) for i in ints) == list(range(len(words))):
+        guess = {str(i): w for i, w in enumerate(sorted(words))}
+        fix += (" If the integers index the sorted names (sklearn's LabelEncoder and predict_proba "
+                f"order), that table is {dict(list(guess.items())[:5])}{' ...' if len(guess) > 5 else ''}.")
+    return fix
+
+
 def _user_stacklevel() -> int:
     """``stacklevel`` for ``warnings.warn`` called by our caller that points at the first
     frame outside the ``diagnose`` package (the user's line), not at our internals."""
@@ -238,42 +374,93 @@ def _unseen_labels(ev: pl.DataFrame, tr: pl.DataFrame, name: str, cols: Columns)
     return unseen
 
 
-def _probs(raw: pl.DataFrame, role: str, name: str, classes, cols: Columns) -> np.ndarray | None:
+def _probs(raw: pl.DataFrame, canon: pl.DataFrame, role: str, name: str, classes, learnt: set[str],
+           cols: Columns) -> np.ndarray | None:
+    """The table's ``prob_<class>`` columns as a row-normalised matrix over ``classes``.
+
+    A class without a column gets probability 0 when the model cannot know it: it
+    never appears in training (``learnt``) nor among the table's predictions, as
+    with sklearn's ``predict_proba`` and a gold class absent from training.
+    """
     prob_cols = [c for c in raw.columns if c.startswith(cols.prob_prefix)]
     if not prob_cols:
         return None
     given = {c[len(cols.prob_prefix):]: c for c in prob_cols}
     given.update({k: given[f"{k}.0"] for k in classes if k not in given and f"{k}.0" in given})
+    predicted = set(canon.get_column("prediction").drop_nulls().to_list()) if "prediction" in canon.columns else set()
     missing = [k for k in classes if k not in given]
-    if missing:
+    needed = [k for k in missing if k in learnt or k in predicted]
+    if needed:
         raise InputError(
             f"{name}: the {role} table's {cols.prob_prefix}<class> columns do not match the label "
-            f"set; expected one column per class. Missing {format_examples(missing)}; found "
-            f"{format_examples(prob_cols)}. Add a {cols.prob_prefix}<class> column for every "
-            "label (0 where the model never predicts it) or drop all of them."
+            f"set; expected one column per class the model knows (every training label and every "
+            f"prediction). Missing {format_examples(needed)}; found {format_examples(prob_cols)}. "
+            f"Add a {cols.prob_prefix}<class> column for each (0 where the model never predicts "
+            "it) or drop all of them."
         )
+    mat = _prob_matrix(raw, given, [k for k in classes if k in given], role, name, cols)
+    ids = raw.get_column(cols.id).cast(pl.Utf8)
+    _check_prob_cells(mat, [given[k] for k in classes if k in given], ids, role, name, cols)
+    _check_prob_rows(mat, ids, role, name, cols)
+    mat = mat / mat.sum(axis=1, keepdims=True)
+    if not missing:
+        return mat
+    full = np.zeros((raw.height, len(classes)))
+    full[:, [i for i, k in enumerate(classes) if k in given]] = mat
+    return full
+
+
+def _prob_matrix(raw: pl.DataFrame, given: dict[str, str], keys: list[str], role: str, name: str,
+                 cols: Columns) -> np.ndarray:
+    """The given probability columns as floats (nulls become NaN)."""
     try:
-        mat = raw.select([pl.col(given[k]).cast(pl.Float64) for k in classes]).to_numpy()
+        return raw.select([pl.col(given[k]).cast(pl.Float64) for k in keys]).to_numpy()
     except pl.exceptions.PolarsError as exc:
         first = str(exc).strip().splitlines()[0]
-        comma = any(raw.get_column(given[k]).cast(pl.Utf8).str.contains(",", literal=True).any() for k in classes)
+        comma = any(raw.get_column(given[k]).cast(pl.Utf8).str.contains(",", literal=True).any() for k in keys)
         hint = " Use a dot as the decimal separator (found '0,5'-style numbers)." if comma else ""
         raise InputError(
             f"{name}: a {cols.prob_prefix}<class> column of the {role} table is not numeric "
             f"({first}); expected numbers in [0, 1]. Fix the non-numeric cells.{hint}"
         ) from exc
-    _check_prob_rows(mat, raw.get_column(cols.id).cast(pl.Utf8), role, name, cols)
-    return mat / mat.sum(axis=1, keepdims=True)
+
+
+_CELL_FAULTS = (
+    ("missing or NaN", lambda m: np.isnan(m),
+     "Fill them in (0 where the model gives the class no probability) or drop these rows."),
+    ("infinite", lambda m: np.isinf(m), "Pass softmax outputs, not logits or log-probabilities."),
+    ("negative", lambda m: m < 0,
+     "These look like logits or log-probabilities: pass softmax outputs (e.g. model.predict_proba)."),
+    ("above 1", lambda m: m > 1 + PROB_TOLERANCE, "Pass probabilities, not scores or percentages."),
+)
+
+
+def _check_prob_cells(mat: np.ndarray, names: list[str], ids: pl.Series, role: str, name: str,
+                      cols: Columns) -> None:
+    """Name the first column holding NaN, infinite, negative or above-1 values, with rows."""
+    for fault, test, fix in _CELL_FAULTS:
+        with np.errstate(invalid="ignore"):
+            bad = test(mat)
+        if not bad.any():
+            continue
+        col = int(np.flatnonzero(bad.any(axis=0))[0])
+        rows = np.flatnonzero(bad[:, col])
+        shown = [f"{ids[int(r)]} ({mat[r, col]:g})" for r in rows]
+        raise InputError(
+            f"{name}: column {names[col]!r} of the {role} table has {fault} values in {len(rows)} "
+            f"rows; expected a probability in [0, 1] in every {cols.prob_prefix}<class> cell. "
+            f"Found {format_examples(shown)} (ids). {fix}"
+        )
 
 
 def _check_prob_rows(mat: np.ndarray, ids: pl.Series, role: str, name: str, cols: Columns) -> None:
     sums = mat.sum(axis=1)
-    bad = ~np.isfinite(sums) | (np.abs(sums - 1.0) > PROB_TOLERANCE) | (np.nan_to_num(mat, nan=-1).min(axis=1) < 0)
+    bad = np.abs(sums - 1.0) > PROB_TOLERANCE
     if bad.any():
         rows = [f"{i} (sum {s:.3f})" for i, s in zip(ids.filter(pl.Series(bad)).to_list(), sums[bad])]
         raise InputError(
             f"{name}: the {role} table's {cols.prob_prefix}<class> columns do not sum to 1 in "
-            f"{int(bad.sum())} rows; expected non-negative probabilities summing to 1 (±"
+            f"{int(bad.sum())} rows; expected probabilities summing to 1 (±"
             f"{PROB_TOLERANCE}). Found {format_examples(rows)}. Pass softmax outputs, not logits, "
             "and include a column for every class."
         )

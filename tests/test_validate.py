@@ -40,7 +40,7 @@ def test_missing_column_lists_found_columns(tmp_path):
     with pytest.raises(MissingColumnError) as info:
         load_inputs(path)
     msg = str(info.value)
-    assert "column 'text' not found" in msg and "['id', 'utterance']" in msg and "--text-col" in msg
+    assert "column 'text' not found" in msg and "['id', 'utterance']" in msg and "columns=diagnose.Columns(text='utterance')" in msg
 
 
 def test_renamed_column_via_columns(tmp_path):
