@@ -1,11 +1,27 @@
-"""Turn per-cause scores into causes for each error.
+"""Turn per-cause evidence into verdicts on each error, with a stated precision.
 
-Thresholds are calibrated on correctly predicted rows: a cause's threshold
-is the ``1 - fpr`` quantile of its score among correct rows (so only ``fpr``
-of them would pass), never below ``floor``. With fewer than
-``min_correct`` correct rows, the floor is used alone. An error gets every
-cause whose score passes; ``primary_cause`` is the one with the largest
-normalised excess over its threshold, ``unexplained`` when none passes.
+A verdict has to separate *errors with a cause* from *errors without it*; being
+wrong is not evidence of any cause. Each cause offers one or more lines of
+evidence (:class:`~diagnose.analyzers.base.ScorePart`): a score for every eval
+row and a *reference*, the same score on rows known or assumed not to have the
+cause. The reference is either given by the analyzer (e.g. the training rows
+the out-of-sample model gets wrong: ordinary errors whose class is in training,
+for ``coverage_gap``; the same for a wrong eval gold label) or, when the score
+means the same on correct rows (vote splits, conflicting passages), the
+correctly predicted eval rows.
+
+The errors' scores are a mixture of rows without the cause (distributed like
+the reference) and rows with it. Along the score, a monotone (isotonic) fit
+gives the share ``h`` of errors among errors plus reference at equal weight;
+the share of errors without the cause among the real errors, ``pi0``, is
+estimated as in Storey (2002) from the lower half of the reference. The stated
+precision of a verdict with score ``s`` is then
+``1 - pi0 * (1 - h(s)) / h(s)``: how often an error this strong has the cause.
+A cause is given when that precision reaches ``min_precision``. With no
+reference large enough, a cause is given only on score ≥ ``fallback`` and
+states no precision. A coverage gap explains away a wrong-gold-label verdict
+that rests on the model's probabilities alone (a model that never saw such
+rows gives the gold a low probability whatever the label's truth).
 """
 from __future__ import annotations
 
@@ -15,9 +31,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from diagnose.analyzers.base import CAUSES
+from diagnose.analyzers.base import CAUSES, ScorePart
 
-__all__ = ["AttributionConfig", "calibrate", "attribute"]
+__all__ = ["AttributionConfig", "calibrate", "attribute", "part_precision", "count_causes", "threshold_view"]
 
 
 @dataclass(frozen=True)
@@ -26,72 +42,225 @@ class AttributionConfig:
 
     Parameters
     ----------
-    fpr
-        Share of correctly predicted rows allowed to pass each threshold.
-    floor
-        Lowest threshold a cause can get.
-    min_correct
-        Correct rows needed to calibrate; below it the floor is used.
+    min_precision
+        Stated precision a verdict needs (0.5: a verdict is more likely right
+        than wrong).
+    min_reference
+        Reference rows needed to calibrate a line of evidence.
+    fallback
+        Score needed when a line of evidence cannot be calibrated.
     """
 
-    fpr: float = 0.05
-    floor: float = 0.5
-    min_correct: int = 20
+    min_precision: float = 0.5
+    min_reference: int = 20
+    fallback: float = 0.9
 
 
-def calibrate(frame: pl.DataFrame, causes: tuple[str, ...], config: AttributionConfig) -> dict[str, dict[str, Any]]:
-    """Per-cause threshold and how it was obtained.
+def part_precision(scores: np.ndarray, is_error: np.ndarray, reference: np.ndarray,
+                   config: AttributionConfig = AttributionConfig(),
+                   weights: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """Stated precision of each error's evidence against a reference of rows without the cause.
+
+    Parameters
+    ----------
+    scores
+        One score per eval row (NaN: no evidence).
+    is_error
+        Boolean mask of the eval rows that are errors.
+    reference
+        Scores of rows without the cause.
+    config
+        An :class:`AttributionConfig`.
+    weights
+        Weight of each reference row (1 when None).
+
+    Returns
+    -------
+    precision : numpy.ndarray
+        Per eval row; NaN for correct rows, rows without a score, or when the
+        reference is too small.
+    info : dict
+        ``pi0``, reference size and the smallest score that reaches
+        ``min_precision``.
 
     Examples
     --------
-    >>> f = pl.DataFrame({"is_error": [False] * 40, "score_noisy_label": [i / 40 for i in range(40)]})
-    >>> calibrate(f, ("noisy_label",), AttributionConfig())["noisy_label"]["threshold"]
-    0.95
+    >>> rng = np.random.default_rng(0)
+    >>> ref = rng.uniform(0, 0.6, 200)
+    >>> s = np.r_[rng.uniform(0, 0.6, 80), rng.uniform(0.8, 1.0, 20)]
+    >>> p, info = part_precision(s, np.ones(100, bool), ref)
+    >>> bool(p[:80].max() < 0.5), bool(np.median(p[80:]) > 0.9)
+    (True, True)
     """
-    out = {}
-    correct = frame.filter(pl.col("is_error") == False)  # noqa: E712
-    for cause in causes:
-        scores = correct.get_column(f"score_{cause}").drop_nulls().to_numpy()
-        if len(scores) >= config.min_correct:
-            q = float(np.quantile(scores, 1.0 - config.fpr, method="higher"))
-            out[cause] = {"threshold": round(max(config.floor, q), 6), "method": f"{1 - config.fpr:.0%} quantile of correct rows (n={len(scores)}), floor {config.floor}",
-                          "correct_rows": int(len(scores))}
-        else:
-            out[cause] = {"threshold": config.floor, "method": f"floor (fewer than {config.min_correct} scored correct rows)", "correct_rows": int(len(scores))}
-    return out
+    from scipy.stats import beta
+
+    out = np.full(len(scores), np.nan)
+    err_mask = is_error & ~np.isnan(scores)
+    keep = ~np.isnan(reference)
+    err, ref = scores[err_mask], reference[keep]
+    ref_w = np.ones(len(ref)) if weights is None else np.asarray(weights, float)[keep]
+    mass = float(ref_w.sum())
+    if mass < config.min_reference or len(err) == 0:
+        return out, {"reference_rows": int(len(ref)), "pi0": None, "threshold": None}
+    lam = float(np.median(ref))
+    pi0 = min(1.0, ((err <= lam).sum() + 1) / (len(err) + 1) / ((ref_w[ref <= lam].sum() + 1) / (mass + 1)))
+    precision = _local_precision(err, np.sort(ref), ref_w[np.argsort(ref)], mass, pi0)
+    out[err_mask] = precision
+    passing = err[precision >= config.min_precision]
+    return out, {"reference_rows": int(len(ref)), "pi0": round(float(pi0), 4),
+                 "threshold": None if not len(passing) else round(float(passing.min()), 6)}
 
 
-def attribute(frame: pl.DataFrame, thresholds: dict[str, dict[str, Any]]) -> pl.DataFrame:
-    """Add ``causes``, ``primary_cause`` and ``evidence`` to a scored frame."""
+def _local_precision(err: np.ndarray, ref_sorted: np.ndarray, ref_w_sorted: np.ndarray, mass: float,
+                     pi0: float, window: float = 0.05, least: int = 5) -> np.ndarray:
+    """Share of errors with the cause among errors of about each score (local false discovery rate).
+
+    Around each error, a window of its ``window`` share of neighbouring error ranks (at
+    least ``least`` on each side; the top window runs to the highest score) is compared with
+    the reference weight in the same score range, taken at its upper 90% (Jeffreys) bound so
+    that a small reference cannot promise much; the result is made non-decreasing in the score.
+    """
+    from scipy.stats import beta
+    from sklearn.isotonic import IsotonicRegression
+
+    n = len(err)
+    sorted_err = np.sort(err)
+    half = max(least, int(round(window * n)))
+    rank = np.searchsorted(sorted_err, err, side="left")
+    lo = sorted_err[np.clip(rank - half, 0, n - 1)]
+    top = rank + half >= n - 1
+    hi = np.where(top, np.inf, sorted_err[np.clip(rank + half, 0, n - 1)])
+    in_err = np.searchsorted(sorted_err, hi, side="right") - np.searchsorted(sorted_err, lo, side="left")
+    cum = np.r_[0.0, np.cumsum(ref_w_sorted)]
+    in_ref = cum[np.searchsorted(ref_sorted, hi, side="right")] - cum[np.searchsorted(ref_sorted, lo, side="left")]
+    share = beta.ppf(0.9, in_ref + 0.5, np.maximum(mass - in_ref, 0.0) + 0.5)
+    local = np.clip(1.0 - pi0 * share * n / in_err, 0.0, 1.0)
+    return IsotonicRegression(increasing=True, y_min=0.0, y_max=1.0).fit(err, local).predict(err)
+
+
+def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], config: AttributionConfig,
+              skipped: dict[str, str] | None = None) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, tuple]]]:
+    """Per cause: how each line of evidence was calibrated, and each row's stated precision per line.
+
+    Returns
+    -------
+    table : dict
+        Per cause: ``status`` (``calibrated``, ``fallback`` or ``skipped``),
+        its lines of evidence with reference, size, ``pi0`` and threshold.
+    precisions : dict
+        Per cause and line: ``(precision, passes)``, one stated precision per
+        eval row (NaN where none; inf for a fallback line's passing rows,
+        which state none) and whether the row passes.
+    """
+    is_error = frame.get_column("is_error").fill_null(False).to_numpy().astype(bool)
+    table: dict[str, dict[str, Any]] = {}
+    precisions: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    for cause in CAUSES:
+        if skipped and cause in skipped:
+            table[cause] = {"status": "skipped", "reason": skipped[cause], "parts": {}}
+            continue
+        lines = parts.get(cause) or (ScorePart("score", frame.get_column(f"score_{cause}").fill_null(np.nan).to_numpy()),)
+        table[cause], precisions[cause] = {"status": "calibrated", "parts": {}}, {}
+        for part in lines:
+            scores = np.asarray(part.scores, dtype=float)
+            reference = scores[~is_error & frame.get_column("is_error").is_not_null().to_numpy()] if part.reference is None else np.asarray(part.reference, float)
+            prec, info = part_precision(scores, is_error, reference, config,
+                                        None if part.reference is None else part.reference_weights)
+            where = part.reference_name if part.reference is not None else "correctly predicted eval rows"
+            if info["pi0"] is None:
+                prec = np.where(is_error & (np.nan_to_num(scores, nan=-1.0) >= config.fallback), np.inf, np.nan)
+                info = {**info, "threshold": config.fallback}
+                table[cause]["status"] = "fallback"
+                where += f" (too few: fewer than {config.min_reference}; score >= {config.fallback} needed, no precision stated)"
+            passes = np.nan_to_num(prec, nan=-1.0) >= config.min_precision
+            if part.decide_at is not None:  # decided on the score itself; the precision is only stated
+                passes = is_error & (np.nan_to_num(scores, nan=-1.0) >= part.decide_at)
+                info = {**info, "threshold": part.decide_at}
+                where += f"; decided at score >= {part.decide_at}, the precision is only stated"
+            table[cause]["parts"][part.name] = {"reference": where, **info}
+            precisions[cause][part.name] = (prec, passes)
+    return table, precisions
+
+
+def attribute(frame: pl.DataFrame, precisions: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
+              config: AttributionConfig = AttributionConfig()) -> pl.DataFrame:
+    """Add ``causes``, ``primary_cause``, ``precision_<cause>`` and ``evidence`` to a scored frame."""
     n = frame.height
     is_error = frame.get_column("is_error").to_list()
-    excess = {}
-    for cause in CAUSES:
-        col = frame.get_column(f"score_{cause}").fill_null(-1.0).to_numpy()
-        thr = thresholds.get(cause, {}).get("threshold")
-        excess[cause] = np.full(n, -np.inf) if thr is None else np.where(col >= thr, (col - thr) / max(1e-9, 1 - thr), -np.inf)
-    causes, primary, evidence = [], [], []
-    ev_cols = {c: frame.get_column(f"evidence_{c}").to_list() for c in CAUSES}
+    best, mask, lines = _best_lines(precisions, n, config)
+    _explain_away(mask, lines)
+    causes, primary = [], []
     for i in range(n):
-        passing = [c for c in CAUSES if excess[c][i] > -np.inf]
-        if is_error[i] is False:
-            passing = []
-        causes.append(passing)
-        if is_error[i]:
-            primary.append(max(passing, key=lambda c: (excess[c][i], -CAUSES.index(c))) if passing else "unexplained")
-        else:
-            primary.append(None)
-        evidence.append(_evidence(passing, ev_cols, i))
+        row = [c for c in CAUSES if mask[c][i]] if is_error[i] is True else []
+        causes.append(row)
+        ranked = sorted(row, key=lambda c: (-_rank(best[c][i]), CAUSES.index(c)))
+        primary.append((ranked[0] if ranked else "unexplained") if is_error[i] is True else None)
+    ev_cols = {c: frame.get_column(f"evidence_{c}").to_list() for c in CAUSES}
+    stated = [pl.Series(f"precision_{c}", [_stated(best[c][i]) if c in causes[i] else None for i in range(n)],
+                        dtype=pl.Float64) for c in CAUSES]
     return frame.with_columns(
         pl.Series("causes", causes, dtype=pl.List(pl.Utf8)),
         pl.Series("primary_cause", primary, dtype=pl.Utf8),
-        pl.Series("evidence", evidence, dtype=pl.Utf8),
+        pl.Series("evidence", [_evidence(causes[i], ev_cols, i) for i in range(n)], dtype=pl.Utf8),
+        *stated,
     )
+
+
+def _best_lines(precisions, n, config):
+    """Per cause: the best stated precision of the passing lines per row, which rows pass, and which pass per line."""
+    best, mask, lines = {}, {}, {}
+    for cause in CAUSES:
+        given = precisions.get(cause, {})
+        lines[cause] = {name: passes for name, (_, passes) in given.items()}
+        stated = [np.where(passes, np.nan_to_num(p, nan=np.inf), -1.0) for p, passes in given.values()]
+        best[cause] = np.vstack(stated).max(axis=0) if stated else np.full(n, -1.0)
+        mask[cause] = np.any(list(lines[cause].values()), axis=0) if given else np.zeros(n, dtype=bool)
+    return best, mask, lines
+
+
+def _explain_away(mask: dict, lines: dict) -> None:
+    """A coverage gap explains away a wrong-gold verdict whose only line is the gold line."""
+    noisy = lines.get("noisy_label", {})
+    if "gold" not in noisy or "coverage_gap" not in mask:
+        return
+    others = [m for name, m in noisy.items() if name != "gold"]
+    only_gold = noisy["gold"] & ~(np.any(others, axis=0) if others else False)
+    mask["noisy_label"] = mask["noisy_label"] & ~(mask["coverage_gap"] & only_gold)
+
+
+def threshold_view(table: dict[str, dict[str, Any]], config: AttributionConfig = AttributionConfig()) -> dict[str, dict[str, Any]]:
+    """One line per cause for reports: status, the lowest passing score of its first line, and how it was set."""
+    out = {}
+    for cause, entry in table.items():
+        if entry["status"] == "skipped":
+            out[cause] = {"status": "skipped", "threshold": None, "method": f"skipped: {entry['reason']}", "correct_rows": None}
+            continue
+        lines = entry["parts"]
+        first = next(iter(lines.values()))
+        method = "; ".join(f"{name}: stated precision >= {config.min_precision} against {info['reference']} "
+                           f"(n={info['reference_rows']}, pi0={info['pi0']})" for name, info in lines.items())
+        out[cause] = {"status": entry["status"], "threshold": first["threshold"], "method": method,
+                      "correct_rows": first["reference_rows"]}
+    return out
+
+
+def _rank(value: float) -> float:
+    return 2.0 if np.isinf(value) else float(value)
+
+
+def _stated(value: float) -> float | None:
+    return None if np.isinf(value) or value < 0 else round(float(value), 4)
 
 
 def _evidence(passing: list[str], ev_cols: dict[str, list], i: int) -> str | None:
     parts = [f"{c}: {ev_cols[c][i]}" for c in passing if ev_cols[c][i]]
     return "\n".join(parts) if parts else None
+
+
+def misattributed_share(examples: pl.DataFrame) -> float | None:
+    """Expected share of verdicts that are wrong: the mean of one minus their stated precision."""
+    values = [v for c in CAUSES for v in examples.get_column(f"precision_{c}").drop_nulls().to_list()]
+    return None if not values else round(float(np.mean([1.0 - v for v in values])), 4)
 
 
 def count_causes(examples: pl.DataFrame) -> dict[str, Any]:
@@ -108,4 +277,5 @@ def count_causes(examples: pl.DataFrame) -> dict[str, Any]:
         "unexplained": int(sum(1 for r in errors.get_column("causes").to_list() if not r)),
         "combinations": dict(sorted(combos.items(), key=lambda kv: (-kv[1], kv[0]))),
         "primary": {k: int(v) for k, v in zip(primary.get_column("primary_cause").to_list(), primary.get_column("count").to_list())},
+        "expected_misattributed_share": misattributed_share(examples) if "precision_coverage_gap" in examples.columns else None,
     }

@@ -29,9 +29,9 @@ def _share(value: str) -> float:
     try:
         share = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number; expected a share such as 0.05") from None
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number; expected a share such as 0.5") from None
     if not 0.0 < share < 1.0:
-        raise argparse.ArgumentTypeError(f"{value} is not strictly between 0 and 1; expected a share such as 0.05")
+        raise argparse.ArgumentTypeError(f"{value} is not strictly between 0 and 1; expected a share such as 0.5")
     return share
 
 
@@ -47,8 +47,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="neighbour search: exact, faiss (extra 'ann') or auto by size (default auto)")
     p.add_argument("--engine", choices=["local", "dask"], default="local",
                    help="where heavy stages run; dask needs the 'distributed' extra (default local)")
-    p.add_argument("--fpr", type=_share, default=0.05, metavar="SHARE",
-                   help="share of correct rows allowed past each cause threshold, in (0, 1) (default 0.05)")
+    p.add_argument("--min-precision", type=_share, default=None, metavar="SHARE",
+                   help="stated precision a verdict needs, in (0, 1): a cause is given only when errors with "
+                        "evidence this strong had it at least this often in calibration (default: the library's, 0.5)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html / report.md")
 
 

@@ -22,7 +22,8 @@ log = logging.getLogger("diagnose")
 def _config(args: argparse.Namespace):
     from diagnose.pipeline import RunConfig
 
-    return RunConfig(neighbors=args.neighbors, engine=args.engine, fpr=args.fpr, progress=args.progress)
+    given = {} if args.min_precision is None else {"min_precision": args.min_precision}  # defaults live in RunConfig
+    return RunConfig(neighbors=args.neighbors, engine=args.engine, progress=args.progress, **given)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -35,7 +36,7 @@ def run_command(args: argparse.Namespace) -> int:
     _check_inputs(sources, cols, args.task)
     from diagnose.pipeline import run
 
-    result = run(*sources.values(), task=args.task, seed=args.seed, columns=cols, config=_config(args))
+    result = run(*sources.values(), task=args.task, seed=args.seed, columns=cols, config=_config(args), caller="cli")
     out = result.save(args.out, force=args.force, reports=not args.no_report)
     _print_verdict(result, out, args.quiet)
     return 0
@@ -50,7 +51,7 @@ def _check_inputs(sources: dict, cols: Columns, task: str | None) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        load_inputs(*sources.values(), columns=cols, task=task)
+        load_inputs(*sources.values(), columns=cols, task=task, caller="cli")
 
 
 def demo_command(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from diagnose.analyzers import REGISTRY
 from diagnose.analyzers.base import CAUSES, Analyzer, Prepared, empty_scores
-from diagnose.attribution import AttributionConfig, attribute, calibrate, count_causes
+from diagnose.attribution import AttributionConfig, attribute, calibrate, count_causes, threshold_view
 from diagnose.embed import TfidfSvdEmbedder
 from diagnose.probs import cross_val_probs, fit_predict_probs
 from diagnose.result import Result
@@ -37,8 +37,10 @@ class RunConfig:
     ----------
     k
         Training neighbours found per row.
-    fpr
-        Share of correct rows allowed past each cause threshold.
+    min_precision
+        Stated precision a verdict needs: a cause is given to an error only
+        when errors with evidence this strong had the cause at least this
+        often in calibration (see :mod:`diagnose.attribution`).
     neighbors
         ``auto``, ``exact`` or ``faiss``.
     embed_dim
@@ -53,7 +55,7 @@ class RunConfig:
     """
 
     k: int = 10
-    fpr: float = 0.05
+    min_precision: float = 0.5
     neighbors: str = "auto"
     embed_dim: int = 256
     cv_folds: int = 5
@@ -131,14 +133,15 @@ def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = N
         inputs = load_inputs(eval, train, annotations, contexts, columns=columns or Columns(), task=task,
                              caller=caller)
     data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
-    frames, status, tables = [], {}, {}
+    frames, status, tables, parts = [], {}, {}, {}
     for analyzer in chosen:
         with stages.stage(analyzer.name):
             frame, status[analyzer.name], extra = _run_analyzer(analyzer, data)
         frames.append(frame)
         tables.update(extra)
+        parts[analyzer.name] = analyzer.parts() if status[analyzer.name]["status"] == "ran" else ()
     with stages.stage("attribute"):
-        result = _assemble(data, inputs, frames, status, tables, config, stages.times)
+        result = _assemble(data, inputs, frames, status, tables, parts, config, stages.times)
     stages.bar.close()
     result.summary["peak_rss_gib_after_stage"] = stages.peak_rss_gib  # still being built: not yet shared
     return result
@@ -182,8 +185,8 @@ def check_config(config: RunConfig) -> RunConfig:
     from diagnose.errors import InputError, OptionalDependencyError
 
     problems = []
-    if not 0.0 < config.fpr < 1.0:
-        problems.append(f"fpr={config.fpr!r} (expected a share strictly between 0 and 1, e.g. 0.05)")
+    if not 0.0 < config.min_precision < 1.0:
+        problems.append(f"min_precision={config.min_precision!r} (expected a share strictly between 0 and 1, e.g. 0.5)")
     for name, low in (("k", 1), ("embed_dim", 2), ("cv_folds", 2)):
         if not isinstance(getattr(config, name), (int, np.integer)) or getattr(config, name) < low:
             problems.append(f"{name}={getattr(config, name)!r} (expected an integer >= {low})")
@@ -275,16 +278,20 @@ def _run_analyzer(analyzer: Analyzer, data: Prepared):
     return frame, status, analyzer.tables()
 
 
-def _assemble(data: Prepared, inputs: Inputs, frames, status, tables, config: RunConfig, times) -> Result:
+def _assemble(data: Prepared, inputs: Inputs, frames, status, tables, parts, config: RunConfig, times) -> Result:
     base = data.eval.select("id", "text", "label", "prediction", "is_error")
     for frame in frames:
         base = base.join(frame, on="id", how="left", maintain_order="left")
     for cause in CAUSES:
         if f"score_{cause}" not in base.columns:
             base = base.with_columns(pl.lit(None, pl.Float64).alias(f"score_{cause}"), pl.lit(None, pl.Utf8).alias(f"evidence_{cause}"))
-    thresholds = calibrate(base, CAUSES, AttributionConfig(fpr=config.fpr))
-    examples = attribute(base, thresholds)
-    order = ["id", "is_error", *[f"score_{c}" for c in CAUSES], "causes", "primary_cause", "evidence",
+    skipped = {name: s["reason"] for name, s in status.items() if s["status"] == "skipped"}
+    skipped.update({c: "no analyzer of this cause ran" for c in CAUSES if c not in status})
+    attribution = AttributionConfig(min_precision=config.min_precision)
+    thresholds, precisions = calibrate(base, parts, attribution, skipped)
+    examples = attribute(base, precisions, attribution)
+    order = ["id", "is_error", *[f"score_{c}" for c in CAUSES], "causes", "primary_cause",
+             *[f"precision_{c}" for c in CAUSES], "evidence",
              "text", "label", "prediction", *[f"evidence_{c}" for c in CAUSES]]
     examples = examples.select(order)
     tables = {**tables, **_shared_tables(data)}
@@ -342,7 +349,8 @@ def _summary(examples, data, inputs, status, thresholds, config, times) -> dict[
         "n_errors": n_err,
         "accuracy": None if labelled.height == 0 else round(1 - n_err / labelled.height, 6),
         "counts": count_causes(examples),
-        "thresholds": thresholds,
+        "calibration": thresholds,
+        "thresholds": threshold_view(thresholds, AttributionConfig(min_precision=config.min_precision)),
         "analyzers": status,
         "inputs": inputs.sources,
         "notes": _jsonable(data.notes),

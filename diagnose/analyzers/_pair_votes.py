@@ -82,7 +82,7 @@ def _split(backing: dict[str, float], gold: str, pred: str) -> float:
 
 
 def pair_scores(data: Prepared, item_votes: dict, train_shares: dict, *, k: int, dup: float,
-                rates: dict | None = None, weights: dict | None = None):
+                rates: dict | None = None, weights: dict | None = None, pred: list | None = None):
     """Score each error by disagreement between its gold and predicted labels.
 
     Combines (noisy-OR) the split of the item's own votes (each label backed
@@ -99,13 +99,14 @@ def pair_scores(data: Prepared, item_votes: dict, train_shares: dict, *, k: int,
     choose and the prediction (or, when they chose the prediction, between
     it and the gold). A chosen label that pairs only with the gold shows the
     gold is contested, not why the model predicted a third label, and scores
-    nothing. Rows that are not errors get NaN (the caller decides).
+    nothing. Rows that are not errors get NaN (the caller decides). ``pred``
+    replaces the predictions (e.g. each correct row's likeliest confusion).
     """
     rates, weights = rates or {}, weights or {}
     n = data.eval.height
     out, texts = np.full(n, np.nan), [None] * n
     gold = data.eval.get_column("label").to_list()
-    pred = data.eval.get_column("prediction").to_list()
+    pred = data.eval.get_column("prediction").to_list() if pred is None else pred
     ids = data.eval.get_column("id").to_list()
     for i in range(n):
         g, p = gold[i], pred[i]

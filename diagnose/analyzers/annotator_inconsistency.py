@@ -57,7 +57,7 @@ from diagnose.analyzers._pair_votes import (
     pair_scores,
     train_vote_backing,
 )
-from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
+from diagnose.analyzers.base import Analyzer, Prepared, ScorePart, contrast_labels, empty_scores
 
 __all__ = ["AnnotatorInconsistency", "dawid_skene", "alpha_reading"]
 
@@ -85,6 +85,13 @@ class AnnotatorInconsistency(Analyzer):
     min_model_skill : float
         Drop the model's vote when its estimated chance-corrected balanced
         accuracy (0 = chance, 1 = perfect) is below this.
+    decide_at : float or None
+        An error gets this cause when its score reaches this value; its
+        precision is stated against correct rows split between their gold and
+        their likeliest confusion. Correct rows are no reference free of the
+        cause (an ambiguous item is often predicted right), so they state the
+        precision but do not set the threshold. None decides on that precision
+        instead (``min_precision``).
 
     Examples
     --------
@@ -114,8 +121,9 @@ class AnnotatorInconsistency(Analyzer):
 
     def __init__(self, *, duplicate_threshold: float = 0.9, prior_strength: float | None = None,
                  use_model: bool = True, use_cleanlab: bool = True,
-                 min_labels_for_weight: int = 5, min_model_skill: float = 0.2) -> None:
+                 min_labels_for_weight: int = 5, min_model_skill: float = 0.2, decide_at: float | None = 0.5) -> None:
         self.duplicate_threshold = duplicate_threshold
+        self.decide_at = decide_at
         self.min_labels_for_weight = min_labels_for_weight
         self.min_model_skill = min_model_skill
         self.prior_strength = prior_strength
@@ -221,7 +229,9 @@ class AnnotatorInconsistency(Analyzer):
         both[np.isnan(item) & np.isnan(near)] = np.nan
         evidence = ["; ".join(t for t in pair if t) or None
                     for pair in zip(item_text, near_text)]
+        self.reference_ = None
         both, evidence = self._focus_on_errors(data, both, evidence)
+        self.scores_ = np.clip(both, 0.0, 1.0)
         return pl.DataFrame({
             "id": ids,
             f"score_{self.name}": pl.Series(np.clip(both, 0.0, 1.0), dtype=pl.Float64).fill_nan(None),
@@ -235,9 +245,14 @@ class AnnotatorInconsistency(Analyzer):
         its training neighbours) split between its gold and its predicted label; a correct
         row has no mistake to explain and scores 0. Rows without labels keep the generic score.
         """
-        pair, pair_text = pair_scores(data, self.votes_, self.train_shares_, k=data.eval_neighbors.indices.shape[1]
-                                      if data.eval_neighbors is not None else 0, dup=self.duplicate_threshold,
-                                      rates=self.pair_rates_, weights=self.vote_weights_)
+        settings = dict(k=data.eval_neighbors.indices.shape[1] if data.eval_neighbors is not None else 0,
+                        dup=self.duplicate_threshold, rates=self.pair_rates_, weights=self.vote_weights_)
+        pair, pair_text = pair_scores(data, self.votes_, self.train_shares_, **settings)
+        # the reference of the verdict: the same split on correct rows, between gold and their likeliest confusion
+        contrast, _ = pair_scores(data, self.votes_, self.train_shares_, pred=contrast_labels(data), **settings)
+        correct = np.array([e is False for e in data.eval.get_column("is_error").to_list()], dtype=bool) \
+            if "is_error" in data.eval.columns else np.zeros(len(both), dtype=bool)
+        self.reference_ = np.nan_to_num(contrast[correct])
         gold = data.eval.get_column("label").to_list()
         pred = data.eval.get_column("prediction").to_list()
         for i, (g, p) in enumerate(zip(gold, pred)):
@@ -246,6 +261,16 @@ class AnnotatorInconsistency(Analyzer):
             both[i] = 0.0 if g == p else pair[i]
             evidence[i] = None if g == p else (pair_text[i] and f"{pair_text[i]}. Context: {evidence[i]}" if evidence[i] else pair_text[i])
         return both, evidence
+
+    def parts(self) -> tuple[ScorePart, ...]:
+        """The split between gold and prediction, calibrated on correct rows' split between their
+        gold and their likeliest confusion (a correct row's own score is 0 by design)."""
+        if not hasattr(self, "scores_"):
+            return ()
+        if getattr(self, "reference_", None) is None:
+            return (ScorePart("split", self.scores_),)
+        return (ScorePart("split", self.scores_, self.reference_, "correctly predicted eval rows, split between "
+                          "their gold and their likeliest confusion", decide_at=self.decide_at),)
 
     def _item_scores(self, data: Prepared) -> tuple[np.ndarray, list]:
         """Disagreement on each eval row itself (votes, one voter, or near copies)."""

@@ -69,6 +69,29 @@ class Prepared:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, eq=False)
+class ScorePart:
+    """One line of evidence for a cause, and what it is calibrated against.
+
+    ``scores`` has one value per eval row (NaN: no evidence). ``reference``
+    holds the same score on rows known or assumed *not* to have the cause
+    (e.g. ordinary errors on training rows); None means the correctly
+    predicted eval rows serve, which is right only when the score means the
+    same on a correct row as on an error without the cause.
+    ``reference_weights`` down-weights reference rows that may have the cause
+    after all (e.g. training rows flagged as mislabelled). ``decide_at`` decides
+    on the score itself (a fixed threshold) where no reference free of the
+    cause exists; the precision against the reference is then only stated.
+    """
+
+    name: str
+    scores: np.ndarray
+    reference: np.ndarray | None = None
+    reference_name: str = "correctly predicted eval rows"
+    reference_weights: np.ndarray | None = None
+    decide_at: float | None = None
+
+
 class Analyzer:
     """Base class: one subclass per cause, named after it.
 
@@ -91,6 +114,11 @@ class Analyzer:
     def score(self, data: Prepared) -> pl.DataFrame:
         """Score every eval row: ``id``, ``score_<name>``, ``evidence_<name>``."""
         raise NotImplementedError
+
+    def parts(self) -> tuple[ScorePart, ...]:
+        """Lines of evidence behind ``score_<name>`` after ``score`` (empty: the score
+        column itself, calibrated against correctly predicted eval rows)."""
+        return ()
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """Extra per-row tables this analyzer produced (e.g. ``train_issues``)."""

@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from diagnose.analyzers._coverage_features import (centre_distance, class_sums, entropy, nearest_in_group, percentile,
                                                     sparse_top_k)
-from diagnose.analyzers.base import Analyzer, Neighbors, Prepared
+from diagnose.analyzers.base import Analyzer, Neighbors, Prepared, ScorePart
 from diagnose.regions import describe_regions
 
 #: novelty signals, in the order they are reported
@@ -187,6 +187,7 @@ class CoverageGap(Analyzer):
         self.combined_reference_ = np.sort(combined)
         self.outcome_references_ = self._outcome_references(data, rows, combined)
         self._fit_gold(data, rows, names, y)
+        self.error_reference_ = self._error_reference(data, rows, combined)
         counts = data.train.group_by("label").len()
         self.label_counts_ = dict(zip(counts.get_column("label").to_list(), counts.get_column("len").to_list()))
         self.median_count_ = float(np.median(list(self.label_counts_.values())))
@@ -207,6 +208,34 @@ class CoverageGap(Analyzer):
         column = {c: j for j, c in enumerate(data.classes)}
         labels = data.train.get_column("label").gather(rows).to_list()
         return data.train_probs[rows].argmax(axis=1) != np.array([column.get(g, -1) for g in labels])
+
+    def _error_reference(self, data: Prepared, rows: np.ndarray, combined: np.ndarray) -> np.ndarray | None:
+        """Scores, computed as for an eval error, of the reference rows the out-of-sample model gets
+        wrong: ordinary errors whose class is in training (the reference of the verdict)."""
+        wrong = self._wrong_rows(data, rows)
+        if wrong is None or not wrong.any():
+            return None
+        pct = self._calibrate(combined[wrong], [True] * int(wrong.sum()))[0]
+        dist = getattr(self, "gold_rows_dist_", None)
+        if dist is None or not self.gold_references_:
+            return pct
+        shares = {o: percentile(ref, dist[wrong]) for o, ref in self.gold_references_.items()}
+        mixed = {"all": shares[False], "outcome": shares.get(True),
+                 "blend": None if True not in shares else (shares[False] + shares[True]) / 2}
+        gold = shares[False] if mixed[self.gold_reference] is None else mixed[self.gold_reference]
+        known = ~np.isnan(gold)
+        pct[known] = (pct[known] + gold[known]) / 2
+        return pct
+
+    def parts(self) -> tuple[ScorePart, ...]:
+        """The score, calibrated on training rows the out-of-sample model gets wrong (ordinary errors)."""
+        if not hasattr(self, "scores_"):
+            return ()
+        reference = getattr(self, "error_reference_", None)
+        if reference is None:
+            return (ScorePart("score", self.scores_),)
+        return (ScorePart("score", self.scores_, reference, "training rows the out-of-sample model gets wrong "
+                          "(errors whose class is in training), scored like eval errors"),)
 
     def _reference_mode(self) -> str:
         mode = {True: "outcome", False: "all"}.get(self.outcome_reference, self.outcome_reference)
@@ -241,6 +270,7 @@ class CoverageGap(Analyzer):
         dist = 1.0 - nearest_in_group(matrix[rows], y[rows], matrix[self.gold_base_], y[self.gold_base_],
                                       exclude=position[rows])
         known = ~np.isnan(dist)
+        self.gold_rows_dist_ = dist
         self.gold_references_ = {False: np.sort(dist[known])}
         wrong = self._wrong_rows(data, rows)
         if self.gold_reference != "all" and wrong is not None and (wrong & known).sum() >= self.min_outcome_rows:
@@ -322,6 +352,7 @@ class CoverageGap(Analyzer):
         ]
         self.regions_ = describe_regions(data, share_all, seed=data.seed)
         self.n_isolated_ = int((share_all >= 0.95).sum())
+        self.scores_ = scores.astype(float)
         return pl.DataFrame({"id": data.eval.get_column("id"), "score_coverage_gap": scores.astype(float),
                              "evidence_coverage_gap": evidence})
 

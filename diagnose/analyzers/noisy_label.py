@@ -10,7 +10,7 @@ from cleanlab.filter import find_label_issues
 from cleanlab.rank import get_label_quality_scores
 
 from diagnose.analyzers._label_rank import centre_margin, flag_issues
-from diagnose.analyzers.base import Analyzer, Prepared, contrast_labels
+from diagnose.analyzers.base import Analyzer, Prepared, ScorePart, contrast_labels
 
 
 class NoisyLabel(Analyzer):
@@ -159,6 +159,7 @@ class NoisyLabel(Analyzer):
         ev = data.eval
         taught, taught_note = self._taught(data)
         gold, gold_note = self._gold_wrong(data)
+        self.taught_, self.gold_ = taught, gold
         score = np.clip(np.fmax(taught, gold), 0.0, 1.0)  # float32 similarity ratios can pass 1 by rounding
         notes = [" | ".join(n for n in pair if n) or None for pair in zip(taught_note, gold_note)]
         self.n_eval_gold_suspect_ = int(np.nansum(gold >= 0.5))
@@ -176,7 +177,7 @@ class NoisyLabel(Analyzer):
         suggested = issues.get_column("suggested_label").to_list()
         strength = strength * _rejected(self._row_support(issues, given, suggested))
         ids = issues.get_column("id").to_list()
-        preds = data.eval.get_column("prediction").to_list()
+        preds = contrast_labels(data)  # a correct row is judged against its likeliest confusion
         golds = data.eval.get_column("label").to_list()
         out, notes = np.full(n, np.nan), [""] * n
         for i, (pred, gold) in enumerate(zip(preds, golds)):
@@ -222,35 +223,100 @@ class NoisyLabel(Analyzer):
         return text
 
     def _gold_wrong(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
+        """Evidence that each eval row's gold label is wrong, and its reference on ordinary training errors."""
         n = data.eval.height
         out, notes = np.full(n, np.nan), [""] * n
+        self.gold_reference_ = None
         if data.eval_probs is None:
             return out, notes
         gold = data.eval.get_column("label").to_list()
         pred = contrast_labels(data)
         actual = data.eval.get_column("prediction").to_list()
-        nbr_share = self._neighbour_share(data, pred)
-        nbr_gold = self._neighbour_share(data, gold)
+        nbr_share, nbr_gold = self._neighbour_share(data, pred), self._neighbour_share(data, gold)
         gold_votes = _item_vote_share(data, gold)
         seen = set(data.train.get_column("label").to_list()) if data.train is not None else set(data.classes)
+        thresholds = self._class_thresholds(data.eval_probs, gold, fallback=self._train_thresholds(data))
         for i, (g, p) in enumerate(zip(gold, pred)):
-            if g is None or g not in self.class_index_ or g not in seen:
+            if g is None or p is None or g not in self.class_index_ or p not in self.class_index_ or g not in seen:
                 continue
-            p_gold = float(data.eval_probs[i, self.class_index_[g]])
-            # neighbours back the prediction or do not carry the gold; annotators reject the gold
-            against = [v for v in (nbr_share[i], None if nbr_gold[i] is None else 1.0 - nbr_gold[i]) if v is not None]
-            out[i] = (1.0 - p_gold) * (0.5 + 0.5 * max(against) if against else 1.0)
-            if gold_votes.get(i) is not None:
-                out[i] *= float(_rejected(gold_votes[i]))
-            if p is not None and p == actual[i] and p != g and out[i] >= 0.5:
-                parts = [f"gold label {g!r} looks wrong: the model gives it p={p_gold:.2f} and predicts {p!r}"]
-                if nbr_share[i] is not None:
-                    parts.append(f"{100 * nbr_share[i]:.0f}% of nearest training rows are labelled {p!r}, "
-                                 f"{100 * nbr_gold[i]:.0f}% {g!r}")
-                if gold_votes.get(i) is not None:
-                    parts.append(f"only {100 * gold_votes[i]:.0f}% of its annotators chose {g!r}")
-                notes[i] = "; ".join(parts)
+            out[i], p_gold = self._gold_evidence(data.eval_probs[i], g, p, thresholds, nbr_share[i], nbr_gold[i],
+                                                 gold_votes.get(i))
+            if p == actual[i] and p != g and out[i] >= 0.5:
+                notes[i] = self._gold_note(g, p, p_gold, nbr_share[i], nbr_gold[i], gold_votes.get(i))
+        self.gold_reference_, self.gold_reference_weights_ = self._gold_reference(data)
         return out, notes
+
+    def _gold_evidence(self, probs, g, p, thresholds, share_pred, share_gold, votes) -> tuple[float, float]:
+        """How firmly the training neighbours back the other class and lack the gold, times how firmly
+        annotators reject the gold. The model's own probabilities are left out: they only restate the
+        error, and the reference rows' probabilities come from another model (the proxy)."""
+        p_gold = float(probs[self.class_index_[g]])
+        if share_pred is None or share_gold is None:
+            return np.nan, p_gold
+        value = float(share_pred) * (1.0 - float(share_gold))
+        return value * (float(_rejected(votes)) if votes is not None else 1.0), p_gold
+
+    def _gold_note(self, g, p, p_gold, share_pred, share_gold, votes) -> str:
+        parts = [f"gold label {g!r} looks wrong: the model gives it p={p_gold:.2f} and predicts {p!r}"]
+        if share_pred is not None:
+            parts.append(f"{100 * share_pred:.0f}% of nearest training rows are labelled {p!r}, {100 * share_gold:.0f}% {g!r}")
+        if votes is not None:
+            parts.append(f"only {100 * votes:.0f}% of its annotators chose {g!r}")
+        return "; ".join(parts)
+
+    def _class_thresholds(self, probs: np.ndarray, labels: list, fallback: np.ndarray | None = None,
+                          min_rows: int = 5) -> np.ndarray:
+        """Per class, the mean probability the model gives it on rows labelled with it (cleanlab's
+        per-class threshold); ``fallback`` where fewer than ``min_rows`` such rows."""
+        codes = np.array([self.class_index_.get(g, -1) if g is not None else -1 for g in labels])
+        out = np.full(probs.shape[1], np.nan) if fallback is None else fallback.copy()
+        for c in range(probs.shape[1]):
+            rows = codes == c
+            if rows.sum() >= min_rows:
+                out[c] = probs[rows, c].mean()
+        return np.nan_to_num(out, nan=1.0)
+
+    def _train_thresholds(self, data: Prepared) -> np.ndarray | None:
+        if data.train is None or data.train_probs is None:
+            return None
+        return self._class_thresholds(data.train_probs, data.train.get_column("label").to_list())
+
+    def _gold_reference(self, data: Prepared, max_rows: int = 20_000):
+        """The gold evidence on training rows the out-of-sample model gets wrong (ordinary errors), and
+        their weights: a row flagged as mislabelled counts ``1 - 1 / flag_factor`` (the share of
+        flags expected to be wrong), so the training set's own wrong labels do not pass as ordinary."""
+        if data.train is None or data.train_probs is None or data.train_neighbors is None:
+            return None, None
+        given = data.train.get_column("label").to_list()
+        codes = np.array([self.class_index_[g] for g in given])
+        wrong = np.flatnonzero(data.train_probs.argmax(axis=1) != codes)
+        if len(wrong) > max_rows:
+            wrong = np.sort(np.random.default_rng(data.seed).choice(wrong, max_rows, replace=False))
+        pred = np.asarray(data.classes, dtype=object)[data.train_probs[wrong].argmax(axis=1)].tolist()
+        labels = np.asarray(given, dtype=object)
+        idx = data.train_neighbors.indices[wrong, : self.k]
+        sims = np.clip(data.train_neighbors.similarities[wrong, : self.k], 1e-6, None)
+        share = lambda target: ((labels[idx] == np.asarray(target, dtype=object)[:, None]) * sims).sum(axis=1) / sims.sum(axis=1)
+        share_pred, share_gold = share(pred), share(labels[wrong])
+        support = _annotator_support(data)
+        ids = data.train.get_column("id").to_list()
+        thresholds = self._train_thresholds(data)
+        values = np.array([self._gold_evidence(data.train_probs[j], given[j], pred[n], thresholds, share_pred[n],
+                                               share_gold[n], support.get(ids[j]))[0] for n, j in enumerate(wrong)])
+        flagged = self.train_issues_.get_column("is_label_issue").to_numpy()[wrong] if self.train_issues_ is not None \
+            else np.zeros(len(wrong), dtype=bool)
+        return values, np.where(flagged, max(0.0, 1.0 - 1.0 / max(self.flag_factor, 1.0)), 1.0)
+
+    def parts(self) -> tuple[ScorePart, ...]:
+        """The taught line (calibrated on correct rows against their likeliest confusion) and the
+        wrong-gold line (calibrated on ordinary training errors)."""
+        if not hasattr(self, "taught_"):
+            return ()
+        return (ScorePart("taught", self.taught_),
+                ScorePart("gold", self.gold_, self.gold_reference_,
+                          "training rows the out-of-sample model gets wrong (rows flagged as mislabelled down-weighted)",
+                          self.gold_reference_weights_)
+                if self.gold_reference_ is not None else ScorePart("gold", self.gold_))
 
     def _neighbour_share(self, data: Prepared, pred: list) -> list[float | None]:
         if data.eval_neighbors is None or data.train is None:

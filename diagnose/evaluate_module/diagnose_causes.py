@@ -69,11 +69,11 @@ class DiagnoseCauses(evaluate.Metric):
     """Accuracy and the per-cause breakdown of the errors, computed by ``diagnose``."""
 
     def __init__(self, *args: Any, train_texts=None, train_labels=None, train_ids=None, annotations=None,
-                 contexts=None, seed: int = 0, fpr: float = 0.05, **kwargs: Any):
+                 contexts=None, seed: int = 0, min_precision: float | None = None, **kwargs: Any):
         self.data_kwargs = {"train_texts": train_texts, "train_labels": train_labels, "train_ids": train_ids,
                             "annotations": annotations, "contexts": contexts}
         self.diagnose_seed = seed
-        self.fpr = fpr
+        self.min_precision = min_precision  # None: diagnose.RunConfig's default
         super().__init__(*args, **kwargs)
 
     def _info(self) -> evaluate.MetricInfo:
@@ -103,8 +103,14 @@ class DiagnoseCauses(evaluate.Metric):
         })
         result = diagnose.run(eval_frame, _train(given), _frame(given["annotations"]), _frame(given["contexts"]),
                               seed=self.diagnose_seed if seed is None else seed,
-                              config=diagnose.RunConfig(progress=False, fpr=self.fpr))
+                              config=_config(self.min_precision))
         return _scores(result.summary)
+
+
+def _config(min_precision: float | None) -> "diagnose.RunConfig":
+    """The run settings: every default comes from :class:`diagnose.RunConfig`."""
+    given = {} if min_precision is None else {"min_precision": min_precision}
+    return diagnose.RunConfig(progress=False, **given)
 
 
 def _accuracy_only(predictions: list[str], references: list[str]) -> dict[str, Any]:

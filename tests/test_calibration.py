@@ -1,0 +1,116 @@
+"""Verdicts are calibrated against errors: being wrong is not evidence of a cause.
+
+The data are made here: short "texts" drawn from per-class vocabularies that
+overlap between neighbouring classes (so a clean model still makes ordinary
+mistakes), a logistic-regression "user's model" trained on the training
+table, and one fault planted at a time.
+"""
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+
+import diagnose
+from diagnose.attribution import AttributionConfig, part_precision
+
+N_CLASSES = 10
+
+
+def _texts(labels: np.ndarray, rng: np.random.Generator, overlap: float = 0.35) -> list[str]:
+    out = []
+    for c in labels:
+        words = []
+        for _ in range(7):
+            source = (c + rng.choice([-1, 1])) % N_CLASSES if rng.random() < overlap else c
+            words.append(f"w{source}x{rng.integers(12)}")
+        words += [f"common{rng.integers(40)}" for _ in range(3)]
+        out.append(" ".join(words))
+    return out
+
+
+def _world(seed: int = 0, *, withheld: tuple[int, ...] = (), gold_flip: float = 0.0,
+           train_per_class: int = 60, eval_per_class: int = 30):
+    rng = np.random.default_rng(seed)
+    kept = [c for c in range(N_CLASSES) if c not in withheld]
+    y_tr = np.repeat(kept, train_per_class)
+    y_ev = np.repeat(np.arange(N_CLASSES), eval_per_class)
+    tx_tr, tx_ev = _texts(y_tr, rng), _texts(y_ev, rng)
+    vec = CountVectorizer().fit(tx_tr)
+    model = LogisticRegression(max_iter=500, C=0.5).fit(vec.transform(tx_tr), y_tr)
+    pred = model.predict(vec.transform(tx_ev))
+    gold = y_ev.copy()
+    flipped = rng.random(len(gold)) < gold_flip
+    gold[flipped] = (gold[flipped] + rng.integers(1, N_CLASSES, flipped.sum())) % N_CLASSES
+    name = lambda a: [f"class_{v}" for v in a]
+    train = pl.DataFrame({"id": [f"tr{i}" for i in range(len(y_tr))], "text": tx_tr, "label": name(y_tr)})
+    ev = pl.DataFrame({"id": [f"ev{i}" for i in range(len(y_ev))], "text": tx_ev, "label": name(gold),
+                       "prediction": name(pred)})
+    truth = pl.DataFrame({"id": ev["id"], "true": name(y_ev), "gold_flipped": flipped})
+    return ev, train, truth
+
+
+def _run(ev, train):
+    return diagnose.run(ev, train, config=diagnose.RunConfig(progress=False)).examples
+
+
+def test_part_precision_separates_a_planted_tail_and_states_low_precision_without_one():
+    rng = np.random.default_rng(1)
+    reference = rng.uniform(0, 1, 400)
+    plain = rng.uniform(0, 1, 200)  # errors drawn like the reference: no cause present
+    precision, info = part_precision(plain, np.ones(200, bool), reference)
+    assert np.nanmax(precision) < AttributionConfig().min_precision
+    assert info["pi0"] > 0.8
+
+
+def test_errors_with_no_fault_are_mostly_unexplained():
+    ev, train, _ = _world(0)
+    ex = _run(ev, train).filter(pl.col("is_error"))
+    assert ex.height >= 20  # the overlap makes ordinary mistakes
+    explained = ex.filter(pl.col("causes").list.len() > 0).height
+    assert explained / ex.height <= 0.1, f"{explained} of {ex.height} ordinary errors were given a cause"
+
+
+def test_coverage_gap_errors_are_not_called_noisy_labels():
+    ev, train, truth = _world(1, withheld=(3, 7))
+    ex = _run(ev, train).join(truth, on="id").filter(pl.col("is_error"))
+    gap = ex.filter(pl.col("true").is_in(["class_3", "class_7"]))
+    assert gap.height >= 40
+    assert gap.filter(pl.col("causes").list.contains("coverage_gap")).height / gap.height >= 0.9
+    assert gap.filter(pl.col("causes").list.contains("noisy_label")).height / gap.height <= 0.1
+    assert (gap.get_column("primary_cause") == "coverage_gap").mean() >= 0.9
+
+
+def test_planted_eval_gold_flips_are_found_with_their_stated_precision():
+    ev, train, truth = _world(2, gold_flip=0.08)
+    ex = _run(ev, train).join(truth, on="id").filter(pl.col("is_error"))
+    flagged = ex.filter(pl.col("causes").list.contains("noisy_label"))
+    planted = ex.filter(pl.col("gold_flipped"))
+    recall = planted.filter(pl.col("causes").list.contains("noisy_label")).height / planted.height
+    measured = flagged.get_column("gold_flipped").mean()
+    stated = flagged.get_column("precision_noisy_label").mean()
+    assert recall >= 0.7, recall
+    assert measured >= 0.8, measured
+    assert abs(stated - measured) <= 0.2, (stated, measured)
+
+
+def test_every_verdict_states_its_precision_and_summary_states_the_expected_misattribution():
+    ev, train, _ = _world(3, withheld=(5,), gold_flip=0.05)
+    result = diagnose.run(ev, train, config=diagnose.RunConfig(progress=False))
+    ex = result.examples
+    for cause in ("coverage_gap", "noisy_label"):
+        given = ex.filter(pl.col("causes").list.contains(cause))
+        assert given.height > 0
+        assert given.get_column(f"precision_{cause}").is_not_null().all()
+        assert ex.filter(~pl.col("causes").list.contains(cause)).get_column(f"precision_{cause}").is_null().all()
+    share = result.summary["counts"]["expected_misattributed_share"]
+    assert share is not None and 0.0 <= share <= 0.5
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, 1.5])
+def test_min_precision_outside_zero_one_is_refused(bad):
+    ev, train, _ = _world(0, train_per_class=5, eval_per_class=2)
+    with pytest.raises(diagnose.errors.InputError, match="min_precision"):
+        diagnose.run(ev, train, config=diagnose.RunConfig(progress=False, min_precision=bad))
