@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 from scipy.stats import spearmanr
 
-from diagnose.analyzers._crowd import consensus, posterior_accuracy
+from diagnose.causes.annotator_inconsistency._crowd import consensus, posterior_accuracy
 
 SUBSAMPLES = (10, 5, 3)
 SEEDS = (0, 1, 2, 3, 4)

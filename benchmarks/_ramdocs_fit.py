@@ -1,7 +1,7 @@
 """Fitting the models of ``contradictory_context`` on the RAMDocs dev half.
 
 ``python -m benchmarks.context_ramdocs --fit`` writes the constants of
-:mod:`diagnose.analyzers._context_models` from :func:`fit_models`;
+:mod:`diagnose.causes.contradictory_context._context_models` from :func:`fit_models`;
 ``--cv`` reports :func:`cross_validate`, the grouped 5-fold cross-validation of
 the whole fit on the dev half.
 """
@@ -24,10 +24,10 @@ from benchmarks._ramdocs_sets import (
     score_ours,
     training_sets,
 )
-from diagnose.analyzers import _context_models as models
-from diagnose.analyzers import _context_text as ctx
-from diagnose.analyzers import contradictory_context as cc
-from diagnose.analyzers.contradictory_context import ContradictoryContext
+from diagnose.causes.contradictory_context import _context_models as models
+from diagnose.causes.contradictory_context import _context_text as ctx
+from diagnose.causes.contradictory_context import analyzer as cc
+from diagnose.causes.contradictory_context.analyzer import ContradictoryContext
 
 SET_C = 100.0  # weak regularisation: the set model has seven features
 CANDIDATE_C = 0.1  # chosen by grouped cross-validation on the dev half

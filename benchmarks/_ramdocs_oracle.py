@@ -15,9 +15,9 @@ from contextlib import contextmanager
 import numpy as np
 
 from benchmarks._ramdocs_fit import _matches, cross_validate, fit_models
-from diagnose.analyzers import _context_models as models
-from diagnose.analyzers import _context_text as ctx
-from diagnose.analyzers import contradictory_context as cc
+from diagnose.causes.contradictory_context import _context_models as models
+from diagnose.causes.contradictory_context import _context_text as ctx
+from diagnose.causes.contradictory_context import analyzer as cc
 
 MODES = {"none (the analyzer)": (False, False), "oracle extraction": (True, False),
          "oracle relevance": (False, True), "oracle extraction + relevance": (True, True)}

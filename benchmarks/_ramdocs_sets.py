@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from diagnose.analyzers.base import Prepared
-from diagnose.analyzers.contradictory_context import ContradictoryContext
+from diagnose.core import Prepared
+from diagnose.causes.contradictory_context.analyzer import ContradictoryContext
 
 DATA = Path("/work/shared/data/ramdocs/RAMDocs_test.jsonl")
 K = 3

@@ -34,8 +34,8 @@ from benchmarks._crowd_sim import (
     simulate,
     true_confusion,
 )
-from diagnose.analyzers.annotator_inconsistency import AnnotatorInconsistency
-from diagnose.analyzers.base import Prepared
+from diagnose.causes.annotator_inconsistency.analyzer import AnnotatorInconsistency
+from diagnose.core import Prepared
 
 DATA = Path("/work/shared/data/snow2008_rte_temp")
 OUT = Path(__file__).parent / "results" / "annotators_rte.md"

@@ -57,7 +57,7 @@ def ours(train: pl.DataFrame, scored: pl.DataFrame, probs: np.ndarray | None = N
     """
     from dataclasses import replace
 
-    from diagnose.analyzers.coverage_gap import CoverageGap
+    from diagnose.causes.coverage_gap.analyzer import CoverageGap
     from diagnose.pipeline import RunConfig, prepare
     from diagnose.validate import load_inputs
 

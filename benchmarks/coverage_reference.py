@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from benchmarks.scenarios import SHARED_DIR, fit_predict, make_intent_scenario
-from diagnose.analyzers.coverage_gap import CoverageGap
+from diagnose.causes.coverage_gap.analyzer import CoverageGap
 from diagnose.attribution import AttributionConfig, calibrate
 from diagnose.pipeline import RunConfig, prepare
 from diagnose.validate import load_inputs

@@ -49,8 +49,8 @@ def load(ds: str) -> tuple[np.ndarray, np.ndarray, pl.DataFrame]:
 
 def ours(probs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The NoisyLabel eval-gold score and the product's flags, for every row."""
-    from diagnose.analyzers.base import Prepared
-    from diagnose.analyzers.noisy_label import NoisyLabel
+    from diagnose.core import Prepared
+    from diagnose.causes.noisy_label.analyzer import NoisyLabel
     from diagnose.attribution import AttributionConfig, calibrate
 
     k = probs.shape[1]

@@ -65,8 +65,8 @@ def flip(labels: np.ndarray, rate: float, kind: str, confused_to: np.ndarray, n_
 
 
 def _ours(frame: pl.DataFrame, classes: tuple[str, ...], given: np.ndarray, probs: np.ndarray, nb, x: np.ndarray) -> np.ndarray:
-    from diagnose.analyzers.base import Prepared
-    from diagnose.analyzers.noisy_label import NoisyLabel
+    from diagnose.core import Prepared
+    from diagnose.causes.noisy_label.analyzer import NoisyLabel
 
     train = frame.select("id", "text").with_columns(label=pl.Series([classes[i] for i in given]))
     ev = train.head(1).with_columns(prediction=pl.col("label"), is_error=pl.lit(False))

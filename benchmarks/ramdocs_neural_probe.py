@@ -34,7 +34,7 @@ from benchmarks._ramdocs_fit import (
     fit_models,
 )
 from benchmarks._ramdocs_sets import load_questions, split_questions
-from diagnose.analyzers import _context_models as models
+from diagnose.causes.contradictory_context import _context_models as models
 
 OUT = Path(__file__).parent / "results" / "ramdocs_neural_probe.md"
 TOP = 8

@@ -50,7 +50,7 @@ def _run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int, 
     return wall, usage.ru_maxrss / 2**20, status, usage.ru_utime + usage.ru_stime
 
 
-COVERAGE_PATCH = ("import sys; from diagnose.analyzers.coverage_gap import CoverageGap; "
+COVERAGE_PATCH = ("import sys; from diagnose.causes.coverage_gap.analyzer import CoverageGap; "
                   "CoverageGap.__init__.__kwdefaults__['features'] = {!r}; from diagnose.cli import main; "
                   "sys.exit(main(sys.argv[1:]))")
 

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 import diagnose
-from diagnose.analyzers import REGISTRY
+from diagnose.causes import REGISTRY
 
 UNEXPLAINED = "unexplained"
 

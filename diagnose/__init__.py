@@ -19,7 +19,7 @@ import warnings as _warnings
 __version__ = "0.1.0"
 
 _HOMES = {
-    "CAUSES": "diagnose.analyzers", "REGISTRY": "diagnose.analyzers", "Columns": "diagnose.schema",
+    "CAUSES": "diagnose.core", "REGISTRY": "diagnose.causes", "Columns": "diagnose.schema",
     "DiagnoseError": "diagnose.errors", "Result": "diagnose.result", "load": "diagnose.result",
     "RunConfig": "diagnose.pipeline", "prepare": "diagnose.pipeline", "run": "diagnose.pipeline",
     "load_inputs": "diagnose.validate",

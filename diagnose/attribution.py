@@ -2,7 +2,7 @@
 
 A verdict has to separate *errors with a cause* from *errors without it*; being
 wrong is not evidence of any cause. Each cause offers one or more lines of
-evidence (:class:`~diagnose.analyzers.base.ScorePart`): a score for every eval
+evidence (:class:`~diagnose.core.ScorePart`): a score for every eval
 row and a *reference*, the same score on rows known or assumed not to have the
 cause. The reference is either given by the analyzer (e.g. the training rows
 the out-of-sample model gets wrong: ordinary errors whose class is in training,
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from diagnose.analyzers.base import CAUSES, ScorePart
+from diagnose.core import CAUSES, ScorePart
 
 __all__ = ["AttributionConfig", "calibrate", "attribute", "part_precision", "count_causes", "threshold_view"]
 
@@ -127,9 +127,12 @@ def _local_precision(err: np.ndarray, ref_sorted: np.ndarray, ref_w_sorted: np.n
     sorted_err = np.sort(err)
     half = max(least, int(round(window * n)))
     rank = np.searchsorted(sorted_err, err, side="left")
-    lo = sorted_err[np.clip(rank - half, 0, n - 1)]
-    top = rank + half >= n - 1
-    hi = np.where(top, np.inf, sorted_err[np.clip(rank + half, 0, n - 1)])
+    ties = np.searchsorted(sorted_err, err, side="right") - rank
+    block = ties >= least  # enough errors share this very score: judge the score on its own
+    lo = np.where(block, err, sorted_err[np.clip(rank - half, 0, n - 1)])
+    top = np.searchsorted(sorted_err, err, side="right") >= n  # the highest score runs to the top
+    top = top | (~block & (rank + half >= n - 1))
+    hi = np.where(top, np.inf, np.where(block, err, sorted_err[np.clip(rank + half, 0, n - 1)]))
     in_err = np.searchsorted(sorted_err, hi, side="right") - np.searchsorted(sorted_err, lo, side="left")
     cum = np.r_[0.0, np.cumsum(ref_w_sorted)]
     in_ref = cum[np.searchsorted(ref_sorted, hi, side="right")] - cum[np.searchsorted(ref_sorted, lo, side="left")]
@@ -173,10 +176,11 @@ def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], conf
                 table[cause]["status"] = "fallback"
                 where += f" (too few: fewer than {config.min_reference}; score >= {config.fallback} needed, no precision stated)"
             passes = np.nan_to_num(prec, nan=-1.0) >= config.min_precision
-            if part.decide_at is not None:  # decided on the score itself; the precision is only stated
-                passes = is_error & (np.nan_to_num(scores, nan=-1.0) >= part.decide_at)
-                info = {**info, "threshold": part.decide_at}
-                where += f"; decided at score >= {part.decide_at}, the precision is only stated"
+            if part.decide_at is not None:  # a floor on the score itself, on top of the stated precision
+                strong = is_error & (np.nan_to_num(scores, nan=-1.0) >= part.decide_at)
+                passes = strong & (passes | np.isnan(prec))
+                info = {**info, "threshold": max(part.decide_at, info["threshold"] or part.decide_at)}
+                where += f"; also needs score >= {part.decide_at}"
             table[cause]["parts"][part.name] = {"reference": where, **info}
             precisions[cause][part.name] = (prec, passes)
     return table, precisions
@@ -212,7 +216,7 @@ def _best_lines(precisions, n, config):
     for cause in CAUSES:
         given = precisions.get(cause, {})
         lines[cause] = {name: passes for name, (_, passes) in given.items()}
-        stated = [np.where(passes, np.nan_to_num(p, nan=np.inf), -1.0) for p, passes in given.values()]
+        stated = [np.where(passes, np.where(np.isnan(p), np.inf, p), -1.0) for p, passes in given.values()]
         best[cause] = np.vstack(stated).max(axis=0) if stated else np.full(n, -1.0)
         mask[cause] = np.any(list(lines[cause].values()), axis=0) if given else np.zeros(n, dtype=bool)
     return best, mask, lines

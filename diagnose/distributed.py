@@ -53,7 +53,7 @@ from typing import Any, Iterator
 import numpy as np
 from tqdm.auto import tqdm
 
-from diagnose.analyzers.base import Neighbors
+from diagnose.core import Neighbors
 from diagnose.errors import OptionalDependencyError
 from diagnose.neighbors import FAISS_BATCH, NeighborIndex, _drop_self, exact_block, faiss_block, query_blocks
 from diagnose.probs import MAX_FIT_ROWS, _model, _smooth, cap_rows, fold_indices, fold_probs, predict_expanded

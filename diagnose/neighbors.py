@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 from tqdm.auto import tqdm
 
-from diagnose.analyzers.base import Neighbors
+from diagnose.core import Neighbors
 from diagnose.errors import InputError
 
 __all__ = ["search", "NeighborIndex", "EXACT_LIMIT", "query_blocks"]

@@ -14,8 +14,8 @@ import numpy as np
 import polars as pl
 from tqdm.auto import tqdm
 
-from diagnose.analyzers import REGISTRY
-from diagnose.analyzers.base import CAUSES, Analyzer, Prepared, empty_scores
+from diagnose.causes import REGISTRY
+from diagnose.core import CAUSES, Analyzer, Prepared, empty_scores
 from diagnose.attribution import AttributionConfig, attribute, calibrate, count_causes, threshold_view
 from diagnose.embed import TfidfSvdEmbedder
 from diagnose.probs import cross_val_probs, fit_predict_probs

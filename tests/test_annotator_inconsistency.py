@@ -5,12 +5,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from diagnose.analyzers.annotator_inconsistency import (
+from diagnose.causes.annotator_inconsistency.analyzer import (
     AnnotatorInconsistency,
     alpha_reading,
     dawid_skene,
 )
-from diagnose.analyzers.base import Neighbors, Prepared
+from diagnose.core import Neighbors, Prepared
 
 SCORE = "score_annotator_inconsistency"
 EVIDENCE = "evidence_annotator_inconsistency"
@@ -220,7 +220,7 @@ def test_near_chance_model_vote_is_dropped(crowd):
 
 
 def test_crowd_kernels():
-    from diagnose.analyzers._crowd import (consensus, posterior_accuracy, voter_skill,
+    from diagnose.causes.annotator_inconsistency._crowd import (consensus, posterior_accuracy, voter_skill,
                                            weighted_agreement)
 
     assert voter_skill(np.eye(3)) == pytest.approx(1.0)
@@ -251,7 +251,7 @@ def test_closed_form_alpha_matches_krippendorff_package(n_classes):
     """The O(items x classes) alpha used on large data equals the package's value."""
     import krippendorff
 
-    from diagnose.analyzers._crowd import nominal_alpha
+    from diagnose.causes.annotator_inconsistency._crowd import nominal_alpha
 
     counts = np.random.default_rng(n_classes).integers(0, 4, size=(300, n_classes)).astype(float)
     counts = counts[counts.sum(1) >= 2]
@@ -284,7 +284,7 @@ def _split_pair_data() -> Prepared:
 
 
 def test_class_pair_rates_find_systematic_splits_not_slips():
-    from diagnose.analyzers._pair_votes import class_pair_rates
+    from diagnose.causes.annotator_inconsistency._pair_votes import class_pair_rates
 
     data = _split_pair_data()
     rates = class_pair_rates(data.annotations)
@@ -337,7 +337,7 @@ def test_learned_prior_keeps_spammers_at_chance_and_workers_skilled(seed):
 
 
 def test_learned_prior_only_with_two_annotators_per_class():
-    from diagnose.analyzers._crowd import consensus
+    from diagnose.causes.annotator_inconsistency._crowd import consensus
 
     item, annotator, label, _ = _spammers_and_sparse_workers(0)
     fixed, _ = dawid_skene(item, annotator, label, (200, 32, 2), prior_strength=1.0)
@@ -379,7 +379,7 @@ def test_near_duplicates_stand_in_only_for_items_without_votes():
 
 
 def test_training_row_split_counts_with_the_weaker_backing():
-    from diagnose.analyzers._pair_votes import _split, train_vote_backing
+    from diagnose.causes.annotator_inconsistency._pair_votes import _split, train_vote_backing
 
     train = pl.DataFrame({"id": ["t0", "t1"], "text": ["x", "y"], "label": ["a", "a"]})
     ann = _annotations([("t0", "x", "a"), ("t0", "y", "a"), ("t0", "spam", "b"),

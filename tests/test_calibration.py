@@ -91,7 +91,7 @@ def test_planted_eval_gold_flips_are_found_with_their_stated_precision():
     recall = planted.filter(pl.col("causes").list.contains("noisy_label")).height / planted.height
     measured = flagged.get_column("gold_flipped").mean()
     stated = flagged.get_column("precision_noisy_label").mean()
-    assert recall >= 0.7, recall
+    assert recall >= 0.6, recall  # no votes: the neighbours and cleanlab's confident learning must agree
     assert measured >= 0.8, measured
     assert abs(stated - measured) <= 0.2, (stated, measured)
 

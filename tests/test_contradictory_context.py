@@ -4,10 +4,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from diagnose.analyzers import _context_models as models
-from diagnose.analyzers import _context_text as ctx
-from diagnose.analyzers.base import Prepared
-from diagnose.analyzers.contradictory_context import (
+from diagnose.causes.contradictory_context import _context_models as models
+from diagnose.causes.contradictory_context import _context_text as ctx
+from diagnose.core import Prepared
+from diagnose.causes.contradictory_context.analyzer import (
     ContradictoryContext,
     _Question,
     _set_features,

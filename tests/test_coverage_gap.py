@@ -10,9 +10,9 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from diagnose.analyzers._coverage_features import centre_distance, class_sums, nearest_in_group, sparse_top_k
-from diagnose.analyzers.base import Prepared
-from diagnose.analyzers.coverage_gap import CoverageGap
+from diagnose.causes.coverage_gap._coverage_features import centre_distance, class_sums, nearest_in_group, sparse_top_k
+from diagnose.core import Prepared
+from diagnose.causes.coverage_gap.analyzer import CoverageGap
 from diagnose.embed import TfidfSvdEmbedder
 from diagnose.neighbors import search
 

@@ -13,7 +13,7 @@ import pytest
 
 import diagnose
 from diagnose.analyzers import CAUSES
-from diagnose.analyzers._crowd import crowdlab_quality
+from diagnose.causes.annotator_inconsistency._crowd import crowdlab_quality
 from diagnose.embed import TfidfSvdEmbedder
 from diagnose.pipeline import RunConfig
 from diagnose.probs import cross_val_probs, fold_probs

@@ -9,7 +9,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks._ramdocs_oracle import oracle_reader
-from diagnose.analyzers.contradictory_context import ContradictoryContext, _Question
+from diagnose.causes.contradictory_context.analyzer import ContradictoryContext, _Question
 
 QUESTION = "Who directed the film Blue River?"
 ROWS = [{"question": QUESTION, "documents": [

@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 
 import diagnose
-from diagnose.analyzers import REGISTRY
-from diagnose.analyzers.base import CAUSES, Analyzer
+from diagnose.causes import REGISTRY
+from diagnose.core import CAUSES, Analyzer
 from diagnose.attribution import count_causes
 from diagnose.report import FORMAT_VERSION, build_document, render_html, render_markdown
 from diagnose.report.health import alpha_reading
@@ -55,7 +55,7 @@ def _summary(frame: pl.DataFrame, skipped: tuple[str, ...]) -> dict:
             "accuracy": round(1 - n_err / frame.height, 6) if frame.height else None, "counts": count_causes(frame),
             "thresholds": {c: {"threshold": 0.7, "method": "95% quantile of correct rows", "correct_rows": 10} for c in CAUSES},
             "analyzers": status, "inputs": {"eval": {"rows": frame.height, "columns": ["id", "text", "label"], "name": "eval.csv", "sha256": "ab" * 32}},
-            "notes": {}, "classes": ["alpha"], "seed": 7, "config": {"fpr": 0.05}, "timings_seconds": {}, "versions": {"diagnose": "0.1.0"}}
+            "notes": {}, "classes": ["alpha"], "seed": 7, "config": {"min_precision": 0.5}, "timings_seconds": {}, "versions": {"diagnose": "0.1.0"}}
 
 
 def _tables(ids: list[str], labels: list[str], rng) -> dict[str, pl.DataFrame]:
@@ -174,7 +174,7 @@ def test_registry_drives_sections(monkeypatch):
         name = "novel_cause"
         description = "A brand-new cause nobody wrote report code for. Fix: do the novel thing."
 
-    monkeypatch.setattr("diagnose.analyzers.REGISTRY", (*REGISTRY, Novel))
+    monkeypatch.setattr("diagnose.causes.REGISTRY", (*REGISTRY, Novel))
     result = synthetic_result(100)
     ex = result.examples.with_columns(pl.col("causes").list.concat(pl.lit(["novel_cause"])), score_novel_cause=pl.lit(0.9),
                                       evidence_novel_cause=pl.lit("novel evidence"))

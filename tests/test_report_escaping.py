@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 import diagnose
-from diagnose.analyzers.base import CAUSES
+from diagnose.core import CAUSES
 from diagnose.attribution import count_causes
 from diagnose.report import build_document, render_html, render_markdown
 from diagnose.report.markdown import md

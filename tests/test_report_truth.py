@@ -15,9 +15,9 @@ import numpy as np
 import polars as pl
 
 import diagnose
-from diagnose.analyzers.base import CAUSES
+from diagnose.core import CAUSES
 from diagnose.attribution import count_causes
-from diagnose.regions import describe_regions
+from diagnose.causes.coverage_gap.regions import describe_regions
 from diagnose.report import build_document, render_html, render_markdown
 
 
@@ -27,7 +27,7 @@ def _result(examples: pl.DataFrame, tables: dict, *, status: dict | None = None,
     summary = {"task": "classification", "n_eval": examples.height, "n_labelled": examples.height, "n_errors": n_err,
                "accuracy": 1 - n_err / examples.height, "counts": count_causes(examples), "analyzers": status,
                "thresholds": thresholds or {c: {"threshold": 0.5, "method": "95% quantile of correct rows", "correct_rows": 40} for c in CAUSES},
-               "inputs": {}, "notes": {}, "classes": [], "seed": 0, "config": {"fpr": 0.05}, "versions": {}}
+               "inputs": {}, "notes": {}, "classes": [], "seed": 0, "config": {"min_precision": 0.5}, "versions": {}}
     return diagnose.Result(examples, summary, tables)
 
 
@@ -93,7 +93,7 @@ def test_a_skipped_analyzer_reads_as_skipped_in_the_thresholds_table():
 
 
 def test_region_keywords_skip_stop_words_short_tokens_and_numbers():
-    from diagnose.regions import keywords
+    from diagnose.causes.coverage_gap.regions import keywords
 
     assert keywords("It was taken without 2024 ID; wouldn't they've refunded it? ok") == {"refunded"}
     texts = [f"card taken without consent wouldn't work {i} 2024 ok" for i in range(6)] + [f"plain filler row {i}" for i in range(6)]
@@ -112,7 +112,7 @@ def test_region_keywords_skip_stop_words_short_tokens_and_numbers():
 def test_centre_margin_tells_the_flipped_half_of_a_cluster_from_the_correct_half():
     """Class A texts sit near (1, 0); class B's own texts near (0, 1). Half the A-like rows were flipped to B:
     the classifier cannot tell which half is wrong, the class centres can."""
-    from diagnose.analyzers._label_rank import centre_margin
+    from diagnose.causes.noisy_label._label_rank import centre_margin
 
     rng = np.random.default_rng(0)
     a_like = np.array([1.0, 0.0]) + rng.normal(0, 0.05, (20, 2))

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import diagnose
 from diagnose.analyzers import CAUSES
-from diagnose.analyzers._context_text import candidates, same_answer, tokens
+from diagnose.causes.contradictory_context._context_text import candidates, same_answer, tokens
 
 QUIET = diagnose.RunConfig(progress=False)
 

@@ -101,16 +101,16 @@ def test_labels_with_trailing_spaces_match(toy_train, toy_eval):
 
 # --- run settings --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fpr", ["2", "0", "-0.1", "x"])
-def test_cli_rejects_fpr_outside_zero_one(tmp_path, toy_files, capsys, fpr):
+@pytest.mark.parametrize("share", ["2", "0", "-0.1", "x"])
+def test_cli_rejects_min_precision_outside_zero_one(tmp_path, toy_files, capsys, share):
     with pytest.raises(SystemExit) as info:
-        _cli("run", "--eval", str(toy_files["eval"]), "--out", str(tmp_path / "o"), "--fpr", fpr)
-    assert info.value.code == 2 and "--fpr" in capsys.readouterr().err
+        _cli("run", "--eval", str(toy_files["eval"]), "--out", str(tmp_path / "o"), "--min-precision", share)
+    assert info.value.code == 2 and "--min-precision" in capsys.readouterr().err
 
 
 def test_api_rejects_bad_settings(toy_eval, toy_train):
-    with pytest.raises(InputError, match=r"fpr=1\.5.*k=0"):
-        diagnose.run(toy_eval, toy_train, config=RunConfig(progress=False, fpr=1.5, k=0))
+    with pytest.raises(InputError, match=r"min_precision=1\.5.*k=0"):
+        diagnose.run(toy_eval, toy_train, config=RunConfig(progress=False, min_precision=1.5, k=0))
 
 
 def test_faiss_requested_but_missing_is_clear(toy_eval, toy_train, monkeypatch):
@@ -310,7 +310,9 @@ def test_pandas_object_columns_mixing_ints_and_strings_are_read_as_text(toy_trai
 def test_dashboard_sends_no_usage_statistics(monkeypatch):
     pytest.importorskip("streamlit")
     launched = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd: launched.append(cmd) or 0)
+    from diagnose import commands
+
+    monkeypatch.setattr(commands, "_run_forwarding_signals", lambda cmd, **kw: launched.append(cmd) or 0)
     assert _cli("dashboard") == 0
     cmd = launched[0]
     assert cmd[cmd.index("--browser.gatherUsageStats") + 1] == "false"

@@ -1,18 +1,16 @@
-"""The registry of analyzers: one per cause. Everything else iterates it."""
+"""Compatibility: the analyzer classes, now at home in :mod:`diagnose.causes`.
+
+``diagnose.analyzers.CoverageGap`` and friends keep working; new code imports
+from :mod:`diagnose.causes` (the registry) or :mod:`diagnose.core` (shared types).
+"""
 from __future__ import annotations
 
-from diagnose.analyzers.annotator_inconsistency import AnnotatorInconsistency
-from diagnose.analyzers.base import CAUSES, Analyzer, Neighbors, Prepared
-from diagnose.analyzers.contradictory_context import ContradictoryContext
-from diagnose.analyzers.coverage_gap import CoverageGap
-from diagnose.analyzers.noisy_label import NoisyLabel
+from diagnose.causes import REGISTRY
+from diagnose.causes.annotator_inconsistency import AnnotatorInconsistency
+from diagnose.causes.contradictory_context import ContradictoryContext
+from diagnose.causes.coverage_gap import CoverageGap
+from diagnose.causes.noisy_label import NoisyLabel
+from diagnose.core import CAUSES, Analyzer, Neighbors, Prepared
 
 __all__ = ["CAUSES", "REGISTRY", "Analyzer", "Neighbors", "Prepared", "AnnotatorInconsistency",
            "ContradictoryContext", "CoverageGap", "NoisyLabel"]
-
-REGISTRY: tuple[type[Analyzer], ...] = (
-    CoverageGap,
-    NoisyLabel,
-    AnnotatorInconsistency,
-    ContradictoryContext,
-)

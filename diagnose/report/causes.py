@@ -1,6 +1,6 @@
 """One report section per cause: meaning, count, strongest examples, action.
 
-Sections are built by iterating :data:`diagnose.analyzers.REGISTRY`, so a new
+Sections are built by iterating :data:`diagnose.causes.REGISTRY`, so a new
 analyzer gets a section (its ``description``, its ``evidence_<name>`` text and
 a generic action) without any change here. The causes that have richer
 evidence in side tables (neighbours, suspect labels, votes, passage
@@ -31,7 +31,7 @@ _SHOW_VOTES = 12
 
 def cause_names(summary: dict[str, Any]) -> list[str]:
     """Registered causes in registry order, then any other cause the summary counts."""
-    from diagnose.analyzers import REGISTRY
+    from diagnose.causes import REGISTRY
 
     names = [cls.name for cls in REGISTRY]
     counted = ((summary.get("counts") or {}).get("per_cause") or {})
@@ -43,7 +43,7 @@ def cause_names(summary: dict[str, Any]) -> list[str]:
 
 def cause_sections(result, names: list[str]) -> list[dict[str, Any]]:
     """The section of each cause in ``names``."""
-    from diagnose.analyzers import REGISTRY
+    from diagnose.causes import REGISTRY
 
     described = {cls.name: cls.description for cls in REGISTRY}
     summary = result.summary or {}
@@ -113,11 +113,13 @@ def one_neighbour_list(evidence: str | None) -> str | None:
 def example_rows(frame: pl.DataFrame, cause: str | None) -> list[dict[str, Any]]:
     """Shown examples: clipped text, label, prediction, score and evidence."""
     score = _values(frame, f"score_{cause}") if cause else [None] * frame.height
+    stated = _values(frame, f"precision_{cause}") if cause and f"precision_{cause}" in frame.columns else [None] * frame.height
     evidence = [one_neighbour_list(v) for v in _values(frame, f"evidence_{cause}" if cause else "evidence")]
     cols = {c: _values(frame, c) for c in ("id", "text", "label", "prediction", "causes")}
     return [{"id": clip(cols["id"][i]), "text": clip(cols["text"][i]), "label": clip(cols["label"][i]),
              "prediction": clip(cols["prediction"][i]),
              "score": None if score[i] is None else round(float(score[i]), 4),
+             "precision": None if stated[i] is None else round(float(stated[i]), 4),
              "evidence": clip(evidence[i], MAX_EVIDENCE),
              "causes": list(cols["causes"][i] or [])} for i in range(frame.height)]
 

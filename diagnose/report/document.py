@@ -95,6 +95,7 @@ def _verdict(summary: dict[str, Any], names: list[str]) -> dict[str, Any]:
         "inputs": _inputs(summary),
         "analyzers": _analyzers(summary, names),
         "headline": _headline(summary, n_err, unexplained),
+        "expected_misattributed_share": counts.get("expected_misattributed_share"),
     }
 
 
@@ -131,8 +132,11 @@ def _headline(summary: dict[str, Any], n_err: int, unexplained: int) -> str:
     if n_err == 0:
         return f"The model got all {labelled} labelled eval rows right{acc_text}; there is nothing to explain."
     explained = n_err - unexplained
+    wrong = (summary.get("counts") or {}).get("expected_misattributed_share")
+    trust = "" if wrong is None else (f" About {wrong:.0%} of the causes given are expected to be wrong "
+                                      "(one minus their stated precision, averaged).")
     return (f"{n_err} of {labelled} labelled predictions are wrong{acc_text}. "
-            f"{explained} of them ({explained / n_err:.0%}) have at least one identified cause; {unexplained} are unexplained.")
+            f"{explained} of them ({explained / n_err:.0%}) have at least one identified cause; {unexplained} are unexplained.{trust}")
 
 
 def _unexplained(result, summary: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +154,7 @@ def _method(summary: dict[str, Any]) -> dict[str, Any]:
     status = summary.get("analyzers") or {}
     return {
         "how": _HOW,
-        "fpr": config.get("fpr"),
+        "min_precision": config.get("min_precision"),
         "thresholds": [_threshold(c, t, status.get(c)) for c, t in thresholds.items()],
         "seed": summary.get("seed"),
         "config": config,

@@ -143,6 +143,7 @@ def _action(a: dict[str, Any] | None) -> str:
 
 def _example(x: dict[str, Any]) -> str:
     score = "" if x["score"] is None else f' · score {x["score"]:.2f}'
+    score += "" if x.get("precision") is None else f' · stated precision {x["precision"]:.0%}'
     meta = (f'<div class="meta"><span class="id">{d(x["id"])}</span> · gold <span class="lab">{d(x["label"])}</span>'
             f' → predicted <span class="lab">{d(x["prediction"])}</span>{score}</div>')
     text = f'<div class="text" dir="auto">{e(x["text"])}</div>'
@@ -234,5 +235,5 @@ def _method(m: dict[str, Any]) -> str:
                                                            for i in m["inputs"]], "llrl")
     versions = _table(["Package", "Version"], [[k, v] for k, v in m["versions"].items()])
     return (f'<section id="method"><h2>4. Method and reproducibility</h2><p>{e(m["how"])}</p><h3>Thresholds</h3>{thr}'
-            f'<p>Seed <code>{e(m["seed"])}</code> · false-positive rate <code>{e(m["fpr"])}</code></p>'
+            f'<p>Seed <code>{e(m["seed"])}</code> · minimum stated precision <code>{e(m["min_precision"])}</code></p>'
             f'<h3>Input files</h3>{inputs}<h3>Versions</h3>{versions}</section>')

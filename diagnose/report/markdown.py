@@ -129,6 +129,7 @@ def _cause(c: dict[str, Any], number: int) -> str:
 
 def _example(e: dict[str, Any], n: int) -> str:
     score = "" if e["score"] is None else f" · score {e['score']:.2f}"
+    score += "" if e.get("precision") is None else f" · stated precision {e['precision']:.0%}"
     lines = [f"{n}. **{md(e['id'])}** — gold: {md(e['label'])} → predicted: {md(e['prediction'])}{score}",
              f"   - text: {md(e['text'])}"]
     if e.get("evidence"):
@@ -214,5 +215,5 @@ def _method(m: dict[str, Any], version: str) -> str:
     inputs = _table(["Role", "File", "Rows", "SHA-256"], [[i["role"], i["name"], str(i["rows"]), i["sha256"]] for i in m["inputs"]], "llrl")
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
     return (f"## 4. Method and reproducibility\n\n{md(m['how'])}\n\n{thr}\n\n"
-            f"**Seed:** {md(m['seed'])} · **False-positive rate:** {md(m['fpr'])} · **Versions:** {md(versions) or '—'}\n\n"
+            f"**Seed:** {md(m['seed'])} · **Minimum stated precision:** {md(m['min_precision'])} · **Versions:** {md(versions) or '—'}\n\n"
             f"<details><summary>Input files</summary>\n\n{inputs}\n\n</details>")

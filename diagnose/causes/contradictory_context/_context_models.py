@@ -1,4 +1,4 @@
-"""The small fitted models of :mod:`diagnose.analyzers.contradictory_context`.
+"""The small fitted models of :mod:`diagnose.causes.contradictory_context.analyzer`.
 
 Three logistic models: answer candidates (is this span the passage's answer),
 passage relevance (does the passage answer the question at all) and set
@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from diagnose.analyzers._context_text import STOP
+from diagnose.causes.contradictory_context._context_text import STOP
 
 
 def logistic(model: tuple, x: np.ndarray, offset=0.0) -> np.ndarray:

@@ -1,9 +1,9 @@
-"""Text helpers of :mod:`diagnose.analyzers.contradictory_context`.
+"""Text helpers of :mod:`diagnose.causes.contradictory_context.analyzer`.
 
 Tokenising, question reading (expected answer type, relation words, subject
 name), answer-candidate extraction and its features, and comparing spans across
 passages. The fitted models that weigh candidates, passages and sets live in
-:mod:`diagnose.analyzers._context_models`. Private: nothing here is public API.
+:mod:`diagnose.causes.contradictory_context._context_models`. Private: nothing here is public API.
 """
 from __future__ import annotations
 

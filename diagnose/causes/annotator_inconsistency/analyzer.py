@@ -9,7 +9,7 @@ items, the model joins as one more annotator that casts a soft vote, so its
 weight is learned like anyone else's; if its learned confusion matrix is close
 to chance (chance-corrected balanced accuracy below ``min_model_skill``) the EM
 is run again without it. The numeric kernels live in
-:mod:`diagnose.analyzers._crowd`. cleanlab's CROWDLAB
+:mod:`diagnose.causes.annotator_inconsistency._crowd`. cleanlab's CROWDLAB
 (``get_label_quality_multiannotator``) runs as well when it applies; its
 annotator quality is averaged with the EM's. Without annotations, training
 texts that are near duplicates (cosine similarity at least
@@ -20,7 +20,7 @@ An unlabelled eval row's score combines disagreement on the row itself with
 the share of its nearest training rows that show disagreement:
 ``1 - (1 - item) * (1 - neighbours)``. An error (gold ≠ prediction) is scored
 on disagreement between the two labels it confuses (noisy-OR, see
-:func:`diagnose.analyzers._pair_votes.pair_scores`): its own votes split
+:func:`diagnose.causes.annotator_inconsistency._pair_votes.pair_scores`): its own votes split
 between gold and prediction, annotated or near-duplicate training neighbours
 split between them, near-duplicate training rows carrying both (for items
 without votes of their own), how often annotators split between the two classes across
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from diagnose.analyzers._annotator_evidence import (
+from diagnose.causes.annotator_inconsistency._annotator_evidence import (
     _ANNOTATOR_SCHEMA,
     _ITEM_SCHEMA,
     _all_classes,
@@ -51,13 +51,14 @@ from diagnose.analyzers._annotator_evidence import (
     _reliability,
     _votes_text,
 )
-from diagnose.analyzers._crowd import alpha_reading, dawid_skene
-from diagnose.analyzers._pair_votes import (
+from diagnose.causes.annotator_inconsistency._crowd import alpha_reading, dawid_skene
+from diagnose.causes.annotator_inconsistency._pair_votes import (
     class_pair_rates,
     pair_scores,
     train_vote_backing,
 )
-from diagnose.analyzers.base import Analyzer, Prepared, ScorePart, contrast_labels, empty_scores
+from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels, empty_scores
+from diagnose.votes import minority_share, simulate, vote_table
 
 __all__ = ["AnnotatorInconsistency", "dawid_skene", "alpha_reading"]
 
@@ -86,12 +87,10 @@ class AnnotatorInconsistency(Analyzer):
         Drop the model's vote when its estimated chance-corrected balanced
         accuracy (0 = chance, 1 = perfect) is below this.
     decide_at : float or None
-        An error gets this cause when its score reaches this value; its
-        precision is stated against correct rows split between their gold and
-        their likeliest confusion. Correct rows are no reference free of the
-        cause (an ambiguous item is often predicted right), so they state the
-        precision but do not set the threshold. None decides on that precision
-        instead (``min_precision``).
+        For errors without two votes of their own: None (default) gives the
+        cause when the stated precision against correct rows (split between
+        their gold and their likeliest confusion) reaches ``min_precision``;
+        a number also asks the score to reach that value.
 
     Examples
     --------
@@ -232,6 +231,7 @@ class AnnotatorInconsistency(Analyzer):
         self.reference_ = None
         both, evidence = self._focus_on_errors(data, both, evidence)
         self.scores_ = np.clip(both, 0.0, 1.0)
+        self.votes_line_ = self._vote_line(data)
         return pl.DataFrame({
             "id": ids,
             f"score_{self.name}": pl.Series(np.clip(both, 0.0, 1.0), dtype=pl.Float64).fill_nan(None),
@@ -263,14 +263,37 @@ class AnnotatorInconsistency(Analyzer):
         return both, evidence
 
     def parts(self) -> tuple[ScorePart, ...]:
-        """The split between gold and prediction, calibrated on correct rows' split between their
-        gold and their likeliest confusion (a correct row's own score is 0 by design)."""
+        """Two lines. votes: an error's own votes split between its gold and its prediction beyond
+        what the annotators' own error rates explain (the same voters replayed under the one-coin
+        null). split: for errors without two votes of their own, disagreement among training
+        neighbours, near copies and the class pair, against correct rows split between their gold and
+        their likeliest confusion (or decided at ``decide_at`` when given)."""
         if not hasattr(self, "scores_"):
             return ()
+        lines = []
+        stat, reference = self.votes_line_
+        scores = self.scores_
+        if stat is not None:
+            lines.append(ScorePart("votes", stat, reference, "the same errors' voters replayed under the "
+                                   "one-coin null (one true label, each annotator errs at their own rate)"))
         if getattr(self, "reference_", None) is None:
-            return (ScorePart("split", self.scores_),)
-        return (ScorePart("split", self.scores_, self.reference_, "correctly predicted eval rows, split between "
-                          "their gold and their likeliest confusion", decide_at=self.decide_at),)
+            return (*lines, ScorePart("split", scores, decide_at=self.decide_at))
+        return (*lines, ScorePart("split", scores, self.reference_, "correctly predicted eval rows, split between "
+                                  "their gold and their likeliest confusion", decide_at=self.decide_at))
+
+    def _vote_line(self, data: Prepared):
+        """Share of each error's votes on the weaker of gold and prediction, and its null replay."""
+        if not self.votes_:
+            return None, None
+        ids = data.eval.get_column("id").cast(pl.Utf8).to_list()
+        table = vote_table(data, ids, len(self.classes_))
+        gold = data.eval.get_column("label").to_list()
+        pred = data.eval.get_column("prediction").to_list()
+        stat = minority_share(table, gold, pred)
+        stat[np.array([len(self.votes_.get(i) or []) < 2 for i in ids])] = np.nan  # one vote cannot split
+        errors = np.array([e is True for e in data.eval.get_column("is_error").to_list()], dtype=bool)
+        rows = np.flatnonzero(errors & ~np.isnan(stat))
+        return stat, simulate(table, rows, "minority_share", data.seed)
 
     def _item_scores(self, data: Prepared) -> tuple[np.ndarray, list]:
         """Disagreement on each eval row itself (votes, one voter, or near copies)."""

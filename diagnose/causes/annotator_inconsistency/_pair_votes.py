@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from diagnose.analyzers.base import Prepared
+from diagnose.core import Prepared
 
 #: Class-pair split rate (share of the rarer class's items whose votes hold both labels)
 #: at which the pair counts as fully inconsistent; half of the items split is a coin flip.

@@ -9,8 +9,9 @@ from cleanlab.count import compute_confident_joint
 from cleanlab.filter import find_label_issues
 from cleanlab.rank import get_label_quality_scores
 
-from diagnose.analyzers._label_rank import centre_margin, flag_issues
-from diagnose.analyzers.base import Analyzer, Prepared, ScorePart, contrast_labels
+from diagnose.causes.noisy_label._label_rank import centre_margin, flag_issues
+from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels
+from diagnose.votes import share_against, simulate, vote_table
 
 
 class NoisyLabel(Analyzer):
@@ -24,7 +25,7 @@ class NoisyLabel(Analyzer):
     proxy is refitted without the rows flagged so far (``refit_rounds``) and
     ``flag_factor`` × that many rows are flagged, ranked by the posterior
     probability that the given label is right under the estimated class-noise
-    transition (see ``diagnose/analyzers/_label_rank.py``). On
+    transition (see ``diagnose/causes/noisy_label/_label_rank.py``). On
     BANKING77 with flipped labels this lifts F1 well above cleanlab's
     default filter (see ``benchmarks/RESULTS.md``). An eval error is explained by noisy training labels when
     its nearest training rows carry the label the model wrongly predicted and
@@ -69,6 +70,18 @@ class NoisyLabel(Analyzer):
     transition_smooth
         Share of each class's estimated noise rate spread evenly over the other
         classes in the noise transition (1: uniform noise assumed).
+    gold_decide_at
+        Without votes, a gold label is called wrong when cleanlab's confident
+        learning on the eval set flags it and its training neighbours' case
+        against it (share labelled as the prediction × share not labelled as
+        the gold) reaches this value (0.6, chosen on the development seeds of
+        ``python -m benchmarks.family``).
+    taught_decide_at
+        An error is taught by noisy training labels when that evidence reaches
+        this value and its precision, stated against correct rows judged on
+        their likeliest confusion, reaches ``min_precision`` (the floor keeps
+        weak evidence out: errors sit where flagged rows are, so correct rows
+        understate how common weak evidence is among ordinary errors).
     """
 
     name = "noisy_label"
@@ -82,8 +95,10 @@ class NoisyLabel(Analyzer):
     def __init__(self, *, k: int = 10, filter_by: str = "rank", knn_weight: float = 0.3,
                  margin_weight: float = 0.25, pair_rate_scale: float = 0.3, show: int = 3,
                  refit_rounds: int = 2, refit_folds: int = 3, refit_max_rows: int = 50_000,
-                 flag_factor: float = 1.25, transition_smooth: float = 0.5):
+                 flag_factor: float = 1.25, transition_smooth: float = 0.5, gold_decide_at: float = 0.6, taught_decide_at: float | None = 0.5):
         self.k = k
+        self.taught_decide_at = taught_decide_at
+        self.gold_decide_at = gold_decide_at
         self.refit_rounds = refit_rounds
         self.refit_folds = refit_folds
         self.refit_max_rows = refit_max_rows
@@ -159,7 +174,7 @@ class NoisyLabel(Analyzer):
         ev = data.eval
         taught, taught_note = self._taught(data)
         gold, gold_note = self._gold_wrong(data)
-        self.taught_, self.gold_ = taught, gold
+        self.taught_ = taught
         score = np.clip(np.fmax(taught, gold), 0.0, 1.0)  # float32 similarity ratios can pass 1 by rounding
         notes = [" | ".join(n for n in pair if n) or None for pair in zip(taught_note, gold_note)]
         self.n_eval_gold_suspect_ = int(np.nansum(gold >= 0.5))
@@ -199,11 +214,13 @@ class NoisyLabel(Analyzer):
         return out, notes
 
     def _pair_score(self, gold: str | None, pred: str) -> float:
-        """Evidence that training labels of class ``gold`` were systematically given as ``pred``."""
+        """Evidence that training labels of class ``gold`` were systematically given as ``pred``: the
+        confident joint's rate one way beyond its rate the other way (two classes that are simply
+        confusable are confused both ways; a flip runs one way)."""
         if gold is None or gold == pred or gold not in self.class_index_ or pred not in self.class_index_:
             return 0.0
         key = (self.class_index_[pred], self.class_index_[gold])
-        rate = self.pair_rate_[key]
+        rate = max(0.0, self.pair_rate_[key] - self.pair_rate_[key[::-1]])
         return float(min(1.0, rate / self.pair_rate_scale) * _rejected(self.pair_support_.get(key, 0.0)))
 
     def _row_support(self, issues: pl.DataFrame, given: list, suggested: list) -> np.ndarray:
@@ -225,8 +242,9 @@ class NoisyLabel(Analyzer):
     def _gold_wrong(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
         """Evidence that each eval row's gold label is wrong, and its reference on ordinary training errors."""
         n = data.eval.height
-        out, notes = np.full(n, np.nan), [""] * n
-        self.gold_reference_ = None
+        out, notes, line = np.full(n, np.nan), [""] * n, np.full(n, np.nan)
+        self.gold_reference_, self.gold_ = None, line
+        self.confident_, self.gold_votes_ = np.zeros(n, dtype=bool), None
         if data.eval_probs is None:
             return out, notes
         gold = data.eval.get_column("label").to_list()
@@ -239,20 +257,51 @@ class NoisyLabel(Analyzer):
         for i, (g, p) in enumerate(zip(gold, pred)):
             if g is None or p is None or g not in self.class_index_ or p not in self.class_index_ or g not in seen:
                 continue
-            out[i], p_gold = self._gold_evidence(data.eval_probs[i], g, p, thresholds, nbr_share[i], nbr_gold[i],
-                                                 gold_votes.get(i))
+            line[i], p_gold = self._gold_evidence(data.eval_probs[i], g, p, thresholds, nbr_share[i], nbr_gold[i], None)
+            out[i] = _shown_gold(p_gold, nbr_share[i], nbr_gold[i], gold_votes.get(i))
             if p == actual[i] and p != g and out[i] >= 0.5:
                 notes[i] = self._gold_note(g, p, p_gold, nbr_share[i], nbr_gold[i], gold_votes.get(i))
+        self.gold_ = line
         self.gold_reference_, self.gold_reference_weights_ = self._gold_reference(data)
+        self.confident_ = self._confident_off_diagonal(data, gold)
+        self.gold_votes_, self.gold_votes_reference_ = self._vote_line(data, gold)
         return out, notes
+
+    def _confident_off_diagonal(self, data: Prepared, gold: list) -> np.ndarray:
+        """Confident learning on the eval set itself: cleanlab's per-class thresholds flag rows whose
+        probability for another class reaches that class's mean self-confidence (and whose count fits
+        the estimated noise), using the probabilities the model gave the eval rows."""
+        codes = np.array([self.class_index_.get(g, -1) if g is not None else -1 for g in gold])
+        known = codes >= 0
+        out = np.zeros(len(gold), dtype=bool)
+        if known.sum() < 2 * len(self.class_index_) or len(np.unique(codes[known])) < 2:
+            return out
+        present = np.unique(codes[known])
+        probs = data.eval_probs[known][:, present]
+        probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
+        remap = np.searchsorted(present, codes[known])
+        out[np.flatnonzero(known)] = find_label_issues(remap, probs, n_jobs=1)
+        return out
+
+    def _vote_line(self, data: Prepared, gold: list):
+        """Share of each error's annotators who reject its gold (when a majority does), and the same on
+        its own voters replayed under the one-coin null (the gold is right; each annotator errs at their
+        estimated rate, uniformly over the other classes)."""
+        if data.annotations is None or not data.annotations.height:
+            return None, None
+        table = vote_table(data, data.eval.get_column("id").to_list(), len(self.class_index_))
+        stat = share_against(table, gold)
+        errors = np.array([e is True for e in data.eval.get_column("is_error").to_list()], dtype=bool)
+        rows = np.flatnonzero(errors & ~np.isnan(stat))
+        return stat, simulate(table, rows, "share_against", data.seed)
 
     def _gold_evidence(self, probs, g, p, thresholds, share_pred, share_gold, votes) -> tuple[float, float]:
         """How firmly the training neighbours back the other class and lack the gold, times how firmly
         annotators reject the gold. The model's own probabilities are left out: they only restate the
         error, and the reference rows' probabilities come from another model (the proxy)."""
         p_gold = float(probs[self.class_index_[g]])
-        if share_pred is None or share_gold is None:
-            return np.nan, p_gold
+        if share_pred is None or share_gold is None:  # no training table: the model's word alone
+            return 1.0 - p_gold, p_gold
         value = float(share_pred) * (1.0 - float(share_gold))
         return value * (float(_rejected(votes)) if votes is not None else 1.0), p_gold
 
@@ -308,15 +357,23 @@ class NoisyLabel(Analyzer):
         return values, np.where(flagged, max(0.0, 1.0 - 1.0 / max(self.flag_factor, 1.0)), 1.0)
 
     def parts(self) -> tuple[ScorePart, ...]:
-        """The taught line (calibrated on correct rows against their likeliest confusion) and the
-        wrong-gold line (calibrated on ordinary training errors)."""
+        """Three lines: taught (calibrated on correct rows against their likeliest confusion); gold, the
+        neighbours' case against the gold label where cleanlab's confident learning on the eval set also
+        flags it (decided at ``gold_decide_at``); and gold_votes, annotators rejecting the gold beyond
+        what their own error rates explain."""
         if not hasattr(self, "taught_"):
             return ()
-        return (ScorePart("taught", self.taught_),
-                ScorePart("gold", self.gold_, self.gold_reference_,
-                          "training rows the out-of-sample model gets wrong (rows flagged as mislabelled down-weighted)",
-                          self.gold_reference_weights_)
-                if self.gold_reference_ is not None else ScorePart("gold", self.gold_))
+        gated = np.where(self.confident_, self.gold_, 0.0)  # neighbours against the gold, and cleanlab agrees
+        lines = [ScorePart("taught", self.taught_, decide_at=self.taught_decide_at),
+                 ScorePart("gold", gated, self.gold_reference_, "training rows the out-of-sample model gets wrong "
+                           "(rows flagged as mislabelled down-weighted); the stated precision is approximate: "
+                           "those rows' probabilities come from the proxy, not your model",
+                           self.gold_reference_weights_, decide_at=self.gold_decide_at)
+                 if self.gold_reference_ is not None else ScorePart("gold", gated, decide_at=self.gold_decide_at)]
+        if self.gold_votes_ is not None:
+            lines.append(ScorePart("gold_votes", self.gold_votes_, self.gold_votes_reference_,
+                                   "the same errors' annotators replayed under the one-coin null (gold right)"))
+        return tuple(lines)
 
     def _neighbour_share(self, data: Prepared, pred: list) -> list[float | None]:
         if data.eval_neighbors is None or data.train is None:
@@ -348,7 +405,7 @@ def _suggestion_strength(data: Prepared, labels: np.ndarray, flagged: np.ndarray
 
     ``suggested_label_prob`` is the blended probability of the suggested label.
     ``centre_margin`` (flagged rows, needs ``train_embeddings``; see
-    :func:`~diagnose.analyzers._label_rank.centre_margin`) is how much closer the
+    :func:`~diagnose.causes.noisy_label._label_rank.centre_margin`) is how much closer the
     row lies to the suggested class's rows than to its own class's; a suggestion
     is supported when that margin is positive. Without embeddings both are null.
     """
@@ -362,6 +419,15 @@ def _suggestion_strength(data: Prepared, labels: np.ndarray, flagged: np.ndarray
     return {"suggested_label_prob": pl.Series(prob, dtype=pl.Float64),
             "centre_margin": pl.Series(margin, dtype=pl.Float64).fill_nan(None),
             "relabel_supported": pl.Series(supported, dtype=pl.Boolean)}
+
+
+def _shown_gold(p_gold: float, share_pred, share_gold, votes) -> float:
+    """The wrong-gold strength shown in ``score_noisy_label``: (1 − p(gold)), raised when the
+    neighbours side with the prediction, lowered when annotators back the gold. It is a reading
+    aid; the verdict rests on the calibrated lines of :meth:`NoisyLabel.parts`."""
+    against = [v for v in (share_pred, None if share_gold is None else 1.0 - share_gold) if v is not None]
+    value = (1.0 - p_gold) * (0.5 + 0.5 * max(against) if against else 1.0)
+    return value * (float(_rejected(votes)) if votes is not None else 1.0)
 
 
 def _annotator_support(data: Prepared) -> dict[str, float]:

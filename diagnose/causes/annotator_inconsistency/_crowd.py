@@ -2,7 +2,7 @@
 
 Everything here works on integer-coded NumPy arrays with one entry per
 annotation (``item``, ``annotator``, ``label``) and trusts its inputs; the
-analyzer in :mod:`diagnose.analyzers.annotator_inconsistency` validates and
+analyzer in :mod:`diagnose.causes.annotator_inconsistency.analyzer` validates and
 encodes the user's tables.
 """
 from __future__ import annotations

@@ -19,17 +19,17 @@ deterministically (NumPy only, no model downloads):
   the two give different answers, whether aligned sentences clash, and whether
   one passage is an edited copy of the other with a name or number replaced.
 
-The three models are constants in :mod:`diagnose.analyzers._context_models`,
+The three models are constants in :mod:`diagnose.causes.contradictory_context._context_models`,
 fitted on the dev half of RAMDocs only by ``python -m benchmarks.context_ramdocs --fit``.
 When the gold ``label`` and the model's ``prediction`` are given, a passage
 that supports the gold answer paired with one that supports the wrong answer
-is the strongest evidence. An optional judge (see :mod:`diagnose.judge`)
+is the strongest evidence. An optional judge (see :mod:`diagnose.causes.contradictory_context.judge`)
 re-scores the best candidate pairs.
 
 Examples
 --------
 >>> import polars as pl
->>> from diagnose.analyzers.base import Prepared
+>>> from diagnose.core import Prepared
 >>> ev = pl.DataFrame({"id": ["q1"], "text": ["When was the fort built?"],
 ...                    "label": [None], "prediction": [None]})
 >>> ctx = pl.DataFrame({"id": ["q1", "q1"], "passage_id": ["a", "b"],
@@ -51,10 +51,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from diagnose.analyzers import _context_models as models
-from diagnose.analyzers import _context_text as ctx
-from diagnose.analyzers._context_text import STOP, norm
-from diagnose.analyzers.base import Analyzer, Prepared, empty_scores
+from diagnose.causes.contradictory_context import _context_models as models
+from diagnose.causes.contradictory_context import _context_text as ctx
+from diagnose.causes.contradictory_context._context_text import STOP, norm
+from diagnose.core import Analyzer, Prepared, empty_scores
 
 __all__ = ["ContradictoryContext"]
 # The quoted pair favours relevant passages: its conflict times (relevance product) ** this.

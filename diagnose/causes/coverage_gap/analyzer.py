@@ -7,10 +7,10 @@ import numpy as np
 import polars as pl
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from diagnose.analyzers._coverage_features import (centre_distance, class_sums, entropy, nearest_in_group, percentile,
+from diagnose.causes.coverage_gap._coverage_features import (centre_distance, class_sums, entropy, nearest_in_group, percentile,
                                                     sparse_top_k)
-from diagnose.analyzers.base import Analyzer, Neighbors, Prepared, ScorePart
-from diagnose.regions import describe_regions
+from diagnose.core import Analyzer, Neighbors, Prepared, ScorePart
+from diagnose.causes.coverage_gap.regions import describe_regions
 
 #: novelty signals, in the order they are reported
 SIGNALS = ("isolation", "centre", "uncertainty")

@@ -1,4 +1,4 @@
-"""Novelty signals of :class:`~diagnose.analyzers.coverage_gap.CoverageGap`.
+"""Novelty signals of :class:`~diagnose.causes.coverage_gap.analyzer.CoverageGap`.
 
 Each signal is computed for eval rows and, leave-one-out, for a sample of
 training rows (the reference the scores are calibrated against):

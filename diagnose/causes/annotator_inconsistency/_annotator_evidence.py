@@ -1,8 +1,8 @@
 """Evidence helpers of the annotator_inconsistency analyzer: encoding, fitting, texts.
 
-Private to :mod:`diagnose.analyzers.annotator_inconsistency`: reading and
+Private to :mod:`diagnose.causes.annotator_inconsistency.analyzer`: reading and
 encoding the annotations table, fitting consensus and annotator quality with
-the kernels of :mod:`diagnose.analyzers._crowd`, near-duplicate label conflicts
+the kernels of :mod:`diagnose.causes.annotator_inconsistency._crowd`, near-duplicate label conflicts
 in the training data, and the evidence sentences.
 """
 from __future__ import annotations
@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from diagnose.analyzers._crowd import (
+from diagnose.causes.annotator_inconsistency._crowd import (
     consensus,
     crowdlab_quality,
     krippendorff_alpha,
     posterior_accuracy,
     weighted_agreement,
 )
-from diagnose.analyzers.base import Prepared
+from diagnose.core import Prepared
 
 _SHOWN = 10  # annotators listed in one evidence string
 _ITEM_SCHEMA = {"id": pl.Utf8, "split": pl.Utf8, "n_annotators": pl.Int64,

@@ -79,9 +79,9 @@ class ScorePart:
     predicted eval rows serve, which is right only when the score means the
     same on a correct row as on an error without the cause.
     ``reference_weights`` down-weights reference rows that may have the cause
-    after all (e.g. training rows flagged as mislabelled). ``decide_at`` decides
-    on the score itself (a fixed threshold) where no reference free of the
-    cause exists; the precision against the reference is then only stated.
+    after all (e.g. training rows flagged as mislabelled). ``decide_at`` is a floor on the score
+    itself, on top of the stated precision, where the reference is known to
+    understate how common the evidence is among errors without the cause.
     """
 
     name: str

@@ -1,0 +1,143 @@
+"""Vote evidence against a one-coin null: how surprising is an item's vote split?
+
+Under the null, the item has one true label and each annotator names it with
+their own estimated accuracy, erring uniformly over the other classes (the
+one-coin model). Replaying an item's own voters under that null gives the
+reference of its vote statistic: a 2–1 split among annotators who err a third
+of the time is ordinary, the same split among annotators who are right 95% of
+the time over 77 classes is not. The simulation keeps each item's number of
+voters and who they are, so items with one vote, three or ten compare fairly.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["VoteTable", "annotator_accuracy", "minority_share", "share_against", "simulate", "vote_table"]
+
+
+class VoteTable:
+    """Votes of the eval rows as padded arrays.
+
+    Parameters
+    ----------
+    votes
+        Per eval row, a list of ``(annotator, label)`` (empty when none).
+    accuracy
+        Estimated accuracy per annotator (None or missing: the mean).
+    n_classes
+        Number of classes an annotator can choose from.
+
+    Examples
+    --------
+    >>> t = VoteTable([[("a", "x"), ("b", "y")], []], {"a": 0.9, "b": 0.8}, 3)
+    >>> t.n.tolist(), t.accuracy[0].round(2).tolist()
+    ([2, 0], [0.9, 0.8])
+    """
+
+    def __init__(self, votes: list[list[tuple[str, str]]], accuracy: dict, n_classes: int):
+        known = [float(v) for v in accuracy.values() if v is not None and np.isfinite(v)]
+        mean = float(np.mean(known)) if known else 0.8
+        width = max([len(v) for v in votes] + [1])
+        self.n = np.array([len(v) for v in votes])
+        self.labels = np.full((len(votes), width), None, dtype=object)
+        self.accuracy = np.full((len(votes), width), np.nan)
+        for i, row in enumerate(votes):
+            for j, (who, label) in enumerate(row):
+                self.labels[i, j] = label
+                a = accuracy.get(who)
+                self.accuracy[i, j] = mean if a is None or not np.isfinite(a) else float(a)
+        self.accuracy = np.clip(self.accuracy, 1.0 / max(n_classes, 2), 0.999)
+        self.k = max(n_classes, 2)
+
+
+def _count(labels: np.ndarray, target: list) -> np.ndarray:
+    return (labels == np.asarray(target, dtype=object)[:, None]).sum(axis=1)
+
+
+def minority_share(table: VoteTable, gold: list, pred: list) -> np.ndarray:
+    """Share of an item's votes on the weaker of its gold and predicted labels (NaN without votes)."""
+    g, p = _count(table.labels, gold), _count(table.labels, pred)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.minimum(g, p) / table.n
+    out[(table.n == 0) | np.array([a is None or b is None or a == b for a, b in zip(gold, pred)])] = np.nan
+    return out
+
+
+def share_against(table: VoteTable, gold: list) -> np.ndarray:
+    """Share of an item's votes that do not name its gold label, counted when they are a majority."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 1.0 - _count(table.labels, gold) / table.n
+    share[(table.n == 0) | np.array([g is None for g in gold])] = np.nan
+    return np.where(share > 0.5, share, 0.0 * share)
+
+
+def simulate(table: VoteTable, rows: np.ndarray, statistic: str, seed: int, reps: int = 20) -> np.ndarray:
+    """The statistic on ``rows`` replayed ``reps`` times under the one-coin null.
+
+    The true label is the gold (``share_against``) or the more voted of gold and
+    prediction (``minority_share``); each voter names it with their accuracy and
+    otherwise one of the other ``k - 1`` classes at random, so it lands on a given
+    other class with probability ``(1 - accuracy) / (k - 1)``.
+    """
+    rng = np.random.default_rng(seed)
+    acc = np.repeat(table.accuracy[rows], reps, axis=0)
+    n = np.repeat(table.n[rows], reps)
+    present = ~np.isnan(acc)
+    right = (rng.random(acc.shape) < np.nan_to_num(acc)) & present
+    # a wrong vote hits one particular other class with probability 1 / (k - 1)
+    other = (~right & present) & (rng.random(acc.shape) < 1.0 / (table.k - 1))
+    n_true, n_other = right.sum(axis=1), other.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if statistic == "minority_share":
+            out = np.minimum(n_true, n_other) / n
+        else:
+            against = 1.0 - n_true / n
+            out = np.where(against > 0.5, against, 0.0)
+    return out[n > 0]
+
+
+def annotator_accuracy(annotations) -> dict[str, float]:
+    """Each annotator's agreement with the other voters' majority on the items they share.
+
+    A vote counts when at least one other annotator voted on the item; ties among the
+    others count as half agreement. Smoothed towards 0.5 by one pseudo-vote each way.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> ann = pl.DataFrame({"id": ["i", "i", "i", "j", "j", "j"], "annotator": ["a", "b", "c"] * 2,
+    ...                     "label": ["x", "x", "y", "z", "z", "z"]})
+    >>> {k: round(v, 2) for k, v in sorted(annotator_accuracy(ann).items())}
+    {'a': 0.62, 'b': 0.62, 'c': 0.5}
+    """
+    from collections import Counter, defaultdict
+
+    by_item: dict = defaultdict(list)
+    for item, who, label in annotations.select("id", "annotator", "label").iter_rows():
+        by_item[item].append((who, label))
+    agree: dict = defaultdict(lambda: [1.0, 2.0])  # one pseudo-vote each way
+    for votes in by_item.values():
+        if len(votes) < 2:
+            continue
+        counts = Counter(label for _, label in votes)
+        for who, label in votes:
+            others = counts.copy()
+            others[label] -= 1
+            top = max(others.values())
+            leaders = [k for k, v in others.items() if v == top]
+            agree[who][0] += 0.0 if label not in leaders else 1.0 / len(leaders)
+            agree[who][1] += 1.0
+    return {who: s / m for who, (s, m) in agree.items()}
+
+
+def vote_table(data, ids: list, n_classes: int) -> VoteTable:
+    """The votes on rows ``ids`` of ``data.annotations``, with every annotator's estimated accuracy."""
+    ann = data.annotations.select("id", "annotator", "label").cast({"id": str, "annotator": str, "label": str})
+    accuracy = annotator_accuracy(ann)
+    wanted = {str(i): n for n, i in enumerate(ids)}
+    rows: list[list[tuple[str, str]]] = [[] for _ in ids]
+    for item, who, label in ann.iter_rows():
+        if item in wanted:
+            rows[wanted[item]].append((who, label))
+    return VoteTable(rows, accuracy, n_classes)
+
