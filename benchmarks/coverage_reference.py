@@ -31,7 +31,7 @@ import polars as pl
 
 from benchmarks.scenarios import SHARED_DIR, fit_predict, make_intent_scenario
 from diagnose.causes.coverage_gap.analyzer import CoverageGap
-from diagnose.attribution import AttributionConfig, calibrate
+from diagnose.attribution import decide_one
 from diagnose.pipeline import RunConfig, prepare
 from diagnose.validate import load_inputs
 
@@ -74,10 +74,9 @@ def _check(seed: int):
 def _counts(data, gap: np.ndarray, outcome: str, gold: str | None) -> tuple[int, int, int, int]:
     """(true positives, false positives, false negatives, non-gap errors) of the flagged errors."""
     err = data.eval["is_error"].fill_null(False).to_numpy()
-    scored = data.eval.select("id", "is_error").join(
-        CoverageGap(outcome_reference=outcome, gold_reference=gold).fit(data).score(data), on="id")
-    threshold = calibrate(scored, ("coverage_gap",), AttributionConfig())["coverage_gap"]["threshold"]
-    flagged = (scored["score_coverage_gap"].to_numpy() >= threshold) & err
+    analyzer = CoverageGap(outcome_reference=outcome, gold_reference=gold).fit(data)
+    scored = data.eval.select("id", "is_error").join(analyzer.score(data), on="id")
+    flagged = decide_one(scored, "coverage_gap", analyzer.parts()).get_column("given").to_numpy() & err
     return (int((flagged & gap).sum()), int((flagged & ~gap).sum()), int((err & gap & ~flagged).sum()),
             int((err & ~gap).sum()))
 

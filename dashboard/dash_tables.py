@@ -347,8 +347,10 @@ def filter_errors(result: diagnose.Result, causes: tuple = (), classes: tuple = 
     top = pl.max_horizontal([pl.col(f"score_{c}").fill_null(0.0) for c in scored]) if scored else pl.lit(0.0)
     if min_score > 0:
         rows = rows.filter(top >= min_score)
-    return rows.with_columns(top.alias("top_score")).select(
-        "id", "text", "label", "prediction", "primary_cause", "causes", "top_score")
+    stated = [f"precision_{c}" for c in scored if f"precision_{c}" in rows.columns]
+    best = pl.max_horizontal([pl.col(c) for c in stated]) if stated else pl.lit(None, pl.Float64)
+    return rows.with_columns(top.alias("top_score"), best.alias("stated_precision")).select(
+        "id", "text", "label", "prediction", "primary_cause", "causes", "top_score", "stated_precision")
 
 
 def error_detail(result: diagnose.Result, error_id: str) -> dict[str, Any]:
@@ -356,9 +358,11 @@ def error_detail(result: diagnose.Result, error_id: str) -> dict[str, Any]:
     row = result.examples.filter(pl.col("id") == error_id).row(0, named=True)
     thresholds = result.summary.get("thresholds", {})
     scores = pl.DataFrame([(c, row.get(f"score_{c}"), (thresholds.get(c) or {}).get("threshold"),
-                            c in (row["causes"] or []), row.get(f"evidence_{c}")) for c in analyzer_names()],
+                            c in (row["causes"] or []), row.get(f"precision_{c}"), row.get(f"evidence_{c}"))
+                           for c in analyzer_names()],
                           schema={"cause": pl.Utf8, "score": pl.Float64, "threshold": pl.Float64,
-                                  "attributed": pl.Boolean, "evidence": pl.Utf8}, orient="row")
+                                  "attributed": pl.Boolean, "stated_precision": pl.Float64, "evidence": pl.Utf8},
+                          orient="row")
     return {"row": row, "scores": scores, "neighbors": _neighbors_of(result, error_id),
             "votes": _rows_for(result, "annotations", error_id),
             "item": _rows_for(result, "annotation_items", error_id),

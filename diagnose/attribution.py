@@ -33,7 +33,7 @@ import polars as pl
 
 from diagnose.core import CAUSES, ScorePart
 
-__all__ = ["AttributionConfig", "calibrate", "attribute", "part_precision", "count_causes", "threshold_view"]
+__all__ = ["AttributionConfig", "calibrate", "attribute", "part_precision", "count_causes", "decide_one", "threshold_view"]
 
 
 @dataclass(frozen=True)
@@ -175,6 +175,8 @@ def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], conf
                 info = {**info, "threshold": config.fallback}
                 table[cause]["status"] = "fallback"
                 where += f" (too few: fewer than {config.min_reference}; score >= {config.fallback} needed, no precision stated)"
+            if part.precision_cap is not None:
+                prec = np.fmin(prec, np.where(np.isnan(prec), np.nan, np.asarray(part.precision_cap, float)))
             passes = np.nan_to_num(prec, nan=-1.0) >= config.min_precision
             if part.decide_at is not None:  # a floor on the score itself, on top of the stated precision
                 strong = is_error & (np.nan_to_num(scores, nan=-1.0) >= part.decide_at)
@@ -208,6 +210,18 @@ def attribute(frame: pl.DataFrame, precisions: dict[str, dict[str, tuple[np.ndar
         pl.Series("evidence", [_evidence(causes[i], ev_cols, i) for i in range(n)], dtype=pl.Utf8),
         *stated,
     )
+
+
+def decide_one(frame: pl.DataFrame, cause: str, parts: tuple[ScorePart, ...],
+               config: AttributionConfig = AttributionConfig()) -> pl.DataFrame:
+    """One cause's verdicts on a frame holding ``id``, ``is_error`` and its score and evidence columns,
+    exactly as :func:`diagnose.run` decides them (for benchmarks and studies of a single analyzer)."""
+    others = [c for c in CAUSES if c != cause]
+    frame = frame.with_columns(*[pl.lit(None, pl.Float64).alias(f"score_{c}") for c in others],
+                               *[pl.lit(None, pl.Utf8).alias(f"evidence_{c}") for c in others])
+    _, lines = calibrate(frame, {cause: parts}, config, {c: "not measured" for c in others})
+    return attribute(frame, lines, config).select("id", pl.col("causes").list.contains(cause).alias("given"),
+                                                  f"precision_{cause}")
 
 
 def _best_lines(precisions, n, config):

@@ -82,6 +82,9 @@ class ScorePart:
     after all (e.g. training rows flagged as mislabelled). ``decide_at`` is a floor on the score
     itself, on top of the stated precision, where the reference is known to
     understate how common the evidence is among errors without the cause.
+    ``precision_cap`` bounds the stated precision per row where the line itself
+    knows a tighter bound (e.g. the share of a class pair's crossings that its
+    annotators' error rates do not explain).
     """
 
     name: str
@@ -90,6 +93,7 @@ class ScorePart:
     reference_name: str = "correctly predicted eval rows"
     reference_weights: np.ndarray | None = None
     decide_at: float | None = None
+    precision_cap: np.ndarray | None = None
 
 
 class Analyzer:

@@ -141,3 +141,45 @@ def vote_table(data, ids: list, n_classes: int) -> VoteTable:
             rows[wanted[item]].append((who, label))
     return VoteTable(rows, accuracy, n_classes)
 
+
+
+def pair_cross_votes(annotations, accuracy: dict, n_classes: int) -> tuple[dict, dict]:
+    """Votes that cross between two classes across all annotated items, observed and expected.
+
+    On every item with a clear majority label, each other vote crosses from the
+    majority to the label it names. Under the one-coin null, a vote by an
+    annotator of accuracy ``a`` crosses to one particular other class with
+    probability ``(1 - a) / (k - 1)``. Returns two dicts keyed by the unordered
+    pair ``frozenset({c, d})``: observed crossings and their expectation.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> ann = pl.DataFrame({"id": ["i"] * 3 + ["j"] * 3, "annotator": ["a", "b", "c"] * 2,
+    ...                     "label": ["x", "x", "y", "x", "x", "x"]})
+    >>> seen, expected = pair_cross_votes(ann, {"a": 0.9, "b": 0.9, "c": 0.9}, 3)
+    >>> seen[frozenset({"x", "y"})], round(expected[frozenset({"x", "y"})], 2)
+    (1, 0.3)
+    """
+    from collections import Counter, defaultdict
+
+    k = max(n_classes, 2)
+    by_item: dict = defaultdict(list)
+    for item, who, label in annotations.select("id", "annotator", "label").iter_rows():
+        by_item[item].append((who, label))
+    known = [v for v in accuracy.values() if v is not None]
+    mean = float(np.mean(known)) if known else 0.8
+    volume: dict = defaultdict(float)  # per majority class: expected crossings to any one other class
+    seen: dict = defaultdict(int)
+    for votes in by_item.values():
+        (top, count), *rest = Counter(label for _, label in votes).most_common()
+        if len(votes) < 2 or (rest and rest[0][1] == count):
+            continue
+        for who, label in votes:
+            a = accuracy.get(who)
+            volume[top] += (1.0 - (mean if a is None else a)) / (k - 1)
+            if label != top:
+                seen[frozenset((top, label))] += 1
+    classes = sorted({label for votes in by_item.values() for _, label in votes})
+    expected = {frozenset((c, d)): volume[c] + volume[d] for i, c in enumerate(classes) for d in classes[i + 1:]}
+    return dict(seen), expected

@@ -44,6 +44,8 @@ st.markdown("**Cause scores and evidence**")
 for score in detail["scores"].iter_rows(named=True):
     value = "not scored" if score["score"] is None else f"{score['score']:.2f}"
     limit = "" if score["threshold"] is None else f" (threshold {score['threshold']:.2f})"
+    if score["stated_precision"] is not None:
+        limit += f", stated precision {score['stated_precision']:.0%}"
     icon = ":material/check_circle:" if score["attributed"] else ":material/radio_button_unchecked:"
     with st.expander(f"{icon} {score['cause']}: {value}{limit}", expanded=bool(score["attributed"]),
                      key=f"explorer_cause_{score['cause']}"):

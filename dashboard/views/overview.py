@@ -14,6 +14,11 @@ m[1].metric("Labelled rows", f"{s['n_labelled']:,}", border=True)
 m[2].metric("Errors", f"{s['n_errors']:,}", border=True)
 m[3].metric("Accuracy", "n/a" if s["accuracy"] is None else f"{s['accuracy']:.1%}", border=True)
 
+wrong = (s.get("counts") or {}).get("expected_misattributed_share")
+if wrong is not None:
+    st.caption(f"About {wrong:.0%} of the causes given are expected to be wrong: one minus each verdict's stated "
+               "precision (how often evidence this strong had the cause in calibration), averaged.")
+
 no_errors = dd.no_errors_reason(result)
 if no_errors:
     ui.missing(no_errors)

@@ -58,7 +58,7 @@ from diagnose.causes.annotator_inconsistency._pair_votes import (
     train_vote_backing,
 )
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels, empty_scores
-from diagnose.votes import minority_share, simulate, vote_table
+from diagnose.votes import minority_share, pair_cross_votes, simulate, vote_table
 
 __all__ = ["AnnotatorInconsistency", "dawid_skene", "alpha_reading"]
 
@@ -120,9 +120,11 @@ class AnnotatorInconsistency(Analyzer):
 
     def __init__(self, *, duplicate_threshold: float = 0.9, prior_strength: float | None = None,
                  use_model: bool = True, use_cleanlab: bool = True,
-                 min_labels_for_weight: int = 5, min_model_skill: float = 0.2, decide_at: float | None = 0.5) -> None:
+                 min_labels_for_weight: int = 5, min_model_skill: float = 0.2, decide_at: float | None = 0.5,
+                 pair_ratio: float = 2.0) -> None:
         self.duplicate_threshold = duplicate_threshold
         self.decide_at = decide_at
+        self.pair_ratio = pair_ratio
         self.min_labels_for_weight = min_labels_for_weight
         self.min_model_skill = min_model_skill
         self.prior_strength = prior_strength
@@ -232,6 +234,9 @@ class AnnotatorInconsistency(Analyzer):
         both, evidence = self._focus_on_errors(data, both, evidence)
         self.scores_ = np.clip(both, 0.0, 1.0)
         self.votes_line_ = self._vote_line(data)
+        self.pair_line_ = self._pair_line(data)
+        if self.pair_line_[0] is not None and self.votes_line_[0] is not None:  # own votes that agree outweigh the pair
+            self.pair_line_ = (np.where(self.votes_line_[0] == 0.0, np.nan, self.pair_line_[0]), self.pair_line_[1])
         return pl.DataFrame({
             "id": ids,
             f"score_{self.name}": pl.Series(np.clip(both, 0.0, 1.0), dtype=pl.Float64).fill_nan(None),
@@ -270,7 +275,11 @@ class AnnotatorInconsistency(Analyzer):
         their likeliest confusion (or decided at ``decide_at`` when given)."""
         if not hasattr(self, "scores_"):
             return ()
-        lines = []
+        lines = [] if self.pair_line_[0] is None else [ScorePart(
+            "pair", self.pair_line_[0], self.pair_line_[1], "the same class pairs' crossing votes drawn under the "
+            "one-coin null (Poisson with the expected count); stated precision at most 1 - 1/ratio, the share "
+            "of the pair's crossings the annotators' error rates leave unexplained", decide_at=self.pair_ratio,
+            precision_cap=1.0 - 1.0 / np.maximum(self.pair_line_[0], 1.0))]
         stat, reference = self.votes_line_
         scores = self.scores_
         if stat is not None:
@@ -280,6 +289,24 @@ class AnnotatorInconsistency(Analyzer):
             return (*lines, ScorePart("split", scores, decide_at=self.decide_at))
         return (*lines, ScorePart("split", scores, self.reference_, "correctly predicted eval rows, split between "
                                   "their gold and their likeliest confusion", decide_at=self.decide_at))
+
+    def _pair_line(self, data: Prepared, reps: int = 20):
+        """How many times more often annotators cross between each error's gold and prediction, over all
+        annotated items, than their estimated error rates explain (one-coin null); and draws under it."""
+        if not self.votes_ or data.annotations is None:
+            return None, None
+        ann = data.annotations.select("id", "annotator", "label").cast({"id": pl.Utf8, "annotator": pl.Utf8,
+                                                                        "label": pl.Utf8})
+        seen, expected = pair_cross_votes(ann, self.quality_, len(self.classes_))
+        gold = data.eval.get_column("label").to_list()
+        pred = data.eval.get_column("prediction").to_list()
+        keys = [frozenset((g, p)) if g is not None and p is not None and g != p else None for g, p in zip(gold, pred)]
+        mean = np.array([expected.get(k, 0.0) if k is not None else 0.0 for k in keys])
+        stat = np.array([seen.get(k, 0) if k is not None else 0 for k in keys]) / np.where(mean > 0, mean, np.nan)
+        errors = np.array([e is True for e in data.eval.get_column("is_error").to_list()], dtype=bool)
+        rows = np.flatnonzero(errors & ~np.isnan(stat))
+        draws = np.random.default_rng(data.seed).poisson(np.repeat(mean[rows], reps))
+        return stat, draws / np.repeat(mean[rows], reps)
 
     def _vote_line(self, data: Prepared):
         """Share of each error's votes on the weaker of gold and prediction, and its null replay."""
