@@ -38,11 +38,13 @@ SECTIONS = (
     ("attribution: planted scenarios", "benchmarks.attribution"),
     ("contradictory_context: RAMDocs", "benchmarks.context_ramdocs"),
     ("annotator_inconsistency: RTE", "benchmarks.annotators_rte"),
+    ("scenario families (issue 14)", "benchmarks.family_summary"),
 )
 #: rough relative cost, to schedule the slowest first
 SLOW = {"benchmarks.label_noise_train": 4, "benchmarks.attribution": 3, "benchmarks.coverage_clinc": 2}
 #: result files already produced by a section above (not appended twice)
 COVERED = {"context_ramdocs.md", "annotators_rte.md"}
+COVERED_PREFIXES = ("family_",)  # summarised by benchmarks.family_summary; per-draw tables stay in their files
 log = logging.getLogger("benchmarks")
 
 
@@ -93,7 +95,8 @@ def write(parts: list[tuple[str, str, float]], started: float, header: str, done
             "| section | seconds |\n|---|---:|\n" + timing + "\n"]
     body += [text for _, text, _ in parts]
     if done:
-        extra = sorted(p for p in (HERE / "results").glob("*.md") if p.name not in COVERED)
+        extra = sorted(p for p in (HERE / "results").glob("*.md")
+                       if p.name not in COVERED and not p.name.startswith(COVERED_PREFIXES))
         for path in extra:
             body.append(f"<!-- appended from benchmarks/results/{path.name} -->\n" + path.read_text())
     RESULTS.write_text("\n".join(body))
