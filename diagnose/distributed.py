@@ -45,7 +45,6 @@ the client; only arrays and text partitions travel to workers.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import logging
 import os
 from typing import Any, Iterator
@@ -58,13 +57,12 @@ from diagnose.errors import OptionalDependencyError
 from diagnose.neighbors import FAISS_BATCH, NeighborIndex, _drop_self, exact_block, faiss_block, query_blocks
 from diagnose.probs import MAX_FIT_ROWS, _model, _smooth, cap_rows, fold_indices, fold_probs, predict_expanded
 
-__all__ = ["ADDRESS_ENV", "DaskEngine", "connect", "session", "active"]
+__all__ = ["ADDRESS_ENV", "DaskEngine", "connect", "session"]
 
 log = logging.getLogger(__name__)
 
 #: environment variable holding the scheduler address (``tcp://host:8786``)
 ADDRESS_ENV = "DIAGNOSE_DASK_ADDRESS"
-_ACTIVE: contextvars.ContextVar["DaskEngine | None"] = contextvars.ContextVar("diagnose_dask", default=None)
 _WORKER_CACHE: dict[str, Any] = {}
 
 
@@ -98,22 +96,16 @@ def connect(address: str | None = None, *, n_workers: int | None = None, process
 
 @contextlib.contextmanager
 def session(engine: str, *, progress: bool = False, client: Any = None) -> Iterator["DaskEngine | None"]:
-    """Make a :class:`DaskEngine` active for the enclosed stages when ``engine == "dask"``."""
+    """A :class:`DaskEngine` for the enclosed stages when ``engine == "dask"``, else None.
+
+    The pipeline passes the yielded engine to each heavy stage as a parameter (the one path).
+    """
     if engine != "dask":
         yield None
         return
     with contextlib.ExitStack() as stack:
         client = client or stack.enter_context(connect())
-        token = _ACTIVE.set(DaskEngine(client, progress=progress))
-        try:
-            yield _ACTIVE.get()
-        finally:
-            _ACTIVE.reset(token)
-
-
-def active() -> "DaskEngine | None":
-    """The engine of the enclosing :func:`session`, or None (run locally)."""
-    return _ACTIVE.get()
+        yield DaskEngine(client, progress=progress)
 
 
 class DaskEngine:

@@ -141,10 +141,9 @@ def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = N
         tables.update(extra)
         parts[analyzer.name] = analyzer.parts() if status[analyzer.name]["status"] == "ran" else ()
     with stages.stage("attribute"):
-        result = _assemble(data, inputs, frames, status, tables, parts, config, stages.times)
+        examples, summary, tables = _assemble(data, inputs, frames, status, tables, parts, config, stages.times)
     stages.bar.close()
-    result.summary["peak_rss_gib_after_stage"] = stages.peak_rss_gib  # still being built: not yet shared
-    return result
+    return Result(examples, {**summary, "peak_rss_gib_after_stage": stages.peak_rss_gib}, tables)
 
 
 def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, embedder: Any = None, stages: _Stages | None = None) -> Prepared:
@@ -156,7 +155,7 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
     stages = stages or _Stages(total=3, enabled=False)
     with distributed.session(config.engine, progress=config.progress) as engine:
         with stages.stage("embed"):
-            train_emb, eval_emb = _embed(inputs, embedder, config, seed)
+            train_emb, eval_emb = _embed(inputs, embedder, config, seed, engine)
         with stages.stage("neighbors"):
             eval_nb = train_nb = None
             if train_emb is not None:
@@ -169,7 +168,7 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
                     train_nb = index.search(train_emb, k=config.k, exclude_self=True)
                 del index
         with stages.stage("probabilities"):
-            train_probs, eval_probs, notes = _probabilities(inputs, train_emb, eval_emb, config, seed)
+            train_probs, eval_probs, notes = _probabilities(inputs, train_emb, eval_emb, config, seed, engine)
     return Prepared(
         task=inputs.task, eval=inputs.eval, train=inputs.train, annotations=inputs.annotations,
         contexts=inputs.contexts, classes=inputs.classes, eval_probs=eval_probs, train_probs=train_probs,
@@ -203,9 +202,8 @@ def check_config(config: RunConfig) -> RunConfig:
     return config
 
 
-def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int):
-    from diagnose import distributed
-
+def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int, engine: Any = None):
+    """Eval and training embeddings; ``engine`` (a DaskEngine or None) runs the transform."""
     embedder = embedder or TfidfSvdEmbedder(n_components=config.embed_dim, seed=seed, progress=config.progress)
     eval_texts = inputs.eval.get_column("text").to_list()
     train_texts = inputs.train.get_column("text").to_list() if inputs.train is not None else []
@@ -214,14 +212,13 @@ def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int):
         eval_emb = embedder.embed_ids(inputs.eval.get_column("id").to_list())
         return (embedder.embed_ids(train_ids) if train_ids else None), eval_emb
     embedder.fit(train_texts + eval_texts)
-    engine = distributed.active()
     transform = (lambda texts: engine.transform(embedder, texts)) if engine else embedder.transform
     eval_emb = transform(eval_texts)
     return (transform(train_texts) if train_texts else None), eval_emb
 
 
-def _probabilities(inputs: Inputs, train_emb, eval_emb, config: RunConfig, seed: int):
-    from diagnose import distributed
+def _probabilities(inputs: Inputs, train_emb, eval_emb, config: RunConfig, seed: int, engine: Any = None):
+    """Out-of-sample probabilities; ``engine`` (a DaskEngine or None) runs the fits."""
     from diagnose.probs import MAX_FIT_ROWS, effective_folds
 
     notes: dict[str, Any] = {"train_probs": "given" if inputs.train_probs is not None else None,
@@ -231,7 +228,6 @@ def _probabilities(inputs: Inputs, train_emb, eval_emb, config: RunConfig, seed:
     index = {c: i for i, c in enumerate(inputs.classes)}
     y = np.array([index[c] for c in inputs.train.get_column("label").to_list()])
     train_probs, eval_probs = inputs.train_probs, inputs.eval_probs
-    engine = distributed.active()
     capped = f", each fit on a stratified sample of {MAX_FIT_ROWS:,} rows" if len(y) > MAX_FIT_ROWS else ""
     if train_probs is None:
         if engine:
@@ -278,7 +274,8 @@ def _run_analyzer(analyzer: Analyzer, data: Prepared):
     return frame, status, analyzer.tables()
 
 
-def _assemble(data: Prepared, inputs: Inputs, frames, status, tables, parts, config: RunConfig, times) -> Result:
+def _assemble(data: Prepared, inputs: Inputs, frames, status, tables, parts, config: RunConfig, times):
+    """The examples table, the summary and the side tables of the result (built once, by :func:`run`)."""
     base = data.eval.select("id", "text", "label", "prediction", "is_error")
     for frame in frames:
         base = base.join(frame, on="id", how="left", maintain_order="left")
@@ -296,7 +293,7 @@ def _assemble(data: Prepared, inputs: Inputs, frames, status, tables, parts, con
     examples = examples.select(order)
     tables = {**tables, **_shared_tables(data)}
     summary = _summary(examples, data, inputs, status, thresholds, config, times)
-    return Result(examples, summary, tables)
+    return examples, summary, tables
 
 
 def _shared_tables(data: Prepared, show: int = 5) -> dict[str, pl.DataFrame]:

@@ -42,6 +42,11 @@ class Result:
     summary: dict[str, Any]
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # built once, never patched: the summary (deeply) and the table map refuse changes
+        object.__setattr__(self, "summary", freeze(self.summary))
+        object.__setattr__(self, "tables", FrozenDict(self.tables))
+
     @property
     def errors(self) -> pl.DataFrame:
         """The rows of ``examples`` whose prediction is wrong."""
@@ -93,6 +98,50 @@ class Result:
         if reports:
             (folder / "report.html").write_text(self.to_html(), encoding="utf-8")
             (folder / "report.md").write_text(self.to_markdown(), encoding="utf-8")
+
+
+class FrozenDict(dict):
+    """A ``dict`` that refuses changes (still JSON-serialisable and equal to a plain dict).
+
+    Examples
+    --------
+    >>> d = FrozenDict(a=1)
+    >>> d["b"] = 2
+    Traceback (most recent call last):
+    ...
+    TypeError: a Result is immutable; copy it first, e.g. dict(result.summary)
+    """
+
+    def _refuse(self, *args: Any, **kwargs: Any):
+        raise TypeError("a Result is immutable; copy it first, e.g. dict(result.summary)")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self):
+        return (type(self), (dict(self),))
+
+
+class FrozenList(list):
+    """A ``list`` that refuses changes (still JSON-serialisable and equal to a plain list)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any):
+        raise TypeError("a Result is immutable; copy it first, e.g. list(...)")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = clear = extend = insert = pop = remove = reverse = sort = _refuse
+
+    def __reduce__(self):
+        return (type(self), (list(self),))
+
+
+def freeze(value: Any) -> Any:
+    """``value`` with every dict and list (recursively) replaced by a frozen copy."""
+    if isinstance(value, dict):
+        return FrozenDict({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return FrozenList(freeze(v) for v in value)
+    return value
 
 
 def load(directory: str | os.PathLike) -> Result:

@@ -151,3 +151,15 @@ def test_cli_error_is_clear(tmp_path, capsys):
     assert code == 2
     assert "missing.csv: file not found" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_result_is_immutable(toy_result):
+    """The Result is built once: its summary (at any depth) and its table map refuse changes."""
+    with pytest.raises(TypeError, match="immutable"):
+        toy_result.summary["n_errors"] = 0
+    with pytest.raises(TypeError, match="immutable"):
+        toy_result.summary["counts"]["per_cause"]["coverage_gap"] = 0
+    with pytest.raises(TypeError, match="immutable"):
+        toy_result.tables["extra"] = toy_result.examples
+    assert json.loads(json.dumps(toy_result.summary)) == toy_result.summary
+    assert "peak_rss_gib_after_stage" in toy_result.summary

@@ -12,6 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from diagnose.causes.coverage_gap._coverage_features import centre_distance, class_sums, nearest_in_group, sparse_top_k
 from diagnose.core import Prepared
+from diagnose.errors import InputError
 from diagnose.causes.coverage_gap.analyzer import CoverageGap
 from diagnose.embed import TfidfSvdEmbedder
 from diagnose.neighbors import search
@@ -95,7 +96,7 @@ def test_signals_follow_available_inputs():
     assert "uncertainty" not in CoverageGap().fit(only_eval).signals_
     generation = Prepared(**{**data.__dict__, "task": "generation"})
     assert CoverageGap().fit(generation).signals_ == ("isolation",)
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError):
         CoverageGap(signals=("centre",)).fit(data)
 
 
@@ -196,7 +197,7 @@ def test_blend_reference_averages_all_rows_and_same_outcome_shares():
     assert free == scores["all"].get_column("score_coverage_gap")[1]  # unlabelled rows: all training rows
     evidence = out.get_column("evidence_coverage_gap")[0]
     assert f"{100 * only_all:.0f}% of all of them" in evidence and "the model also gets wrong" in evidence
-    with pytest.raises(ValueError, match="outcome_reference"):
+    with pytest.raises(InputError, match="outcome_reference"):
         CoverageGap(outcome_reference="errors").fit(data)
 
 
@@ -235,7 +236,7 @@ def test_error_near_training_rows_of_its_gold_label_is_no_gap(features):
         assert s_on[key] == pytest.approx((s_off[key] + share) / 2, abs=0.006)
     assert s_on["right"] == s_off["right"] and s_on["free"] == s_off["free"]  # only errors use the gold label
     assert "labelled" not in evidence["right"] and "labelled" not in evidence["free"]
-    with pytest.raises(ValueError, match="gold_reference"):
+    with pytest.raises(InputError, match="gold_reference"):
         CoverageGap(gold_reference="gold").fit(data)
 
 

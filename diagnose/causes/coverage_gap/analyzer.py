@@ -10,6 +10,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from diagnose.causes.coverage_gap._coverage_features import (centre_distance, class_sums, entropy, nearest_in_group, percentile,
                                                     sparse_top_k)
 from diagnose.core import Analyzer, Neighbors, Prepared, ScorePart
+from diagnose.errors import InputError
 from diagnose.causes.coverage_gap.regions import describe_regions
 
 #: novelty signals, in the order they are reported
@@ -153,7 +154,8 @@ class CoverageGap(Analyzer):
     def _active_signals(self, data: Prepared) -> tuple[str, ...]:
         unknown = set(self.signals) - set(SIGNALS)
         if unknown or "isolation" not in self.signals:
-            raise ValueError(f"signals must include 'isolation' and be among {SIGNALS}, got {self.signals!r}")
+            raise InputError(f"CoverageGap: signals not usable; expected 'isolation' plus any of {list(SIGNALS)}. "
+                             f"Found {list(self.signals)!r}. Pass e.g. signals={SIGNALS!r}.")
         classify = data.task == "classification"
         has_probs = data.eval_probs is not None and data.train_probs is not None
         has_vectors = self._space(data) == "char" or (data.train_embeddings is not None and data.eval_embeddings is not None)
@@ -240,12 +242,14 @@ class CoverageGap(Analyzer):
     def _reference_mode(self) -> str:
         mode = {True: "outcome", False: "all"}.get(self.outcome_reference, self.outcome_reference)
         if mode not in REFERENCES:
-            raise ValueError(f"outcome_reference must be one of {REFERENCES}, got {self.outcome_reference!r}")
+            raise InputError(f"CoverageGap: outcome_reference not usable; expected one of {list(REFERENCES)}. "
+                             f"Found {self.outcome_reference!r}. Pass one of those.")
         return mode
 
     def _gold_mode(self) -> str | None:
         if self.gold_reference is not None and self.gold_reference not in REFERENCES:
-            raise ValueError(f"gold_reference must be one of {REFERENCES} or None, got {self.gold_reference!r}")
+            raise InputError(f"CoverageGap: gold_reference not usable; expected one of {list(REFERENCES)} or None. "
+                             f"Found {self.gold_reference!r}. Pass one of those or None.")
         return self.gold_reference
 
     def _matrix(self, data: Prepared):
@@ -325,7 +329,8 @@ class CoverageGap(Analyzer):
             raw["centre"] = centre_distance(queries, *self.centres_)
         if "uncertainty" in self.signals_:
             if data.eval_probs is None:
-                raise ValueError("fitted with classifier probabilities, but data.eval_probs is None")
+                raise InputError("CoverageGap: scoring needs eval probabilities; expected data.eval_probs because fit used "
+                                 "classifier probabilities. Found None. Score the same Prepared data that was fitted.")
             raw["uncertainty"] = entropy(data.eval_probs)
         mean, shares = self._combine(raw)
         is_error = data.eval.get_column("is_error").to_list() if "is_error" in data.eval.columns else [None] * len(mean)
