@@ -14,13 +14,6 @@ import streamlit as st
 import diagnose
 
 MAX_TABLE_ROWS = 5_000
-CAUSE_COLOURS = {
-    "coverage_gap": "#4c78a8",
-    "noisy_label": "#e45756",
-    "annotator_inconsistency": "#b279a2",
-    "contradictory_context": "#f58518",
-    dash_data.UNEXPLAINED: "#5f5f5f",
-}
 
 
 def current() -> tuple[diagnose.Result, dash_data.Key]:
@@ -85,7 +78,8 @@ def export_buttons(frame: pl.DataFrame, key: str, *, name: str) -> None:
 
 def cause_colour_scale(domain: list[str]) -> alt.Scale:
     """A colour scale that gives each cause the same colour on every page."""
-    palette = {**CAUSE_COLOURS, **{f"error: {c}": v for c, v in CAUSE_COLOURS.items()},
+    colours = dash_data.cause_colours()
+    palette = {**colours, **{f"error: {c}": v for c, v in colours.items()},
                "train": "#d9d9d9", "eval (correct or unlabelled)": "#8cc084"}
     return alt.Scale(domain=domain, range=[palette.get(d, "#333333") for d in domain])
 

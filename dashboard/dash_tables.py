@@ -13,14 +13,24 @@ from typing import Any
 import polars as pl
 
 import diagnose
-from diagnose.causes import REGISTRY
+from diagnose.core import registered
 
 UNEXPLAINED = "unexplained"
 
 # --------------------------------------------------------------------------- overview
 def analyzer_names() -> list[str]:
     """Causes in registry order."""
-    return [cls.name for cls in REGISTRY]
+    return [cause.name for cause in registered()]
+
+
+def cause_colours() -> dict[str, str]:
+    """Chart colour of every registered cause (and of unexplained errors)."""
+    return {**{cause.name: cause.colour for cause in registered()}, UNEXPLAINED: "#5f5f5f"}
+
+
+def cause_pages() -> dict[str, str]:
+    """The dashboard page (``views/<page>.py``) of each registered cause that has one."""
+    return {cause.name: cause.page for cause in registered() if cause.page}
 
 
 def cause_counts(result: diagnose.Result) -> pl.DataFrame:
@@ -65,8 +75,8 @@ def _describe(status: dict) -> str:
 def analyzer_status(result: diagnose.Result) -> pl.DataFrame:
     """What ran and what was skipped and why, one row per registered analyzer."""
     status = result.summary.get("analyzers", {})
-    rows = [(cls.name, status.get(cls.name, {}).get("status", "not in this result"),
-             _describe(status.get(cls.name, {})), cls.description) for cls in REGISTRY]
+    rows = [(c.name, status.get(c.name, {}).get("status", "not in this result"),
+             _describe(status.get(c.name, {})), c.description) for c in registered()]
     rows += [(name, s.get("status", ""), _describe(s), "") for name, s in status.items()
              if name not in analyzer_names()]
     return pl.DataFrame(rows, schema=["analyzer", "status", "findings or reason", "what it looks for"],

@@ -33,7 +33,8 @@ def __getattr__(name: str):
     """Import a public name (or a submodule such as ``diagnose.analyzers``) on first use."""
     if name in _HOMES:
         value = getattr(importlib.import_module(_HOMES[name]), name)
-        globals()[name] = value
+        if name != "REGISTRY":  # REGISTRY follows diagnose.core.register
+            globals()[name] = value
         return value
     if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
         return importlib.import_module(f"{__name__}.{name}")

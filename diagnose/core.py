@@ -1,4 +1,4 @@
-"""Shared inputs of every analyzer and the analyzer contract.
+"""Shared inputs of every analyzer, the analyzer contract and the cause registry.
 
 Data flows one way: the pipeline validates the user's tables once, computes the
 representation (embeddings, neighbours, out-of-sample probabilities) once, and
@@ -9,18 +9,13 @@ evidence) and ``evidence_<name>`` (readable text, null when there is none).
 """
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
-
-CAUSES = (
-    "coverage_gap",
-    "noisy_label",
-    "annotator_inconsistency",
-    "contradictory_context",
-)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,3 +165,122 @@ def contrast_labels(data: Prepared) -> list[str | None]:
         first, second = (data.classes[j] for j in order[i])
         out.append(second if first == pred else first)
     return out
+
+
+# ----------------------------------------------------------------------------- the cause registry
+
+_BUILTIN = "diagnose.causes"  # the package that registers the built-in causes when first asked
+
+
+@dataclass(frozen=True, eq=False)
+class Cause:
+    """Everything the rest of the package knows about one cause, registered once.
+
+    Parameters
+    ----------
+    analyzer
+        The :class:`Analyzer` subclass; its ``name`` and ``description`` are the
+        cause's name and meaning.
+    label
+        Title in reports and the dashboard (default: the name in words).
+    details
+        Kinds of per-example detail the report shows under each example, in
+        order (``neighbors``, ``suspect_labels``, ``votes``, ``conflict``).
+    action
+        ``action(result, errors, description) -> dict`` writing the recommended
+        action of the report section (default: the ``Fix:`` sentence of the
+        description).
+    colour
+        Colour of the cause in charts (hex).
+    page
+        Dashboard page of its own (``dashboard/views/<page>.py``), or None.
+
+    Examples
+    --------
+    >>> class Toy(Analyzer):
+    ...     name, description = "toy_cause", "A toy. Fix: nothing."
+    >>> Cause(Toy).name, Cause(Toy).label
+    ('toy_cause', 'Toy cause')
+    """
+
+    analyzer: type[Analyzer]
+    label: str = ""
+    details: tuple[str, ...] = ()
+    action: Callable[..., dict[str, Any]] | None = None
+    colour: str = "#7f7f7f"
+    page: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.analyzer.name
+
+    @property
+    def description(self) -> str:
+        return self.analyzer.description
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            words = self.name.replace("_", " ").strip()
+            object.__setattr__(self, "label", words[:1].upper() + words[1:])
+
+
+_REGISTERED: dict[str, Cause] = {}
+_LOADING: list[bool] = []
+
+
+def register(cause: Cause) -> Cause:
+    """Add ``cause`` to the registry (after those already there) and return it.
+
+    Registering a name again replaces the earlier entry in place. Every layer
+    (pipeline, attribution, report, dashboard) picks the cause up from here.
+    """
+    registered()  # the built-in causes come first
+    _REGISTERED[cause.name] = cause
+    return cause
+
+
+def unregister(name: str) -> None:
+    """Remove the cause ``name`` from the registry (tests, plug-ins that withdraw)."""
+    registered()
+    _REGISTERED.pop(name, None)
+
+
+def registered() -> tuple[Cause, ...]:
+    """The registered causes in report order; the built-in ones are loaded on first use."""
+    if not _LOADING:
+        _LOADING.append(True)
+        importlib.import_module(_BUILTIN)
+    return tuple(_REGISTERED.values())
+
+
+def analyzer_classes() -> tuple[type[Analyzer], ...]:
+    """The analyzer class of every registered cause, in order."""
+    return tuple(c.analyzer for c in registered())
+
+
+class _CauseNames(Sequence):
+    """The registered cause names: a live, read-only tuple-like view."""
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in registered())
+
+    def __getitem__(self, index):
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == (tuple(other) if isinstance(other, (tuple, list, _CauseNames)) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+CAUSES: Sequence[str] = _CauseNames()
+"""Names of the registered causes in order (follows :func:`register`)."""

@@ -14,8 +14,7 @@ import numpy as np
 import polars as pl
 from tqdm.auto import tqdm
 
-from diagnose.causes import REGISTRY
-from diagnose.core import CAUSES, Analyzer, Prepared, empty_scores
+from diagnose.core import CAUSES, Analyzer, Prepared, analyzer_classes, empty_scores
 from diagnose.attribution import AttributionConfig, attribute, calibrate, count_causes, threshold_view
 from diagnose.embed import TfidfSvdEmbedder
 from diagnose.probs import cross_val_probs, fit_predict_probs
@@ -128,7 +127,7 @@ def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = N
     """
     config = check_config(config or RunConfig())
     chosen = _chosen_analyzers(analyzers)
-    stages = _Stages(total=5 + len(REGISTRY), enabled=config.progress)  # validate, embed, neighbors, probabilities, analyzers, attribute
+    stages = _Stages(total=5 + len(chosen), enabled=config.progress)  # validate, embed, neighbors, probabilities, analyzers, attribute
     with stages.stage("validate"):
         inputs = load_inputs(eval, train, annotations, contexts, columns=columns or Columns(), task=task,
                              caller=caller)
@@ -248,13 +247,14 @@ def _chosen_analyzers(given: Sequence[Analyzer]) -> list[Analyzer]:
     """The registry's analyzers in order, each replaced by the given one of its cause."""
     from diagnose.errors import InputError
 
+    classes = analyzer_classes()
     by_name: dict[str, Analyzer] = {}
     for item in [given] if isinstance(given, (Analyzer, str)) else given:
-        if not isinstance(item, REGISTRY):
+        if not isinstance(item, classes):
             raise InputError(
                 f"analyzers: expected configured analyzer objects, one per cause, such as "
                 f"ContradictoryContext(judge=...); found {item!r}. Pass instances of "
-                f"{', '.join(cls.__name__ for cls in REGISTRY)}."
+                f"{', '.join(cls.__name__ for cls in classes)}."
             )
         if item.name in by_name:
             raise InputError(
@@ -262,7 +262,7 @@ def _chosen_analyzers(given: Sequence[Analyzer]) -> list[Analyzer]:
                 "Keep one of them."
             )
         by_name[item.name] = item
-    return [by_name[cls.name] if cls.name in by_name else cls() for cls in REGISTRY]
+    return [by_name[cls.name] if cls.name in by_name else cls() for cls in classes]
 
 
 def _run_analyzer(analyzer: Analyzer, data: Prepared):

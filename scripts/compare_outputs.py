@@ -2,7 +2,7 @@
 
 Runs ``diagnose run`` on the bundled sample data with two checkouts (a
 reference commit, usually the one before the change, and the working tree) and
-compares ``examples.parquet`` and ``summary.json`` minus what legitimately
+compares ``examples.parquet``, ``report.md``, ``report.html`` and ``summary.json`` minus what legitimately
 differs between runs (timings, peak memory, versions, input paths).
 
 Usage::
@@ -37,7 +37,7 @@ def run(checkout: Path, args: list[str], out: Path) -> None:
     data = checkout / "sample_data"
     files = [str(data / a) if a.endswith(".csv") else a for a in args]
     env = {**os.environ, "PYTHONPATH": f"{checkout}{os.pathsep}{checkout / 'dashboard'}", "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "diagnose.cli", "run", *files, "--out", str(out), "--quiet", "--no-report", "--seed", "0"]
+    cmd = [sys.executable, "-m", "diagnose.cli", "run", *files, "--out", str(out), "--quiet", "--seed", "0"]
     subprocess.run(cmd, check=True, env=env, cwd=checkout)
 
 
@@ -52,6 +52,9 @@ def compare(ref: Path, new: Path) -> list[str]:
         assert_frame_equal(pl.read_parquet(ref / "examples.parquet"), pl.read_parquet(new / "examples.parquet"))
     except AssertionError as exc:
         problems.append(f"examples.parquet differs: {str(exc)[:500]}")
+    for name in ("report.md", "report.html"):
+        if (ref / name).read_text(encoding="utf-8") != (new / name).read_text(encoding="utf-8"):
+            problems.append(f"{name} differs")
     a, b = stable_summary(ref), stable_summary(new)
     for key in sorted(set(a) | set(b)):
         if a.get(key) != b.get(key):

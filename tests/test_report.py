@@ -12,14 +12,14 @@ import polars as pl
 import pytest
 
 import diagnose
-from diagnose.causes import REGISTRY
+from diagnose.core import Cause, register, registered, unregister
 from diagnose.core import CAUSES, Analyzer
 from diagnose.attribution import count_causes
 from diagnose.report import FORMAT_VERSION, build_document, render_html, render_markdown
 from diagnose.report.health import alpha_reading
 from diagnose.report.text import MAX_EXAMPLES, MAX_TEXT
 
-NAMES = [cls.name for cls in REGISTRY]
+NAMES = [cause.name for cause in registered()]
 
 
 def synthetic_result(n: int = 200, *, texts=None, labels=None, seed: int = 0, tables: bool = True,
@@ -169,12 +169,13 @@ def test_html_self_contained_and_sections():
     assert html.index('id="verdict"') < html.index(f'id="cause-{NAMES[0]}"') < html.index('id="health"') < html.index('id="method"')
 
 
-def test_registry_drives_sections(monkeypatch):
+def test_registry_drives_sections(request):
     class Novel(Analyzer):
         name = "novel_cause"
         description = "A brand-new cause nobody wrote report code for. Fix: do the novel thing."
 
-    monkeypatch.setattr("diagnose.causes.REGISTRY", (*REGISTRY, Novel))
+    register(Cause(Novel))
+    request.addfinalizer(lambda: unregister("novel_cause"))
     result = synthetic_result(100)
     ex = result.examples.with_columns(pl.col("causes").list.concat(pl.lit(["novel_cause"])), score_novel_cause=pl.lit(0.9),
                                       evidence_novel_cause=pl.lit("novel evidence"))

@@ -5,7 +5,6 @@ from :mod:`diagnose.causes` (the registry) or :mod:`diagnose.core` (shared types
 """
 from __future__ import annotations
 
-from diagnose.causes import REGISTRY
 from diagnose.causes.annotator_inconsistency import AnnotatorInconsistency
 from diagnose.causes.contradictory_context import ContradictoryContext
 from diagnose.causes.coverage_gap import CoverageGap
@@ -14,3 +13,11 @@ from diagnose.core import CAUSES, Analyzer, Neighbors, Prepared
 
 __all__ = ["CAUSES", "REGISTRY", "Analyzer", "Neighbors", "Prepared", "AnnotatorInconsistency",
            "ContradictoryContext", "CoverageGap", "NoisyLabel"]
+
+
+def __getattr__(name: str):
+    if name == "REGISTRY":  # the analyzer classes of the registered causes, in order
+        from diagnose.core import analyzer_classes
+
+        return analyzer_classes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,10 +1,10 @@
 """One report section per cause: meaning, count, strongest examples, action.
 
-Sections are built by iterating :data:`diagnose.causes.REGISTRY`, so a new
-analyzer gets a section (its ``description``, its ``evidence_<name>`` text and
-a generic action) without any change here. The causes that have richer
-evidence in side tables (neighbours, suspect labels, votes, passage
-conflicts) get it through the ``_DETAILS`` and ``_ACTIONS`` maps.
+Sections are built by iterating the cause registry (:func:`diagnose.core.registered`),
+so a new cause gets a section (its ``description``, its ``evidence_<name>`` text and
+a generic action) without any change here. A cause names the per-example details
+it wants (neighbours, suspect labels, votes, passage conflicts) and its own
+action in its :class:`~diagnose.core.Cause` entry; nothing here names a cause.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from diagnose.core import Cause, registered
 from diagnose.report.text import (
     MAX_EVIDENCE,
     MAX_EXAMPLES,
@@ -23,7 +24,8 @@ from diagnose.report.text import (
     share,
 )
 
-__all__ = ["cause_names", "cause_sections", "example_rows", "one_neighbour_list"]
+__all__ = ["cause_names", "cause_sections", "counted", "example_rows", "generic_action", "ids_action", "one_neighbour_list",
+           "relabel_fields", "relabel_strength"]
 
 _SHOW_NEIGHBOURS = 3
 _SHOW_VOTES = 12
@@ -31,9 +33,7 @@ _SHOW_VOTES = 12
 
 def cause_names(summary: dict[str, Any]) -> list[str]:
     """Registered causes in registry order, then any other cause the summary counts."""
-    from diagnose.causes import REGISTRY
-
-    names = [cls.name for cls in REGISTRY]
+    names = [cause.name for cause in registered()]
     counted = ((summary.get("counts") or {}).get("per_cause") or {})
     for name in [*counted, *(summary.get("analyzers") or {})]:
         if name not in names:
@@ -43,14 +43,14 @@ def cause_names(summary: dict[str, Any]) -> list[str]:
 
 def cause_sections(result, names: list[str]) -> list[dict[str, Any]]:
     """The section of each cause in ``names``."""
-    from diagnose.causes import REGISTRY
-
-    described = {cls.name: cls.description for cls in REGISTRY}
+    known = {cause.name: cause for cause in registered()}
     summary = result.summary or {}
-    return [_section(result, name, described.get(name, ""), summary) for name in names]
+    return [_section(result, name, known.get(name), summary) for name in names]
 
 
-def _section(result, name: str, description: str, summary: dict[str, Any]) -> dict[str, Any]:
+def _section(result, name: str, cause: Cause | None, summary: dict[str, Any]) -> dict[str, Any]:
+    description = cause.description if cause else ""
+    action = (cause.action if cause and cause.action else None) or generic_action
     counts = summary.get("counts") or {}
     n_err = int(summary.get("n_errors") or 0)
     count = int((counts.get("per_cause") or {}).get(name) or 0)
@@ -58,12 +58,12 @@ def _section(result, name: str, description: str, summary: dict[str, Any]) -> di
     errors = _cause_errors(result.examples, name)
     shown = errors.head(MAX_EXAMPLES)
     examples = example_rows(shown, name)
-    details = _details(result, name, [e["id"] for e in examples])
+    details = _details(result, cause.details if cause else (), [e["id"] for e in examples])
     for ex in examples:
         ex["details"] = details.get(ex["id"], {})
     return {
         "name": name,
-        "label": cause_label(name),
+        "label": cause.label if cause else cause_label(name),
         "description": description,
         "status": info.get("status", "not_run"),
         "reason": clip(info.get("reason"), 500),
@@ -73,7 +73,7 @@ def _section(result, name: str, description: str, summary: dict[str, Any]) -> di
         "n_primary": int((counts.get("primary") or {}).get(name) or 0),
         "threshold": ((summary.get("thresholds") or {}).get(name) or {}).get("threshold") if info.get("status") == "ran" else None,
         "examples": examples,
-        "action": _ACTIONS.get(name, _generic_action)(result, errors, description) if errors.height else None,
+        "action": action(result, errors, description) if errors.height else None,
     }
 
 
@@ -90,7 +90,7 @@ def _values(frame: pl.DataFrame, column: str) -> list:
     return frame.get_column(column).to_list() if column in frame.columns else [None] * frame.height
 
 
-# the list coverage_gap appends to its evidence ("; nearest training rows: tr-1 [label] sim 0.51, ...")
+# the list an analyzer may append to its evidence ("; nearest training rows: tr-1 [label] sim 0.51, ...")
 _OWN_NEIGHBOURS = re.compile(r"; nearest training rows: [^\n]*? sim -?\d+\.\d+(?=\n|$)")
 
 
@@ -205,13 +205,11 @@ def _conflicts(result, ids: list[str]) -> dict[str, Any]:
 
 _BUILDERS: dict[str, Callable[[Any, list[str]], dict[str, Any]]] = {
     "neighbors": _neighbours, "suspect_labels": _suspects, "votes": _votes, "conflict": _conflicts}
-_DETAILS = {"coverage_gap": ("neighbors",), "noisy_label": ("suspect_labels", "votes"),
-            "annotator_inconsistency": ("votes", "neighbors"), "contradictory_context": ("conflict",)}
 
 
-def _details(result, cause: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+def _details(result, kinds: tuple[str, ...], ids: list[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {i: {} for i in ids}
-    for kind in _DETAILS.get(cause, ()):
+    for kind in kinds:
         for row_id, value in _BUILDERS[kind](result, ids).items():
             if row_id in out:
                 out[row_id][kind] = value
@@ -225,73 +223,20 @@ def _ids(frame: pl.DataFrame, column: str = "id") -> list[str]:
     return [clip(v) for v in frame.get_column(column).head(MAX_IDS).to_list()]
 
 
-def _action(text: str, frame: pl.DataFrame, kind: str, column: str = "id") -> dict[str, Any]:
+def ids_action(text: str, frame: pl.DataFrame, kind: str, column: str = "id") -> dict[str, Any]:
+    """A recommended action: its sentence and the (capped) ids it is about."""
     return {"text": text, "id_kind": kind, "ids": _ids(frame, column), "n_ids": frame.height}
 
 
-def _coverage_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
-    regions = result.tables.get("coverage_regions")
-    terms: list[str] = []
-    if regions is not None and regions.height:
-        for row in regions.sort("n_errors", descending=True).head(3).iter_rows(named=True):
-            terms.extend(t for t in (row.get("top_terms") or [])[:3] if t not in terms)
-    about = f", especially about: {', '.join(clip(t, 40) for t in terms)}" if terms else ""
-    return _action(f"Collect and label more training data like these {errors.height} eval rows{about}; then retrain.", errors, "eval")
-
-
-def _noisy_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
-    nb, issues = result.tables.get("neighbors"), result.tables.get("train_issues")
-    if nb is not None and issues is not None:
-        flagged = relabel_strength(issues.filter(pl.col("is_label_issue"))).rename({"id": "train_id"})
-        rows = nb.filter(pl.col("id").is_in(errors.get_column("id").implode())).join(flagged, on="train_id")
-        rows = rows.unique("train_id").sort("label_quality", "train_id")
-        strong = rows.filter(pl.col("relabel_supported").fill_null(True))
-        if strong.height:
-            return {**_action(_relabel_text(strong.height, rows.height - strong.height), strong, "train", "train_id"),
-                    "relabels": [{"train_id": clip(r["train_id"]), **relabel_fields(r)} for r in strong.head(MAX_IDS).iter_rows(named=True)],
-                    "n_withheld": rows.height - strong.height}
-    return _action(f"Check the gold labels of these {errors.height} eval rows: the model and the training data agree on another label.",
-                   errors, "eval")
-
-
-def _relabel_text(n: int, withheld: int) -> str:
-    text = (f"Relabel these {n} training rows: confident learning flags their labels, they are among the nearest "
-            "neighbours of the errors")
-    if not withheld:
-        return text + ". Then retrain."
-    return (text + ", and each reads more like the class suggested for it than like its own. Then retrain. "
-            f"{withheld} more flagged neighbour{'s are' if withheld != 1 else ' is'} withheld: "
-            "the text reads no more like the suggested class than like its own label, so the suggestion is weak.")
-
-
-def _annotator_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
-    text = f"Adjudicate these {errors.height} items: collect another vote or an expert decision, and write a labelling guideline for the disputed classes."
-    ann = result.tables.get("annotators")
-    if ann is not None and ann.height > 1:
-        worst = ann.drop_nulls("quality").sort("quality", "annotator").head(1)
-        if worst.height:
-            row = worst.row(0, named=True)
-            text += f" Review or retrain annotator {clip(row['annotator'], 80)} (quality {row['quality']:.2f}, lowest of {ann.height})."
-    return _action(text, errors, "eval")
-
-
-def _context_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
-    count = _counted(result, "contradictory_context", errors.height)
-    return _action(f"Fix retrieval for these {count} questions: drop or reconcile the conflicting passages "
-                   "shown below, or rank the more authoritative source first.", errors, "eval")
-
-
-def _counted(result, cause: str, fallback: int) -> int:
+def counted(result, cause: str, fallback: int) -> int:
     """Errors ``cause`` explains, as the summary counts them (``counts.per_cause``): the one count every view shows."""
     value = (((result.summary or {}).get("counts") or {}).get("per_cause") or {}).get(cause)
     return fallback if value is None else int(value)
 
 
-def _generic_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
+def generic_action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
     found = re.search(r"Fix:\s*([^.]*\.)", description or "")
     advice = found.group(1) if found else "Review these errors and the evidence below."
-    return _action(f"{advice[:1].upper()}{advice[1:]} ({errors.height} eval rows.)", errors, "eval")
+    return ids_action(f"{advice[:1].upper()}{advice[1:]} ({errors.height} eval rows.)", errors, "eval")
 
 
-_ACTIONS = {"coverage_gap": _coverage_action, "noisy_label": _noisy_action,
-            "annotator_inconsistency": _annotator_action, "contradictory_context": _context_action}

@@ -1,6 +1,14 @@
-"""The annotator_inconsistency cause: annotators who disagree on the row or on rows like it."""
+"""Annotator inconsistency: annotators who disagree on the row or on rows like it.
+
+Everything about this cause lives in this folder: the analyzer and its evidence
+helpers, and the report action; :data:`CAUSE` is its one registry entry.
+"""
 from __future__ import annotations
 
+from diagnose.causes.annotator_inconsistency import report
 from diagnose.causes.annotator_inconsistency.analyzer import AnnotatorInconsistency
+from diagnose.core import Cause
 
-__all__ = ["AnnotatorInconsistency"]
+__all__ = ["AnnotatorInconsistency", "CAUSE"]
+
+CAUSE = Cause(AnnotatorInconsistency, details=("votes", "neighbors"), action=report.action, colour="#b279a2", page="annotators")

@@ -1,6 +1,14 @@
-"""The coverage_gap cause: eval rows from regions the training data barely covers."""
+"""Coverage gap: eval rows from regions the training data barely covers.
+
+Everything about this cause lives in this folder: the analyzer and its evidence
+helpers, and the report action; :data:`CAUSE` is its one registry entry.
+"""
 from __future__ import annotations
 
+from diagnose.causes.coverage_gap import report
 from diagnose.causes.coverage_gap.analyzer import CoverageGap
+from diagnose.core import Cause
 
-__all__ = ["CoverageGap"]
+__all__ = ["CAUSE", "CoverageGap"]
+
+CAUSE = Cause(CoverageGap, details=("neighbors",), action=report.action, colour="#4c78a8", page="coverage")
