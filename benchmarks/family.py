@@ -113,7 +113,7 @@ def _calibration(rows: list[dict], cause: str, measured: dict[str, Any]) -> dict
 
 
 # --------------------------------------------------------------------- run
-def run_draw(seed: int, no_fault: bool | None = None) -> dict[str, Any]:
+def run_draw(seed: int, no_fault: bool | None = None, settings: dict | None = None) -> dict[str, Any]:
     """Draw, plant, diagnose and measure one seed."""
     import diagnose
 
@@ -122,7 +122,7 @@ def run_draw(seed: int, no_fault: bool | None = None) -> dict[str, Any]:
     draw = recipes.build_draw(recipe, recipes.load_pool(recipe.dataset))
     built = time.perf_counter()
     annotations = draw.annotations if draw.annotations.height else None
-    result = diagnose.run(draw.eval, draw.train, annotations, seed=0, config=diagnose.RunConfig(progress=False))
+    result = diagnose.run(draw.eval, draw.train, annotations, seed=0, config=diagnose.RunConfig(progress=False, **(settings or {})))
     done = time.perf_counter()
     errors = draw.truth.join(draw.eval.select("id", "label", "prediction"), on="id").filter(
         pl.col("label") != pl.col("prediction"))
@@ -135,11 +135,12 @@ def run_draw(seed: int, no_fault: bool | None = None) -> dict[str, Any]:
             "measures": measure_draw(draw, result.examples)}
 
 
-def run_seeds(seeds: list[int], *, jobs: int = 1, no_fault: bool | None = None) -> list[dict[str, Any]]:
+def run_seeds(seeds: list[int], *, jobs: int = 1, no_fault: bool | None = None,
+              settings: dict | None = None) -> list[dict[str, Any]]:
     if jobs <= 1:
         return [run_draw(s, no_fault) for s in seeds]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(run_draw, seeds, [no_fault] * len(seeds)))
+        return list(pool.map(run_draw, seeds, [no_fault] * len(seeds), [settings] * len(seeds)))
 
 
 # ------------------------------------------------------------------ report
@@ -272,6 +273,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, type=Path, help="markdown path; the JSON goes next to it")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--no-fault", action="store_true", help="plant nothing in every draw")
+    parser.add_argument("--min-precision", type=float, default=None,
+                        help="RunConfig.min_precision for every run (default: the library's), to study the setting")
     parser.add_argument("--render", type=Path, help="only rewrite --out from this saved JSON of draws")
     args = parser.parse_args(argv)
     if args.render:
@@ -286,7 +289,8 @@ def main(argv: list[str] | None = None) -> None:
             "diagnose_file": str(Path(diagnose.__file__).resolve()), "commit": commit or "unknown",
             "jobs": args.jobs, "load_start": _load()}
     start = time.perf_counter()
-    draws = run_seeds(_seeds(args.seeds), jobs=args.jobs, no_fault=True if args.no_fault else None)
+    settings = {} if args.min_precision is None else {"min_precision": args.min_precision}
+    draws = run_seeds(_seeds(args.seeds), jobs=args.jobs, no_fault=True if args.no_fault else None, settings=settings)
     meta.update(wall_seconds=time.perf_counter() - start, load_end=_load())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(draws, meta))

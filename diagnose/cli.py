@@ -49,7 +49,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="where heavy stages run; dask needs the 'distributed' extra (default local)")
     p.add_argument("--min-precision", type=_share, default=None, metavar="SHARE",
                    help="stated precision a verdict needs, in (0, 1): a cause is given only when errors with "
-                        "evidence this strong had it at least this often in calibration (default: the library's, 0.5)")
+                        "evidence this strong had it at least this often in calibration (default: the library's, 0.7)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html / report.md")
 
 

@@ -54,7 +54,7 @@ class RunConfig:
     """
 
     k: int = 10
-    min_precision: float = 0.5
+    min_precision: float = AttributionConfig.min_precision  # the default lives in one place
     neighbors: str = "auto"
     embed_dim: int = 256
     cv_folds: int = 5
