@@ -1,7 +1,8 @@
 """Fitting the models of ``contradictory_context`` on the RAMDocs dev half.
 
-``python -m benchmarks.context_ramdocs --fit`` writes the constants of
-:mod:`diagnose.causes.contradictory_context._context_models` from :func:`fit_models`;
+``python -m benchmarks.context_ramdocs --fit`` writes the weights of
+:mod:`diagnose.causes.contradictory_context._context_models` (its package data
+``weights.json``) from :func:`fit_models`;
 ``--cv`` reports :func:`cross_validate`, the grouped 5-fold cross-validation of
 the whole fit on the dev half.
 """
@@ -33,8 +34,8 @@ SET_C = 100.0  # weak regularisation: the set model has seven features
 CANDIDATE_C = 0.1  # chosen by grouped cross-validation on the dev half
 CUE_MIN_QUESTIONS = 3  # a neighbour word must occur around candidates of 3 questions
 CUE_MIN_WEIGHT = 0.05
-FITTED = ("CANDIDATE_MODEL", "CUE_WEIGHTS", "RELEVANCE_MODEL", "SET_MODEL")
-FITTED_PATH = Path(models.__file__)
+FITTED = models.FITTED
+FITTED_PATH = Path(models.__file__).with_name(models.WEIGHTS_FILE)
 log = logging.getLogger("benchmarks.context_ramdocs")
 
 
@@ -166,34 +167,6 @@ def cross_validate(rows, qis, folds: int = 5) -> dict:
             "flagged": flagged}
 
 
-def _wrap(items: list[str], opening: str = "") -> str:
-    """Items joined into indented lines of at most 95 characters."""
-    lines, line = [], "   "
-    for item in items:
-        if len(line) + len(item) + 1 > 95:
-            lines.append(line)
-            line = "   "
-        line += " " + item
-    lines.append(line)
-    return opening + "\n" + "\n".join(lines)
-
-
-MARKER = "# ---- fitted constants: written by `python -m benchmarks.context_ramdocs --fit` ----"
-
-
 def write_fitted(fitted: dict, path: Path = FITTED_PATH) -> None:
-    """Rewrite the constants below the marker line of ``_context_models``."""
-    cues = _wrap([f"{k!r}: {v}," for k, v in sorted(fitted["CUE_WEIGHTS"].items())])
-    code = path.read_text(encoding="utf-8").split(MARKER)[0]
-    path.write_text(code + MARKER + f'''
-# Answer candidates: is this span the passage's answer to the question?
-CANDIDATE_MODEL = ({_wrap([f"{c}," for c in fitted["CANDIDATE_MODEL"][0]], "(")}
-), {fitted["CANDIDATE_MODEL"][1]})
-# Neighbouring words of a candidate ("<answer type>|before|<word>"): added to its logit.
-CUE_WEIGHTS: dict[str, float] = {{{cues}
-}}
-# Passages: does this passage answer the question at all (vs. retrieved noise)?
-RELEVANCE_MODEL = {fitted["RELEVANCE_MODEL"]!r}
-# Sets of passages: do they give more than one answer?
-SET_MODEL = {fitted["SET_MODEL"]!r}
-''', encoding="utf-8")
+    """Write the fitted weights to ``weights.json``, the package data of ``_context_models``."""
+    path.write_text(models.weights_to_json(fitted), encoding="utf-8")

@@ -15,7 +15,7 @@ Run ``python -m benchmarks.context_ramdocs`` from the repository root (so the
 working tree's ``diagnose`` is imported); it prints progress to stderr and
 writes ``benchmarks/results/context_ramdocs.md``. ``--fit`` refits the analyzer's
 three small logistic models (answer candidates, passage relevance, set conflict)
-on the dev half only and writes the constants of ``diagnose/causes/contradictory_context/_context_models.py``;
+on the dev half only and writes their weights to ``diagnose/causes/contradictory_context/weights.json``;
 ``--cv`` reports their grouped 5-fold cross-validation on the dev half;
 ``--ceilings`` reruns dev CV and test with an oracle doing answer extraction,
 relevance or both (:mod:`benchmarks._ramdocs_oracle`), to show where the gap is.
@@ -141,9 +141,9 @@ Status: AUROC target {"met" if t['auroc'] >= TARGET_AUROC else "NOT met"}; evide
 target {"met" if t['precision'] >= TARGET_PRECISION else "NOT met"}.
 
 Notes
-- Method (default, offline, NumPy only): three small logistic models whose constants
+- Method (default, offline, NumPy only): three small logistic models whose weights
   `python -m benchmarks.context_ramdocs --fit` writes to
-  `diagnose/causes/contradictory_context/_context_models.py` from the dev half only. Answer candidates (is
+  `diagnose/causes/contradictory_context/weights.json` from the dev half only. Answer candidates (is
   this span the document's RAMDocs answer): closeness to the question's words (matched
   through a crude stem, so "directed" meets "director"), how much of the question the
   candidate's sentence holds, answer-type fit, and learned weights of the word right

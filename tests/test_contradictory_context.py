@@ -1,17 +1,21 @@
 """Tests of the contradictory_context analyzer on small hand-made contexts."""
 from __future__ import annotations
 
+import hashlib
+import struct
+from importlib import resources
+
 import polars as pl
 import pytest
 
 from diagnose.causes.contradictory_context import _context_models as models
 from diagnose.causes.contradictory_context import _context_text as ctx
-from diagnose.core import Prepared
 from diagnose.causes.contradictory_context.analyzer import (
     ContradictoryContext,
     _Question,
     _set_features,
 )
+from diagnose.core import Prepared
 
 SCORE = "score_contradictory_context"
 EVIDENCE = "evidence_contradictory_context"
@@ -19,14 +23,14 @@ EVIDENCE = "evidence_contradictory_context"
 # id -> (question, [passages], has a planted conflict)
 CASES = {
     "year": ("When was the Cathedral of Saint Augustine established?", [
-        "The Cathedral of Saint Augustine is a church in Kalamazoo. It was established in 1856 "
-        "by the first bishop.",
-        "The Cathedral of Saint Augustine is a church in Kalamazoo. It was established in 1900 "
-        "by the first bishop.",
+        ("The Cathedral of Saint Augustine is a church in Kalamazoo. It was established in 1856 "
+        "by the first bishop."),
+        ("The Cathedral of Saint Augustine is a church in Kalamazoo. It was established in 1900 "
+        "by the first bishop."),
     ], True),
     "year_agree": ("When was the Cathedral of Saint Augustine established?", [
-        "The Cathedral of Saint Augustine is a church in Kalamazoo. It was established in 1856 "
-        "by the first bishop.",
+        ("The Cathedral of Saint Augustine is a church in Kalamazoo. It was established in 1856 "
+        "by the first bishop."),
         "Founded as a parish, the cathedral was established in 1856 and rebuilt later.",
     ], False),
     "number": ("What is the population of Broken Bow?", [
@@ -191,16 +195,16 @@ def test_params_and_description():
 SPORT = "What sport is Scott Jackson associated with?"
 NAMESAKES = {
     "sport": (SPORT, [
-        "Scott Jackson (born 1979) is a former American football offensive lineman who played "
-        "for the Houston Texans.",
-        "Scott Jackson (born 1985) is a Canadian ice hockey player who played for the Toronto "
-        "Maple Leafs.",
+        ("Scott Jackson (born 1979) is a former American football offensive lineman who played "
+        "for the Houston Texans."),
+        ("Scott Jackson (born 1985) is a Canadian ice hockey player who played for the Toronto "
+        "Maple Leafs."),
     ], True),
     "sport_agree": (SPORT, [
-        "Scott Jackson (born 1979) is a former American football offensive lineman who played "
-        "for the Houston Texans.",
-        "Jackson played American football in college before the Houston Texans signed him as "
-        "a lineman.",
+        ("Scott Jackson (born 1979) is a former American football offensive lineman who played "
+        "for the Houston Texans."),
+        ("Jackson played American football in college before the Houston Texans signed him as "
+        "a lineman."),
     ], False),
 }
 BOILERPLATE = ("Log in to your account. Privacy policy. Terms of use. Contact us. Copyright 2024 "
@@ -211,7 +215,7 @@ def test_category_question_uses_the_lexicon():
     assert ctx.answer_type(SPORT) == "category"
     assert ctx.answer_type("What is the genre of the film Bright Lights?") == "category"
     assert ctx.subject_terms(SPORT) == {"scott", "jackson"}
-    tokens = "He played American football and ice hockey".split()
+    tokens = ["He", "played", "American", "football", "and", "ice", "hockey"]
     keys = {key for _, _, key, _ in ctx.candidates(tokens, ctx.question_terms(SPORT))}
     assert {"word:american football", "word:ice hockey"} <= keys
 
@@ -317,3 +321,28 @@ def test_same_sport_in_other_word_forms_is_not_a_conflict():
     }
     out = ContradictoryContext().score(_prepared(cases))
     assert _score(out, "forms") < 0.5 < _score(out, "sports")
+
+
+def _weights_digest(fitted: dict) -> str:
+    """SHA-256 over the IEEE-754 bytes of every fitted weight (cues by sorted key)."""
+    h = hashlib.sha256()
+    for name in ("CANDIDATE_MODEL", "RELEVANCE_MODEL", "SET_MODEL"):
+        coef, intercept = fitted[name]
+        h.update(struct.pack(f"<{len(coef) + 1}d", *coef, intercept))
+    for cue in sorted(fitted["CUE_WEIGHTS"]):
+        h.update(cue.encode())
+        h.update(struct.pack("<d", fitted["CUE_WEIGHTS"][cue]))
+    return h.hexdigest()
+
+
+def test_weights_are_package_data_equal_to_the_former_constants():
+    # The digest of the constants that sat in _context_models.py before they moved to
+    # weights.json (commit 38f07de): loading the JSON gives them back bit for bit.
+    # `python -m benchmarks.context_ramdocs --fit` changes the weights; update it then.
+    fitted = {name: getattr(models, name) for name in models.FITTED}
+    assert _weights_digest(fitted) == "53d6a5921036763c2af125cfc7cba4155d18ed8a37ca2c50ab9e1f04eefc8399"
+    assert len(models.CUE_WEIGHTS) == 702 and models.SET_MODEL[1] == -1.711
+    assert models.CANDIDATE_MODEL[0][:3] == (0.266, 0.989, 0.577)
+    shipped = resources.files(models.__package__).joinpath(models.WEIGHTS_FILE).read_text(encoding="utf-8")
+    assert models.weights_from_json(models.weights_to_json(fitted)) == fitted
+    assert models.weights_to_json(fitted) == shipped

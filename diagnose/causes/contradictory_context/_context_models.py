@@ -2,13 +2,17 @@
 
 Three logistic models: answer candidates (is this span the passage's answer),
 passage relevance (does the passage answer the question at all) and set
-conflict (do the passages give more than one answer). The constants below the
-marker line are written by ``python -m benchmarks.context_ramdocs --fit`` from
-the RAMDocs dev half only (the test half is never seen). Private.
+conflict (do the passages give more than one answer). Their weights are package
+data, ``weights.json`` next to this module, read once at import; only
+``python -m benchmarks.context_ramdocs --fit`` writes that file, from the
+RAMDocs dev half only (the test half is never seen). Private.
 """
 from __future__ import annotations
 
+import json
 import math
+from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -48,267 +52,45 @@ def relevance_vector(top: list[float], flat: list[str], subject: frozenset[str],
             sum(w.isalpha() for w in flat) / n, sum(w in STOP for w in flat) / n]
 
 
-# ---- fitted constants: written by `python -m benchmarks.context_ramdocs --fit` ----
-# Answer candidates: is this span the passage's answer to the question?
-CANDIDATE_MODEL = ((
-    0.266, 0.989, 0.577, 0.97, 2.506, 1.123, 1.308, -0.621, 1.523, 1.057, 0.858, -0.109, 0.151,
-    -0.011, 0.496, -0.385, 0.458, 0.366,
-), -6.854)
-# Neighbouring words of a candidate ("<answer type>|before|<word>"): added to its logit.
-CUE_WEIGHTS: dict[str, float] = {
-    'any|after|4': 0.079, 'any|after|</s>': 0.475, 'any|after|about': 0.057,
-    'any|after|also': 0.295, 'any|after|and': 0.091, 'any|after|began': 0.162,
-    'any|after|but': 0.138, 'any|after|by': -0.141, 'any|after|cite': 0.085,
-    'any|after|coordinates': 0.065, 'any|after|design': 0.082, 'any|after|family': -0.06,
-    'any|after|film': 0.125, 'any|after|from': 0.139, 'any|after|general': 0.592,
-    'any|after|he': 0.161, 'any|after|in': -0.145, 'any|after|include': 0.071,
-    'any|after|information': 0.061, 'any|after|is': 0.577, 'any|after|line': 0.197,
-    'any|after|of': 0.36, 'any|after|on': 0.166, 'any|after|or': 0.13,
-    'any|after|river': 0.129, 'any|after|s': 0.215, 'any|after|stations': -0.057,
-    'any|after|that': -0.082, 'any|after|the': -0.216, 'any|after|then': 0.081,
-    'any|after|to': -0.061, 'any|after|unit': -0.083, 'any|after|was': -0.085,
-    'any|after|were': -0.056, 'any|after|which': 0.138, 'any|after|years': 0.795,
-    'any|before|<s>': -0.35, 'any|before|a': 0.322, 'any|before|american': 0.284,
-    'any|before|and': -0.054, 'any|before|as': -0.125, 'any|before|at': -0.068,
-    'any|before|by': -0.167, 'any|before|century': 0.072, 'any|before|family': -0.05,
-    'any|before|film': -0.073, 'any|before|for': -0.084, 'any|before|from': 0.052,
-    'any|before|group': 0.082, 'any|before|home': 0.074, 'any|before|in': -0.148,
-    'any|before|include': 0.059, 'any|before|including': 0.076, 'any|before|is': 0.054,
-    'any|before|line': -0.085, 'any|before|meaning': 0.07, 'any|before|means': 0.203,
-    'any|before|of': 0.117, 'any|before|on': -0.123, 'any|before|originally': 0.085,
-    'any|before|page': 0.064, 'any|before|s': 0.421, 'any|before|state': 0.167,
-    'any|before|the': 0.267, 'any|before|to': -0.051, 'any|before|was': 0.69,
-    'any|before|were': -0.074, 'any|before|with': -0.07, 'any|before|wright': 0.076,
-    'category|after|0': -0.059, 'category|after|1': -0.094, 'category|after|2': -0.081,
-    'category|after|2011': 0.055, 'category|after|2012': 0.17, 'category|after|2025': 0.058,
-    'category|after|25': 0.079, 'category|after|27': -0.052, 'category|after|</s>': -0.256,
-    'category|after|a': -0.289, 'category|after|against': -0.055,
-    'category|after|also': -0.074, 'category|after|articles': -0.05,
-    'category|after|as': -0.167, 'category|after|at': 0.168, 'category|after|athlete': 0.129,
-    'category|after|baseball': -0.079, 'category|after|based': 0.085,
-    'category|after|before': -0.086, 'category|after|births': 0.056,
-    'category|after|book': -0.054, 'category|after|born': -0.22, 'category|after|but': -0.106,
-    'category|after|by': -0.377, 'category|after|career': -0.065, 'category|after|club': 0.056,
-    'category|after|coach': 0.075, 'category|after|community': 0.065,
-    'category|after|date': 0.051, 'category|after|directed': 0.383,
-    'category|after|drama': 0.134, 'category|after|english': -0.074,
-    'category|after|entry': -0.082, 'category|after|football': -0.119,
-    'category|after|footballer': -0.147, 'category|after|for': -0.269,
-    'category|after|game': 0.168, 'category|after|get': 0.076, 'category|after|hall': 0.126,
-    'category|after|his': -0.136, 'category|after|id': -0.088, 'category|after|in': -0.336,
-    'category|after|is': 0.12, 'category|after|john': -0.072, 'category|after|leading': 0.073,
-    'category|after|league': 0.154, 'category|after|leagues': 0.064,
-    'category|after|links': 0.054, 'category|after|list': -0.088, 'category|after|live': 0.13,
-    'category|after|member': -0.067, 'category|after|more': -0.065,
-    'category|after|nhl': -0.052, 'category|after|of': -0.482, 'category|after|oldid': 0.056,
-    'category|after|on': -0.217, 'category|after|or': -0.086, 'category|after|out': 0.071,
-    'category|after|party': 0.264, 'category|after|personal': -0.051,
-    'category|after|player': 0.267, 'category|after|players': 0.334,
-    'category|after|position': -0.064, 'category|after|professional': -0.082,
-    'category|after|released': 0.07, 'category|after|rugby': -0.063,
-    'category|after|s': -0.239, 'category|after|schedule': 0.104,
-    'category|after|seasons': -0.091, 'category|after|south': -0.074,
-    'category|after|sport': -0.092, 'category|after|sports': -0.149,
-    'category|after|state': 0.066, 'category|after|team': 0.058, 'category|after|the': -0.155,
-    'category|after|tournament': 0.098, 'category|after|was': -0.107,
-    'category|after|what': -0.066, 'category|after|when': -0.057,
-    'category|after|which': 0.085, 'category|after|who': -0.163, 'category|after|with': 0.071,
-    'category|before|0': -0.079, 'category|before|1': -0.13, 'category|before|11': 0.061,
-    'category|before|12': 0.072, 'category|before|17': 0.055, 'category|before|19': -0.083,
-    'category|before|1976': 0.083, 'category|before|1977': -0.073,
-    'category|before|1992': -0.077, 'category|before|2': 0.117, 'category|before|2008': 0.152,
-    'category|before|2010': 0.067, 'category|before|2011': 0.07, 'category|before|2016': 0.077,
-    'category|before|2020': 0.082, 'category|before|2021': 0.061, 'category|before|<s>': 0.256,
-    'category|before|a': 0.094, 'category|before|after': -0.063,
-    'category|before|also': -0.075, 'category|before|american': -0.063,
-    'category|before|an': -0.104, 'category|before|and': -0.071, 'category|before|are': -0.054,
-    'category|before|australian': -0.061, 'category|before|award': 0.167,
-    'category|before|basketball': -0.054, 'category|before|been': -0.074,
-    'category|before|began': 0.069, 'category|before|best': 0.132,
-    'category|before|british': 0.217, 'category|before|by': -0.109,
-    'category|before|c': -0.062, 'category|before|canadian': 0.1,
-    'category|before|career': -0.052, 'category|before|college': 0.21,
-    'category|before|com': 0.059, 'category|before|country': 0.05,
-    'category|before|cricket': -0.06, 'category|before|current': -0.068,
-    'category|before|e': 0.113, 'category|before|encyclopedia': -0.052,
-    'category|before|english': -0.058, 'category|before|film': -0.145,
-    'category|before|football': -0.324, 'category|before|for': 0.404,
-    'category|before|from': 0.07, 'category|before|has': -0.091, 'category|before|he': -0.222,
-    'category|before|her': -0.059, 'category|before|his': -0.179,
-    'category|before|history': -0.079, 'category|before|hockey': -0.141,
-    'category|before|in': 0.058, 'category|before|is': -0.068, 'category|before|it': -0.072,
-    'category|before|nba': -0.076, 'category|before|new': -0.056,
-    'category|before|not': -0.067, 'category|before|of': -0.142, 'category|before|on': -0.081,
-    'category|before|play': -0.065, 'category|before|played': -0.103,
-    'category|before|players': 0.11, 'category|before|professional': -0.14,
-    'category|before|reference': -0.078, 'category|before|replace': 0.1,
-    'category|before|rugby': 0.08, 'category|before|s': -0.056,
-    'category|before|school': 0.111, 'category|before|she': -0.067,
-    'category|before|short': -0.059, 'category|before|sport': -0.141,
-    'category|before|sports': -0.07, 'category|before|the': 0.137,
-    'category|before|to': -0.377, 'category|before|two': -0.057, 'category|before|was': -0.293,
-    'category|before|who': -0.152, 'category|before|wikipedia': -0.109,
-    'category|before|winning': 0.078, 'category|before|with': -0.284, 'date|after|0': 0.287,
-    'date|after|01': 0.173, 'date|after|07': 0.126, 'date|after|09': 0.072,
-    'date|after|11': 0.171, 'date|after|13': 0.071, 'date|after|14': 0.086,
-    'date|after|15': 0.142, 'date|after|16': 0.134, 'date|after|1843': 0.062,
-    'date|after|1881': 0.137, 'date|after|1919': 0.089, 'date|after|1920': 0.086,
-    'date|after|1964': 0.084, 'date|after|1970': 0.086, 'date|after|1980': 0.086,
-    'date|after|1995': 0.086, 'date|after|1998': 0.175, 'date|after|2': 0.214,
-    'date|after|20': 0.149, 'date|after|2010': 0.303, 'date|after|2015': 0.222,
-    'date|after|2018': 0.074, 'date|after|24': 0.078, 'date|after|26': 0.05,
-    'date|after|28': -0.063, 'date|after|29': 0.091, 'date|after|30': 0.222,
-    'date|after|31': 0.107, 'date|after|33': 0.064, 'date|after|4': 0.055,
-    'date|after|5': 0.08, 'date|after|7': 0.064, 'date|after|74': 0.079, 'date|after|9': 0.212,
-    'date|after|</s>': 0.499, 'date|after|after': 0.12, 'date|after|album': 0.149,
-    'date|after|also': 0.063, 'date|after|any': 0.065, 'date|after|april': 0.074,
-    'date|after|architect': 0.09, 'date|after|as': 0.334, 'date|after|at': 0.19,
-    'date|after|birth': 0.16, 'date|after|born': -0.142, 'date|after|building': 0.067,
-    'date|after|buildings': 0.067, 'date|after|built': 0.176, 'date|after|by': 0.376,
-    'date|after|came': 0.084, 'date|after|cite': 0.073, 'date|after|construction': -0.055,
-    'date|after|country': 0.071, 'date|after|courthouse': 0.078, 'date|after|december': 0.073,
-    'date|after|died': 0.15, 'date|after|during': 0.084, 'date|after|every': 0.055,
-    'date|after|founded': -0.057, 'date|after|from': -0.102, 'date|after|games': 0.083,
-    'date|after|gregorian': 0.459, 'date|after|in': -0.107, 'date|after|international': 0.072,
-    'date|after|is': 0.46, 'date|after|it': 0.235, 'date|after|italianate': 0.073,
-    'date|after|january': 0.332, 'date|after|july': 0.055, 'date|after|made': 0.065,
-    'date|after|making': 0.055, 'date|after|march': 0.136, 'date|after|more': 0.06,
-    'date|after|october': 0.493, 'date|after|oldid': 0.069, 'date|after|out': -0.081,
-    'date|after|p': 0.053, 'date|after|place': 0.069, 'date|after|present': 0.062,
-    'date|after|provided': 0.073, 'date|after|s': 0.08, 'date|after|school': 0.125,
-    'date|after|season': 0.085, 'date|after|series': -0.089, 'date|after|serving': 0.081,
-    'date|after|stated': -0.063, 'date|after|the': 0.218, 'date|after|there': 0.053,
-    'date|after|this': 0.054, 'date|after|to': 0.309, 'date|after|united': 0.073,
-    'date|after|v': 0.08, 'date|after|walter': -0.068, 'date|after|was': -0.727,
-    'date|after|when': 0.213, 'date|after|which': 0.05, 'date|after|who': -0.092,
-    'date|after|with': 0.354, 'date|after|world': 0.087, 'date|before|01': 0.259,
-    'date|before|07': 0.176, 'date|before|09': 0.088, 'date|before|1': 0.099,
-    'date|before|11': 0.114, 'date|before|14': 0.063, 'date|before|15': 0.245,
-    'date|before|16': 0.234, 'date|before|1805': 0.066, 'date|before|1834': -0.101,
-    'date|before|1881': 0.059, 'date|before|1900': -0.055, 'date|before|1912': 0.124,
-    'date|before|1926': 0.056, 'date|before|1952': 0.08, 'date|before|2': -0.068,
-    'date|before|2015': 0.155, 'date|before|25': 0.085, 'date|before|26': 0.081,
-    'date|before|30': 0.067, 'date|before|4': 0.076, 'date|before|7': 0.233,
-    'date|before|8': 0.187, 'date|before|9': 0.077, 'date|before|91': 0.087,
-    'date|before|94': 0.083, 'date|before|<s>': 0.393, 'date|before|a': -0.231,
-    'date|before|about': 0.058, 'date|before|an': -0.057, 'date|before|and': -0.1,
-    'date|before|around': 0.148, 'date|before|as': -0.056, 'date|before|at': -0.121,
-    'date|before|august': 0.164, 'date|before|before': 0.063, 'date|before|between': 0.066,
-    'date|before|birth': 0.485, 'date|before|born': 0.885, 'date|before|built': 0.4,
-    'date|before|by': -0.101, 'date|before|categories': 0.065, 'date|before|century': 0.075,
-    'date|before|contents': 0.086, 'date|before|date': 0.177, 'date|before|day': 0.164,
-    'date|before|death': 0.156, 'date|before|december': 0.118, 'date|before|died': -0.06,
-    'date|before|early': 0.202, 'date|before|established': 0.151, 'date|before|for': -0.059,
-    'date|before|from': 0.499, 'date|before|he': -0.056, 'date|before|his': -0.06,
-    'date|before|honor': -0.185, 'date|before|ii': 0.079, 'date|before|in': 1.296,
-    'date|before|january': 0.395, 'date|before|june': 0.064, 'date|before|la': 0.07,
-    'date|before|late': 0.151, 'date|before|march': 0.253, 'date|before|may': 0.131,
-    'date|before|memorial': 0.087, 'date|before|number': 0.082, 'date|before|october': 0.311,
-    'date|before|on': 1.216, 'date|before|retrieved': -0.133, 'date|before|september': 0.371,
-    'date|before|since': 0.127, 'date|before|time': 0.145, 'date|before|to': -0.2,
-    'date|before|use': 0.106, 'date|before|w': 0.074, 'date|before|war': 0.073,
-    'date|before|year': 0.083, 'name|after|1': -0.11, 'name|after|12': -0.056,
-    'name|after|1974': -0.058, 'name|after|1999': 0.066, 'name|after|20': 0.096,
-    'name|after|2004': 0.063, 'name|after|2007': -0.06, 'name|after|2015': 0.074,
-    'name|after|3': 0.066, 'name|after|30': 0.071, 'name|after|4': 0.169,
-    'name|after|5': 0.103, 'name|after|</s>': 0.371, 'name|after|a': -0.335,
-    'name|after|about': -0.063, 'name|after|after': -0.085, 'name|after|album': 0.789,
-    'name|after|albums': 0.393, 'name|after|alternative': -0.089, 'name|after|and': -0.154,
-    'name|after|articles': 0.063, 'name|after|artists': -0.111, 'name|after|as': 0.195,
-    'name|after|at': 0.252, 'name|after|became': 0.154, 'name|after|begins': 0.083,
-    'name|after|best': 0.055, 'name|after|between': 0.159, 'name|after|called': 0.054,
-    'name|after|cast': 0.071, 'name|after|categories': -0.111, 'name|after|chart': -0.09,
-    'name|after|christmas': 0.057, 'name|after|chronology': 0.177, 'name|after|code': -0.063,
-    'name|after|com': -0.054, 'name|after|comedy': -0.077, 'name|after|country': 0.053,
-    'name|after|d': -0.113, 'name|after|days': 0.071, 'name|after|did': 0.071,
-    'name|after|died': -0.06, 'name|after|directed': -0.136, 'name|after|discography': 0.239,
-    'name|after|down': -0.064, 'name|after|drama': -0.057, 'name|after|during': 0.056,
-    'name|after|ed': 0.06, 'name|after|film': -0.335, 'name|after|films': -0.187,
-    'name|after|from': -0.163, 'name|after|group': -0.09, 'name|after|had': 0.204,
-    'name|after|has': 0.152, 'name|after|high': -0.165, 'name|after|history': -0.136,
-    'name|after|house': -0.09, 'name|after|i': -0.065, 'name|after|in': 0.138,
-    'name|after|is': -0.073, 'name|after|it': -0.051, 'name|after|jazz': -0.058,
-    'name|after|label': -0.07, 'name|after|languages': -0.087, 'name|after|links': -0.118,
-    'name|after|live': 0.102, 'name|after|m': 0.133, 'name|after|made': 0.089,
-    'name|after|major': -0.092, 'name|after|may': 0.206, 'name|after|more': 0.064,
-    'name|after|move': -0.102, 'name|after|music': -0.055, 'name|after|news': 0.099,
-    'name|after|nominated': 0.226, 'name|after|of': -0.242, 'name|after|on': -0.192,
-    'name|after|one': 0.062, 'name|after|or': -0.08, 'name|after|performer': 0.066,
-    'name|after|published': 0.072, 'name|after|received': 0.072, 'name|after|recording': 0.08,
-    'name|after|released': 0.479, 'name|after|rock': -0.08, 'name|after|s': 0.983,
-    'name|after|said': -0.072, 'name|after|scored': 0.098, 'name|after|set': -0.051,
-    'name|after|singer': -0.218, 'name|after|song': 0.11, 'name|after|starring': 0.163,
-    'name|after|state': 0.066, 'name|after|taylor': 0.148, 'name|after|the': -0.18,
-    'name|after|this': -0.079, 'name|after|topic': -0.051, 'name|after|united': -0.064,
-    'name|after|version': -0.093, 'name|after|w': 0.071, 'name|after|war': 0.076,
-    'name|after|was': 0.306, 'name|after|which': 0.081, 'name|after|without': -0.056,
-    'name|after|wrote': 0.165, 'name|before|1': 0.055, 'name|before|1968': -0.051,
-    'name|before|1981': -0.063, 'name|before|2003': -0.053, 'name|before|2007': -0.072,
-    'name|before|2008': 0.052, 'name|before|2009': 0.063, 'name|before|2011': 0.103,
-    'name|before|2012': 0.136, 'name|before|2014': 0.237, 'name|before|2015': -0.094,
-    'name|before|22': 0.054, 'name|before|24': 0.152, 'name|before|38': 0.065,
-    'name|before|6': -0.069, 'name|before|a': -0.251, 'name|before|about': 0.149,
-    'name|before|album': -0.494, 'name|before|american': -0.082, 'name|before|an': -0.118,
-    'name|before|and': -0.661, 'name|before|artists': 0.076, 'name|before|as': -0.196,
-    'name|before|b': 0.094, 'name|before|band': 0.445, 'name|before|best': -0.051,
-    'name|before|between': 0.052, 'name|before|by': 0.895, 'name|before|categories': -0.056,
-    'name|before|chronology': 0.07, 'name|before|date': 0.068, 'name|before|de': 0.073,
-    'name|before|death': -0.098, 'name|before|director': 0.502, 'name|before|during': 0.067,
-    'name|before|e': 0.34, 'name|before|edit': -0.103, 'name|before|established': 0.083,
-    'name|before|even': 0.084, 'name|before|father': 0.079, 'name|before|featured': 0.055,
-    'name|before|film': -0.159, 'name|before|films': -0.091, 'name|before|five': 0.073,
-    'name|before|for': 0.069, 'name|before|group': 0.19, 'name|before|hide': -0.181,
-    'name|before|his': -0.094, 'name|before|historic': 0.062, 'name|before|history': -0.064,
-    'name|before|horn': 0.064, 'name|before|house': 0.093, 'name|before|in': 0.568,
-    'name|before|including': 0.106, 'name|before|information': -0.053, 'name|before|is': 0.185,
-    'name|before|king': 0.076, 'name|before|languages': -0.102, 'name|before|later': 0.068,
-    'name|before|legendary': 0.073, 'name|before|life': 0.08, 'name|before|links': -0.151,
-    'name|before|ll': -0.063, 'name|before|major': -0.056, 'name|before|man': -0.052,
-    'name|before|married': 0.053, 'name|before|mother': -0.051, 'name|before|music': 0.127,
-    'name|before|musician': 0.154, 'name|before|not': 0.07, 'name|before|now': 0.055,
-    'name|before|of': 0.582, 'name|before|on': -0.39, 'name|before|or': -0.088,
-    'name|before|out': 0.066, 'name|before|page': -0.058, 'name|before|performer': 0.086,
-    'name|before|poster': -0.063, 'name|before|producer': 0.094, 'name|before|project': -0.064,
-    'name|before|rapper': 0.125, 'name|before|record': 0.146, 'name|before|recordings': 0.083,
-    'name|before|rock': 0.052, 'name|before|s': -0.326, 'name|before|school': 0.24,
-    'name|before|set': 0.078, 'name|before|shortened': -0.063, 'name|before|singer': 0.59,
-    'name|before|singer-songwriter': 0.056, 'name|before|starring': -0.157,
-    'name|before|stars': -0.074, 'name|before|take': 0.067, 'name|before|that': 0.257,
-    'name|before|the': -0.372, 'name|before|title': 0.121, 'name|before|to': 0.433,
-    'name|before|tools': -0.053, 'name|before|under': -0.055, 'name|before|vocal': 0.082,
-    'name|before|war': 0.083, 'name|before|was': -0.169, 'name|before|when': 0.133,
-    'name|before|which': 0.218, 'name|before|wife': -0.053, 'name|before|with': 0.113,
-    'name|before|world': -0.081, 'name|before|years': 0.056, 'number|after|1.3': 0.063,
-    'number|after|2000': -0.052, 'number|after|2020': -0.054, 'number|after|2021': 0.058,
-    'number|after|</s>': 0.346, 'number|after|are': -0.083, 'number|after|area': 0.063,
-    'number|after|at': 0.699, 'number|after|families': -0.147, 'number|after|female': -0.06,
-    'number|after|females': -0.076, 'number|after|for': -0.058, 'number|after|from': -0.06,
-    'number|after|ft': -0.08, 'number|after|households': -0.215,
-    'number|after|housing': -0.227, 'number|after|in': 0.515, 'number|after|km': -0.281,
-    'number|after|km²': -0.262, 'number|after|m': -0.085, 'number|after|males': -0.059,
-    'number|after|n': -0.073, 'number|after|of': -0.162, 'number|after|out': -0.068,
-    'number|after|people': 1.078, 'number|after|per': 0.11, 'number|after|population': -0.121,
-    'number|after|sq': -0.198, 'number|after|square': -0.088, 'number|after|the': 0.18,
-    'number|after|there': -0.061, 'number|after|were': -0.157, 'number|after|white': -0.073,
-    'number|after|with': 0.157, 'number|after|year': -0.066, 'number|after|years': -0.207,
-    'number|before|1990': -0.074, 'number|before|2000': 0.166, 'number|before|2010': 0.389,
-    'number|before|2020': -0.123, 'number|before|2023': -0.061, 'number|before|2025': 0.057,
-    'number|before|5': 0.056, 'number|before|<s>': -0.302, 'number|before|a': -0.116,
-    'number|before|and': -0.558, 'number|before|approximately': 0.073,
-    'number|before|around': 0.097, 'number|before|at': -0.105, 'number|before|by': -0.07,
-    'number|before|census': -0.051, 'number|before|code': -0.053,
-    'number|before|density': -0.107, 'number|before|elevation': -0.053,
-    'number|before|found': 0.306, 'number|before|from': -0.089, 'number|before|ft': -0.051,
-    'number|before|has': 0.15, 'number|before|in': -0.225, 'number|before|is': -0.098,
-    'number|before|km': -0.295, 'number|before|km²': -0.09, 'number|before|mile': -0.13,
-    'number|before|n': -0.072, 'number|before|no': -0.057, 'number|before|of': 0.49,
-    'number|before|on': 0.082, 'number|before|or': -0.07, 'number|before|people': -0.208,
-    'number|before|the': -0.358, 'number|before|to': 0.12, 'number|before|total': 0.161,
-    'number|before|urban': 0.064, 'number|before|utc': -0.072, 'number|before|was': 0.349,
-    'number|before|were': 0.754, 'number|before|whom': -0.159, 'number|before|with': 0.056,
-    'number|before|years': -0.05,
+# ----------------------------------------------------------------------------- fitted weights
+
+WEIGHTS_FILE = "weights.json"
+FITTED = ("CANDIDATE_MODEL", "CUE_WEIGHTS", "RELEVANCE_MODEL", "SET_MODEL")
+_ABOUT = {
+    "CANDIDATE_MODEL": "answer candidates: is this span the passage's answer to the question?",
+    "CUE_WEIGHTS": "neighbouring words of a candidate ('<answer type>|before|<word>'): added to its logit",
+    "RELEVANCE_MODEL": "passages: does this passage answer the question at all (vs. retrieved noise)?",
+    "SET_MODEL": "sets of passages: do they give more than one answer?",
 }
-# Passages: does this passage answer the question at all (vs. retrieved noise)?
-RELEVANCE_MODEL = ((2.096, 1.302, 0.206, 1.782, 1.015, -0.983, 0.944), -4.637)
-# Sets of passages: do they give more than one answer?
-SET_MODEL = ((5.149, 8.864, -2.934, -6.182, 1.976, 4.161, 2.137), -1.711)
+
+
+def weights_from_json(text: str) -> dict[str, Any]:
+    """The fitted constants (:data:`FITTED`) from the text of ``weights.json``.
+
+    A model is ``(coefficients, intercept)`` with the coefficients a tuple of
+    floats; ``CUE_WEIGHTS`` maps a cue to its weight.
+    """
+    raw = json.loads(text)
+    out: dict[str, Any] = {"CUE_WEIGHTS": {str(k): float(v) for k, v in raw["CUE_WEIGHTS"].items()}}
+    for name in ("CANDIDATE_MODEL", "RELEVANCE_MODEL", "SET_MODEL"):
+        model = raw[name]
+        out[name] = (tuple(float(c) for c in model["coef"]), float(model["intercept"]))
+    return out
+
+
+def weights_to_json(fitted: dict[str, Any]) -> str:
+    """The text of ``weights.json`` for the fitted constants ``fitted`` (inverse of
+    :func:`weights_from_json`; floats are written exactly, so a round trip is bit for bit)."""
+    raw: dict[str, Any] = {"about": _ABOUT, "written_by": "python -m benchmarks.context_ramdocs --fit"}
+    for name in ("CANDIDATE_MODEL", "RELEVANCE_MODEL", "SET_MODEL"):
+        coef, intercept = fitted[name]
+        raw[name] = {"coef": [float(c) for c in coef], "intercept": float(intercept)}
+    raw["CUE_WEIGHTS"] = {k: float(v) for k, v in sorted(fitted["CUE_WEIGHTS"].items())}
+    return json.dumps(raw, indent=1, ensure_ascii=False) + "\n"
+
+
+_WEIGHTS = weights_from_json(resources.files(__package__).joinpath(WEIGHTS_FILE).read_text(encoding="utf-8"))
+CANDIDATE_MODEL: tuple = _WEIGHTS["CANDIDATE_MODEL"]
+CUE_WEIGHTS: dict[str, float] = _WEIGHTS["CUE_WEIGHTS"]
+RELEVANCE_MODEL: tuple = _WEIGHTS["RELEVANCE_MODEL"]
+SET_MODEL: tuple = _WEIGHTS["SET_MODEL"]

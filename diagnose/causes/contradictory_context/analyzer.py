@@ -19,8 +19,9 @@ deterministically (NumPy only, no model downloads):
   the two give different answers, whether aligned sentences clash, and whether
   one passage is an edited copy of the other with a name or number replaced.
 
-The three models are constants in :mod:`diagnose.causes.contradictory_context._context_models`,
-fitted on the dev half of RAMDocs only by ``python -m benchmarks.context_ramdocs --fit``.
+The three models' weights are package data (``weights.json``, read by
+:mod:`diagnose.causes.contradictory_context._context_models`), fitted on the
+dev half of RAMDocs only by ``python -m benchmarks.context_ramdocs --fit``.
 When the gold ``label`` and the model's ``prediction`` are given, a passage
 that supports the gold answer paired with one that supports the wrong answer
 is the strongest evidence. An optional judge (see :mod:`diagnose.causes.contradictory_context.judge`)
@@ -72,7 +73,7 @@ class _Question:
     kind: str
 
     @classmethod
-    def read(cls, question: str) -> "_Question":
+    def read(cls, question: str) -> _Question:
         terms = ctx.question_terms(question)
         subject = ctx.subject_terms(question)
         relation = {k: v for k, v in terms.items() if k not in subject} or terms
@@ -133,7 +134,7 @@ class ContradictoryContext(Analyzer):
             return "no context passages were given (pass a contexts table with id, passage_id, passage)"
         return None
 
-    def fit(self, data: Prepared) -> "ContradictoryContext":
+    def fit(self, data: Prepared) -> ContradictoryContext:
         """Nothing to learn; return ``self``."""
         return self
 
