@@ -14,6 +14,7 @@ import polars as pl
 
 import diagnose
 from diagnose.core import registered
+from diagnose.report.text import find_span, mark_span
 
 UNEXPLAINED = "unexplained"
 
@@ -310,18 +311,19 @@ def escape_markdown(text: str | None) -> str:
 
 
 def highlight(sentence: str, span: str | None) -> str:
-    """Markdown of ``sentence`` with each occurrence of ``span`` on an orange background.
+    """Markdown of ``sentence`` with the first occurrence of ``span`` (any case) on an orange background.
 
     >>> highlight("born in 1990.", "1990")
     'born in :orange-background[**1990**]\\\\.'
     """
     sentence = " ".join(str(sentence or "").split())
     span = " ".join(str(span or "").split())
-    if not span:
+    found = find_span(sentence, span)
+    if found is None and len(sentence.lower()) == len(sentence):  # lower() may change the length ("İ")
+        found = find_span(sentence.lower(), span.lower())
+    if found is None:
         return escape_markdown(sentence)
-    parts = re.split(f"({re.escape(span)})", sentence, flags=re.IGNORECASE)
-    return "".join(f":orange-background[**{escape_markdown(p)}**]" if i % 2 else escape_markdown(p)
-                   for i, p in enumerate(parts))
+    return mark_span(sentence, *found, mark=lambda s: f":orange-background[**{s}**]", escape=escape_markdown)
 
 
 # --------------------------------------------------------------------------- explorer

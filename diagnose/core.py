@@ -106,7 +106,7 @@ class Analyzer:
         """Return why this analyzer cannot run on ``data``, or None."""
         return None
 
-    def fit(self, data: Prepared) -> "Analyzer":
+    def fit(self, data: Prepared) -> Analyzer:
         """Learn from the training side of ``data``; return ``self``."""
         return self
 
@@ -194,6 +194,9 @@ class Cause:
         Colour of the cause in charts (hex).
     page
         Dashboard page of its own (``dashboard/views/<page>.py``), or None.
+    health
+        ``health(result) -> {key: panel}``: panels this cause adds to the report's
+        training-data health section (e.g. the annotators' agreement), or None.
 
     Examples
     --------
@@ -209,6 +212,7 @@ class Cause:
     action: Callable[..., dict[str, Any]] | None = None
     colour: str = "#7f7f7f"
     page: str | None = None
+    health: Callable[[Any], dict[str, Any]] | None = None
 
     @property
     def name(self) -> str:

@@ -12,11 +12,12 @@ import polars as pl
 import pytest
 
 import diagnose
-from diagnose.core import Cause, register, registered, unregister
-from diagnose.core import CAUSES, Analyzer
 from diagnose.attribution import count_causes
+from diagnose.causes.annotator_inconsistency.report import (
+    alpha_sentence as alpha_reading,
+)
+from diagnose.core import CAUSES, Analyzer, Cause, register, registered, unregister
 from diagnose.report import FORMAT_VERSION, build_document, render_html, render_markdown
-from diagnose.report.health import alpha_reading
 from diagnose.report.text import MAX_EXAMPLES, MAX_TEXT
 
 NAMES = [cause.name for cause in registered()]
@@ -140,7 +141,7 @@ def test_alpha_reading(alpha, word):
 
 
 def _headings(md: str) -> list[str]:
-    return re.findall(r"^#{1,3} .*$", md, flags=re.M)
+    return re.findall(r"^#{1,3} .*$", md, flags=re.MULTILINE)
 
 
 def test_markdown_sections_in_order():
@@ -206,7 +207,7 @@ def test_empty_result():
 def test_no_errors_at_all():
     result = synthetic_result(50)
     ex = result.examples.with_columns(is_error=pl.lit(False), causes=pl.lit([], pl.List(pl.Utf8)), primary_cause=pl.lit(None, pl.Utf8))
-    doc, md, html = _all_formats(diagnose.Result(ex, _summary(ex, ()), result.tables))
+    doc, md, _html = _all_formats(diagnose.Result(ex, _summary(ex, ()), result.tables))
     assert doc["verdict"]["n_errors"] == 0 and "got all 50" in doc["verdict"]["headline"]
     assert all(c["action"] is None for c in doc["causes"]) and doc["unexplained"]["count"] == 0
     assert md.count("No error is attributed to this cause.") == len(NAMES)

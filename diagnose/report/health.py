@@ -5,41 +5,27 @@ from typing import Any
 
 import polars as pl
 
+from diagnose.core import registered
 from diagnose.report.causes import relabel_fields, relabel_strength
 from diagnose.report.text import MAX_EXAMPLES, MAX_ROWS, clip, share
 
-__all__ = ["alpha_reading", "annotators_sentence", "training_health"]
+__all__ = ["annotators_sentence", "training_health"]
 
 
 def training_health(result) -> dict[str, Any]:
     """Dataset-level findings about the training data and its labelling.
 
-    Each part is None when the table it needs is absent.
+    Each part is None when the table it needs is absent. Registered causes add
+    their own panels (:attr:`diagnose.core.Cause.health`).
     """
-    return {
+    health = {
         "label_issues": _label_issues(result.tables.get("train_issues"), result.tables.get("train")),
         "coverage_regions": _regions(result.tables.get("coverage_regions")),
-        "annotators": _annotators(result.tables.get("annotators"), result.summary or {}),
     }
-
-
-def alpha_reading(alpha: float | None) -> str:
-    """Krippendorff's reading of an alpha value.
-
-    Examples
-    --------
-    >>> alpha_reading(0.85)
-    'reliable (alpha ≥ 0.8)'
-    >>> alpha_reading(0.7)
-    'tentative (0.667 ≤ alpha < 0.8): draw only tentative conclusions'
-    """
-    if alpha is None:
-        return "not computed (needs items labelled by two or more annotators)"
-    if alpha >= 0.8:
-        return "reliable (alpha \u2265 0.8)"
-    if alpha >= 0.667:
-        return "tentative (0.667 \u2264 alpha < 0.8): draw only tentative conclusions"
-    return "unreliable (alpha < 0.667): the labels are too inconsistent to trust as ground truth"
+    for cause in registered():
+        if cause.health is not None:
+            health.update(cause.health(result))
+    return health
 
 
 def annotators_sentence(ann: dict[str, Any]) -> str:
@@ -99,28 +85,6 @@ def _regions(regions: pl.DataFrame | None) -> dict[str, Any] | None:
              "example_ids": [clip(i, 100) for i in (r.get("example_ids") or [])[:5]]}
             for r in regions.head(MAX_ROWS).iter_rows(named=True)]
     return {"n_regions": regions.height, "regions": rows}
-
-
-def _annotators(table: pl.DataFrame | None, summary: dict[str, Any]) -> dict[str, Any] | None:
-    findings = ((summary.get("analyzers") or {}).get("annotator_inconsistency") or {}).get("findings") or {}
-    if table is None and not findings:
-        return None
-    alpha = findings.get("krippendorff_alpha")
-    rows = []
-    if table is not None:
-        ordered = table.sort("quality", "annotator", nulls_last=True).head(MAX_ROWS)
-        rows = [{"annotator": clip(r["annotator"], 120), "n_labels": int(r["n_labels"]),
-                 "agreement_with_consensus": _round(r.get("agreement_with_consensus")), "quality": _round(r.get("quality"))}
-                for r in ordered.iter_rows(named=True)]
-    return {
-        "krippendorff_alpha": _round(alpha),
-        "reading": alpha_reading(alpha),
-        "method": clip(findings.get("method"), 200),
-        "n_annotators": table.height if table is not None else int(findings.get("n_annotators") or 0),
-        "n_items": findings.get("n_items"),
-        "near_duplicate_conflicts": findings.get("n_near_duplicate_conflicts"),
-        "annotators": rows,
-    }
 
 
 def _round(value: Any) -> float | None:

@@ -16,6 +16,8 @@ from diagnose.report.health import annotators_sentence
 from diagnose.report.style import CSS
 from diagnose.report.text import (
     cause_label,
+    find_span,
+    mark_span,
     regions_sentence,
     relabel_words,
     relabels_sentence,
@@ -172,10 +174,10 @@ def _details(det: dict[str, Any]) -> str:
 def _marked(sentence: str | None, span: str | None) -> str:
     """The sentence, escaped, with ``span`` highlighted."""
     sentence = sentence or ""
-    at = sentence.find(span) if span else -1
-    if at < 0:
+    found = find_span(sentence, span)
+    if found is None:
         return f'<bdi>{e(sentence)}</bdi>' + (f" (differs in <mark>{e(span)}</mark>)" if span else "")
-    return f'<bdi>{e(sentence[:at])}<mark>{e(span)}</mark>{e(sentence[at + len(span):])}</bdi>'
+    return f'<bdi>{mark_span(sentence, *found, mark=lambda s: f"<mark>{s}</mark>", escape=e)}</bdi>'
 
 
 def _unexplained(u: dict[str, Any]) -> str:

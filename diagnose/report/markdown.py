@@ -12,6 +12,8 @@ from typing import Any
 from diagnose.report.health import annotators_sentence
 from diagnose.report.text import (
     cause_label,
+    find_span,
+    mark_span,
     regions_sentence,
     relabel_words,
     relabels_sentence,
@@ -159,10 +161,10 @@ def _detail_lines(d: dict[str, Any]) -> list[str]:
 def _marked(sentence: str | None, span: str | None) -> str:
     """The sentence with ``span`` in bold (both escaped)."""
     sentence = sentence or ""
-    at = sentence.find(span) if span else -1
-    if at < 0:
+    found = find_span(sentence, span)
+    if found is None:
         return md(sentence) + (f" (differs in: <b>{md(span)}</b>)" if span else "")
-    return f"{md(sentence[:at])} <b>{md(span)}</b> {md(sentence[at + len(span):])}"
+    return mark_span(sentence, *found, mark=lambda s: f" <b>{s}</b> ", escape=md)
 
 
 def _unexplained(u: dict[str, Any]) -> str:

@@ -5,9 +5,10 @@ clipped, so a report of a 100,000-row result stays small.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MAX_EVIDENCE", "MAX_EXAMPLES", "MAX_IDS", "MAX_ROWS", "MAX_TEXT", "cause_label", "clip", "relabel_words", "relabels_sentence", "share", "threshold_skipped"]
+__all__ = ["MAX_EVIDENCE", "MAX_EXAMPLES", "MAX_IDS", "MAX_ROWS", "MAX_TEXT", "cause_label", "clip", "mark_span", "relabel_words", "relabels_sentence", "share", "threshold_skipped"]
 
 MAX_EXAMPLES = 10
 """Examples shown per section."""
@@ -107,3 +108,34 @@ def threshold_skipped(row: dict[str, Any]) -> str:
     'skipped: needs annotations'
     """
     return f"{str(row.get('status') or 'not_run').replace('_', ' ')}: {row.get('reason') or 'no reason recorded'}"
+
+
+def mark_span(text: str, start: int, end: int, mark: Callable[[str], str],
+              escape: Callable[[str], str] = str) -> str:
+    """``text`` escaped, with ``text[start:end]`` (the span) wrapped by ``mark``.
+
+    The one span highlighter: the Markdown and HTML reports (bold, ``<mark>``), the
+    dashboard (an orange background) and the context evidence («guillemets») differ
+    only in ``mark`` and ``escape``. ``escape`` applies to the three pieces
+    separately, before ``mark``.
+
+    Examples
+    --------
+    >>> mark_span("founded in 1856 by", 11, 15, lambda s: f"«{s}»")
+    'founded in «1856» by'
+    >>> mark_span("a<b", 1, 2, lambda s: f"<mark>{s}</mark>", escape=lambda s: s.replace("<", "&lt;"))
+    'a<mark>&lt;</mark>b'
+    """
+    return escape(text[:start]) + mark(escape(text[start:end])) + escape(text[end:])
+
+
+def find_span(text: str | None, span: str | None) -> tuple[int, int] | None:
+    """Where ``span`` first occurs in ``text`` (start, end), or None (no span, or not there).
+
+    >>> find_span("born in 1990.", "1990")
+    (8, 12)
+    >>> find_span("born in 1990.", "2000") is None
+    True
+    """
+    at = (text or "").find(span) if span else -1
+    return None if at < 0 else (at, at + len(span))

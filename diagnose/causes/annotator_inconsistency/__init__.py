@@ -1,7 +1,7 @@
 """Annotator inconsistency: annotators who disagree on the row or on rows like it.
 
 Everything about this cause lives in this folder: the analyzer and its evidence
-helpers, and the report action; :data:`CAUSE` is its one registry entry.
+helpers, its report action and health panel; :data:`CAUSE` is its one registry entry.
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from diagnose.causes.annotator_inconsistency import report
 from diagnose.causes.annotator_inconsistency.analyzer import AnnotatorInconsistency
 from diagnose.core import Cause
 
-__all__ = ["AnnotatorInconsistency", "CAUSE"]
+__all__ = ["CAUSE", "AnnotatorInconsistency"]
 
-CAUSE = Cause(AnnotatorInconsistency, details=("votes", "neighbors"), action=report.action, colour="#b279a2", page="annotators")
+CAUSE = Cause(AnnotatorInconsistency, details=("votes", "neighbors"), action=report.action, colour="#b279a2", page="annotators",
+              health=report.health)

@@ -1,14 +1,23 @@
-"""The annotator_inconsistency cause in the report: the recommended action of its report section."""
+"""The annotator_inconsistency cause in the report: the recommended action of its section and its
+panel of the training-data health section (annotators, Krippendorff's alpha and its reading)."""
 from __future__ import annotations
 
 from typing import Any
 
 import polars as pl
 
+from diagnose.causes.annotator_inconsistency._crowd import alpha_reading
 from diagnose.report.causes import ids_action
-from diagnose.report.text import clip
+from diagnose.report.text import MAX_ROWS, clip
 
-__all__ = ["action"]
+__all__ = ["action", "alpha_sentence", "health"]
+
+_READINGS = {
+    "reliable": "reliable (alpha \u2265 0.8)",
+    "tentative": "tentative (0.667 \u2264 alpha < 0.8): draw only tentative conclusions",
+    "unreliable": "unreliable (alpha < 0.667): the labels are too inconsistent to trust as ground truth",
+    None: "not computed (needs items labelled by two or more annotators)",
+}
 
 
 def action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
@@ -21,3 +30,48 @@ def action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
             row = worst.row(0, named=True)
             text += f" Review or retrain annotator {clip(row['annotator'], 80)} (quality {row['quality']:.2f}, lowest of {ann.height})."
     return ids_action(text, errors, "eval")
+
+
+def alpha_sentence(alpha: float | None) -> str:
+    """Krippendorff's reading of an alpha value in words (the reading itself:
+    :func:`~diagnose.causes.annotator_inconsistency._crowd.alpha_reading`).
+
+    Examples
+    --------
+    >>> alpha_sentence(0.85)
+    'reliable (alpha ≥ 0.8)'
+    >>> alpha_sentence(0.7)
+    'tentative (0.667 ≤ alpha < 0.8): draw only tentative conclusions'
+    """
+    return _READINGS[alpha_reading(alpha)]
+
+
+def health(result) -> dict[str, Any]:
+    """The ``annotators`` panel of the training-data health section (None without annotations)."""
+    return {"annotators": _annotators(result.tables.get("annotators"), result.summary or {})}
+
+
+def _annotators(table: pl.DataFrame | None, summary: dict[str, Any]) -> dict[str, Any] | None:
+    findings = ((summary.get("analyzers") or {}).get("annotator_inconsistency") or {}).get("findings") or {}
+    if table is None and not findings:
+        return None
+    alpha = findings.get("krippendorff_alpha")
+    rows = []
+    if table is not None:
+        ordered = table.sort("quality", "annotator", nulls_last=True).head(MAX_ROWS)
+        rows = [{"annotator": clip(r["annotator"], 120), "n_labels": int(r["n_labels"]),
+                 "agreement_with_consensus": _round(r.get("agreement_with_consensus")), "quality": _round(r.get("quality"))}
+                for r in ordered.iter_rows(named=True)]
+    return {
+        "krippendorff_alpha": _round(alpha),
+        "reading": alpha_sentence(alpha),
+        "method": clip(findings.get("method"), 200),
+        "n_annotators": table.height if table is not None else int(findings.get("n_annotators") or 0),
+        "n_items": findings.get("n_items"),
+        "near_duplicate_conflicts": findings.get("n_near_duplicate_conflicts"),
+        "annotators": rows,
+    }
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 4)

@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from diagnose.report.text import mark_span
+
 STOP = frozenset(
     "a an the of in on at to for from by with and or but as is are was were be been being "
     "it its this that these those he she they his her their them him we you i what which "
@@ -415,5 +417,5 @@ def quote(sentence: str, span: str, width: int = 140) -> str:
         return text
     start, end = found.span()
     lo, hi = max(start - width, 0), min(end + width, len(sentence))
-    return ("…" if lo else "") + sentence[lo:start] + f"«{sentence[start:end]}»" + \
-        sentence[end:hi] + ("…" if hi < len(sentence) else "")
+    marked = mark_span(sentence[lo:hi], start - lo, end - lo, mark=lambda s: f"«{s}»")
+    return ("…" if lo else "") + marked + ("…" if hi < len(sentence) else "")
