@@ -21,13 +21,14 @@ plausibly produced it:
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
+
+from benchmarks._data import data_dir
 
 DATASETS = ("banking77", "clinc150", "trec", "sst")
 #: classes kept per draw (inclusive range); TREC and SST keep their whole label set
@@ -123,12 +124,6 @@ def draw_recipe(seed: int, *, no_fault: bool | None = None, datasets: tuple[str,
 
 
 # ----------------------------------------------------------------- loading
-def data_dir() -> Path:
-    """``$DIAGNOSE_DATA`` if set, else ``<repo root>/../shared/data``."""
-    env = os.environ.get("DIAGNOSE_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
 def load_pool(dataset: str, root: Path | None = None) -> pl.DataFrame:
     """All labelled rows of a dataset (its splits pooled), ``text`` and ``label``, one row per text."""
     root = root or data_dir()

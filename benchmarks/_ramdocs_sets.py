@@ -10,10 +10,11 @@ from pathlib import Path
 
 import polars as pl
 
-from diagnose.core import Prepared
+from benchmarks._data import data_dir
 from diagnose.causes.contradictory_context.analyzer import ContradictoryContext
+from diagnose.core import Prepared
 
-DATA = Path("/work/shared/data/ramdocs/RAMDocs_test.jsonl")
+DATA = data_dir() / "ramdocs" / "RAMDocs_test.jsonl"
 K = 3
 SEED = 0
 TRAIN_DRAWS = 10  # positive/negative set pairs per dev question to fit the set model

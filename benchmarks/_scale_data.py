@@ -17,7 +17,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-SHARED = Path("/work/shared/data")
+if __package__:  # imported as part of the benchmarks package
+    from benchmarks._data import data_dir
+else:  # imported with benchmarks/ on sys.path (python benchmarks/scale.py, sample_data/build.py)
+    from _data import data_dir
+
+SHARED = data_dir()
 WORK = Path(os.environ.get("DIAGNOSE_SCALE_DIR", "/tmp/diagnose_scale"))
 FILLERS = ["please", "hi,", "hello", "thanks", "asap", "quick question:", "urgent:", "hey", "ok so", "btw"]
 UNITS = ["dollars", "euros", "days", "hours", "times", "pounds", "minutes", "weeks"]

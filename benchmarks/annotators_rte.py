@@ -13,6 +13,7 @@ The simulated ceiling lives in :mod:`benchmarks._crowd_sim`, the Markdown in
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 import time
@@ -34,10 +35,11 @@ from benchmarks._crowd_sim import (
     simulate,
     true_confusion,
 )
+from benchmarks._data import data_dir
 from diagnose.causes.annotator_inconsistency.analyzer import AnnotatorInconsistency
 from diagnose.core import Prepared
 
-DATA = Path("/work/shared/data/snow2008_rte_temp")
+DATA = data_dir() / "snow2008_rte_temp"
 OUT = Path(__file__).parent / "results" / "annotators_rte.md"
 log = logging.getLogger("annotators_rte")
 
@@ -132,7 +134,7 @@ def text_probs(texts: pl.DataFrame, labels: np.ndarray) -> np.ndarray:
     feats = []
     for p, h in zip(prem, hyp):
         pw, hw = set(p.split()), h.split()
-        hb = list(zip(hw, hw[1:]))
+        hb = list(itertools.pairwise(hw))
         pb = set(zip(p.split(), p.split()[1:]))
         feats.append([np.mean([w in pw for w in hw]) if hw else 0.0,
                       np.mean([b in pb for b in hb]) if hb else 0.0,
@@ -193,7 +195,7 @@ def evaluate(ann: pl.DataFrame, texts: pl.DataFrame, gold: np.ndarray,
     acc_sub = np.bincount(annotator, truth, len(names)) / n_lab
     acc_true = np.array([full_acc[a] for a in names])
     keep = n_lab >= MIN_LABELS
-    mv, counts = majority_vote(item, label, len(ids))
+    mv, _counts = majority_vote(item, label, len(ids))
     mv_quality = np.bincount(annotator, (label == mv[item]), len(names)) / n_lab
     probs = text_probs(texts, mv)
     results = {"majority vote": (mv, mv_quality),

@@ -1,6 +1,6 @@
 """Measurement 3: coverage_gap on CLINC150 (out-of-scope and held-out domains).
 
-Data: ``/work/shared/data/clinc150/data_full.json`` and ``domains.json``.
+Data: ``clinc150/data_full.json`` under :func:`benchmarks._data.data_dir` and ``domains.json``.
 No derived file is written.
 
 * Out-of-scope: train = the 15,000 in-scope training queries; scored =
@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 from sklearn.metrics import roc_auc_score, roc_curve
 
-DATA = Path("/work/shared/data/clinc150")
+from benchmarks._data import data_dir
+
+DATA = data_dir() / "clinc150"
 log = logging.getLogger("benchmarks")
 PUBLISHED = "Larson et al. 2019 report OOS recall/precision, not AUROC; no comparable published AUROC."
 
@@ -139,12 +140,12 @@ def run() -> str:
              "AUROC and FPR at 95% recall, eval labels withheld (ours reads no eval labels; it uses training labels). Baselines: 1 − max softmax "
              "probability of the user's model (TF-IDF + LogisticRegression on the same training side) and "
              "Datalab's outlier score. " + PUBLISHED, "",
-             "**ours** = `CoverageGap()` defaults as `diagnose.run` computes them (eval texts only: no labels, "
+             ("**ours** = `CoverageGap()` defaults as `diagnose.run` computes them (eval texts only: no labels, "
              "predictions or probabilities): the mean of three calibrated novelty signals, each the share of "
              "(leave-one-out) training rows it exceeds: character 2–5-gram TF-IDF isolation (k=5), distance to the "
              "closest training-class centre, and the entropy of the pipeline's cross-validated proxy classifier; "
              "**ours+probs** = `CoverageGap(use_probs=True)` given the user's model's eval probabilities "
-             "(they replace the proxy's in the entropy signal; noisy-OR with the top probability on top).", "",
+             "(they replace the proxy's in the entropy signal; noisy-OR with the top probability on top)."), "",
              "| setting | pos | neg | AUROC ours | AUROC ours+probs | AUROC MSP | AUROC Datalab | FPR@95 ours | FPR@95 ours+probs | FPR@95 MSP | FPR@95 Datalab | target AUROC | met (best of ours) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--:|"]
     for r in rows:
@@ -152,7 +153,7 @@ def run() -> str:
         lines.append(f"| {r['setting']} | {r['positives']} | {r['negatives']} | {r['auroc_ours']:.3f} | {r['auroc_ours+probs']:.3f} | "
                      f"{r['auroc_msp']:.3f} | {r['auroc_datalab']:.3f} | {r['fpr95_ours']:.3f} | {r['fpr95_ours+probs']:.3f} | "
                      f"{r['fpr95_msp']:.3f} | {r['fpr95_datalab']:.3f} | ≥ {r['target']:.2f} | {met} |")
-    lines += ["", "The dev row (val vs oos_val) is where features, k and the signals were chosen; the other rows were "
+    lines += ["", ("The dev row (val vs oos_val) is where features, k and the signals were chosen; the other rows were "
               "not used for any choice. Dev AUROC of the candidates (same run set-up): isolation alone 0.925; "
               "+ class-centre distance 0.946; + proxy entropy (the default) 0.959; entropy rather than 1 − top "
               "probability (0.958) and the plain mean of shares rather than noisy-OR (0.955) or a logit sum "
@@ -164,7 +165,7 @@ def run() -> str:
               "and 34% (AUROC out-of-scope vs in-scope errors 0.820 → 0.843): the centre and entropy signals also "
               "rise on hard in-scope rows, so `signals=(\"isolation\",)` is the more specific setting. Rows scored "
               "here are unlabelled, so the reference of labelled rows (`outcome_reference`, see the attribution "
-              "section) does not change these numbers.", ""]
+              "section) does not change these numbers."), ""]
     return "\n".join(lines)
 
 

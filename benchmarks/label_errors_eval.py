@@ -25,13 +25,14 @@ for reference.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 from sklearn.metrics import roc_auc_score
 
-DATA = Path("/work/shared/data/cleanlab_label_errors")
+from benchmarks._data import data_dir
+
+DATA = data_dir() / "cleanlab_label_errors"
 DATASETS = ("20news", "imdb", "mnist", "cifar10")
 log = logging.getLogger("benchmarks")
 
@@ -49,9 +50,9 @@ def load(ds: str) -> tuple[np.ndarray, np.ndarray, pl.DataFrame]:
 
 def ours(probs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The NoisyLabel eval-gold score and the product's flags, for every row."""
-    from diagnose.core import Prepared
-    from diagnose.causes.noisy_label.analyzer import NoisyLabel
     from diagnose.attribution import decide_one
+    from diagnose.causes.noisy_label.analyzer import NoisyLabel
+    from diagnose.core import Prepared
 
     k = probs.shape[1]
     classes = tuple(f"c{i:03d}" for i in range(k))
@@ -118,11 +119,11 @@ def measure() -> dict[str, list[dict]]:
 def run() -> str:
     m = measure()
     lines = ["## noisy_label: eval gold labels vs human verdicts (cleanlab label-errors)", "",
-             "AUROC separating MTurk-verified label errors from verified-correct labels among the "
+             ("AUROC separating MTurk-verified label errors from verified-correct labels among the "
              "human-checked items; precision/recall of flags among those items. Baseline: cleanlab "
              "`get_label_quality_scores` (self_confidence) and `find_label_issues` (defaults) on the same "
              "probabilities. Published: the paper reports only counts (82/54/725/15 verified errors), "
-             "not an AUROC. Target: ours ≥ cleanlab on every dataset.", ""]
+             "not an AUROC. Target: ours ≥ cleanlab on every dataset."), ""]
     for key, title in (("heldout", "Held-out half of the checked items (seed 0)"), ("full", "All checked items")):
         lines += [f"**{title}**", "",
                   "| dataset | checked | errors | AUROC ours | AUROC cleanlab | P ours | R ours | P cleanlab | R cleanlab | target met |",
@@ -137,12 +138,12 @@ def run() -> str:
               "| score | " + " | ".join(DATASETS) + " |", "|---|" + "---:|" * len(DATASETS)]
     for row in dev.iter_rows(named=True):
         lines.append(f"| {row['score']} | " + " | ".join(f"{row[d]:.3f}" for d in DATASETS) + " |")
-    lines += ["", "Our eval-gold score without training data is 1 − p(given label), rank-identical to "
+    lines += ["", ("Our eval-gold score without training data is 1 − p(given label), rank-identical to "
               "cleanlab's self-confidence, so the AUROCs tie; none of the alternatives beat it on every dev "
               "half. Flags differ: ours are the product's verdicts (without training rows or votes, a gold label "
               "is called wrong where cleanlab's confident learning on the eval set flags it and the model "
               "gives it at most 0.4, with a stated precision of at least 0.5); cleanlab's flag by "
-              "confident-learning noise rates.", ""]
+              "confident-learning noise rates."), ""]
     return "\n".join(lines)
 
 

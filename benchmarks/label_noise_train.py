@@ -1,6 +1,6 @@
 """Measurement 2: noisy_label on training labels (BANKING77 with flipped labels).
 
-Data: ``/work/shared/data/banking77/train.csv`` (10,003 rows, 77 intents).
+Data: ``banking77/train.csv`` under :func:`benchmarks._data.data_dir` (10,003 rows, 77 intents).
 Nothing is written to disk; derived frames are built in memory:
 
 * Split: the rows are permuted with seed 0; the first half (5,001 rows) is
@@ -32,12 +32,13 @@ every method alike, which caps precision.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-DATA = Path("/work/shared/data/banking77/train.csv")
+from benchmarks._data import data_dir
+
+DATA = data_dir() / "banking77" / "train.csv"
 FOLDS = 3  # the pipeline default is 5; 3 keeps the suite under an hour on a shared 2-core CPU
 RATES = (0.05, 0.10, 0.20, 0.30)
 log = logging.getLogger("benchmarks")
@@ -65,8 +66,8 @@ def flip(labels: np.ndarray, rate: float, kind: str, confused_to: np.ndarray, n_
 
 
 def _ours(frame: pl.DataFrame, classes: tuple[str, ...], given: np.ndarray, probs: np.ndarray, nb, x: np.ndarray) -> np.ndarray:
-    from diagnose.core import Prepared
     from diagnose.causes.noisy_label.analyzer import NoisyLabel
+    from diagnose.core import Prepared
 
     train = frame.select("id", "text").with_columns(label=pl.Series([classes[i] for i in given]))
     ev = train.head(1).with_columns(prediction=pl.col("label"), is_error=pl.lit(False))

@@ -21,15 +21,17 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-SHARED_DIR = Path("/work/shared/data")
-HELDOUT_EPS = 1e-6
-
 if __package__:  # imported as benchmarks.scenarios
     from benchmarks import _scenario_plants as plants
+    from benchmarks._data import data_dir
     from benchmarks.scenarios_rag import RagScenario, make_rag_scenario
 else:  # imported with benchmarks/ on sys.path (scale.py, sample_data/build.py)
     import _scenario_plants as plants
+    from _data import data_dir
     from scenarios_rag import RagScenario, make_rag_scenario
+
+SHARED_DIR = data_dir()
+HELDOUT_EPS = 1e-6
 
 __all__ = ["RagScenario", "Scenario", "fit_predict", "load_intents", "make_clinc_heldout_domains",
            "make_clinc_oos", "make_intent_scenario", "make_rag_scenario"]

@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-SHARED_DIR = Path("/work/shared/data")  # same default as benchmarks.scenarios
+if __package__:  # imported as part of the benchmarks package
+    from benchmarks._data import data_dir
+else:  # imported with benchmarks/ on sys.path (python benchmarks/scale.py, sample_data/build.py)
+    from _data import data_dir
+
+SHARED_DIR = data_dir()
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python sample_data/build.py [--shared-dir /work/shared/data]
+    python sample_data/build.py [--shared-dir DIR]   # default: benchmarks._data.data_dir()
 
 Deterministic (seed 0): running it twice gives byte-identical files. It uses
 ``benchmarks/scenarios.py`` for the planted faults; see ``README.md`` here
@@ -78,7 +78,8 @@ def build_rag(scenarios, shared_dir: Path, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared-dir", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument("--shared-dir", type=Path, default=_scenarios().SHARED_DIR,
+                        help="the shared datasets (default: $DIAGNOSE_DATA, else <repo root>/../shared/data)")
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args(argv)
     scenarios = _scenarios()
