@@ -43,7 +43,7 @@ def fpr_at_recall(truth: np.ndarray, score: np.ndarray, recall: float = 0.95) ->
 
 def _frame(pairs, prefix: str, with_label: bool) -> pl.DataFrame:
     return pl.DataFrame({"id": [f"{prefix}{i}" for i in range(len(pairs))], "text": [t for t, _ in pairs],
-                         "label": [l if with_label else None for _, l in pairs]}, schema_overrides={"label": pl.Utf8})
+                         "label": [lab if with_label else None for _, lab in pairs]}, schema_overrides={"label": pl.Utf8})
 
 
 def ours(train: pl.DataFrame, scored: pl.DataFrame, probs: np.ndarray | None = None) -> dict[str, np.ndarray]:

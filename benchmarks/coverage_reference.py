@@ -30,8 +30,8 @@ import numpy as np
 import polars as pl
 
 from benchmarks.scenarios import SHARED_DIR, fit_predict, make_intent_scenario
-from diagnose.causes.coverage_gap.analyzer import CoverageGap
 from diagnose.attribution import decide_one
+from diagnose.causes.coverage_gap.analyzer import CoverageGap
 from diagnose.pipeline import RunConfig, prepare
 from diagnose.validate import load_inputs
 

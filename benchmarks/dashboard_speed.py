@@ -133,9 +133,9 @@ def measure(directory: Path) -> dict[str, tuple[float, float]]:
     at.session_state["result_dir"] = str(directory)
     timings = {"first load (read Parquet + Overview)": (_timed(at.run), float("nan"))}
     for page in PAGES:
-        first = _timed(lambda: at.switch_page(f"views/{page}.py").run())
+        first = _timed(lambda page=page: at.switch_page(f"views/{page}.py").run())
         assert not at.exception, (page, [e.value for e in at.exception])
-        second = _timed(lambda: at.switch_page(f"views/{page}.py").run())
+        second = _timed(lambda page=page: at.switch_page(f"views/{page}.py").run())
         timings[page] = (first, second)
     return timings
 

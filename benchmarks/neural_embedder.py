@@ -64,7 +64,7 @@ class Recording:
         self.name = getattr(embedder, "name", type(embedder).__name__)
         self.vectors: dict[str, np.ndarray] = {}
 
-    def fit(self, texts: list[str]) -> "Recording":
+    def fit(self, texts: list[str]) -> Recording:
         self.embedder.fit(texts)
         return self
 
@@ -96,8 +96,8 @@ def _run(eval: pl.DataFrame, train: pl.DataFrame, embedder, annotations=None):
 
 def _shared_coverage(eval: pl.DataFrame, train: pl.DataFrame, rec: Recording) -> np.ndarray:
     """``CoverageGap(features="shared")`` scores on the embedder's own vectors."""
-    from diagnose.core import Prepared
     from diagnose.causes.coverage_gap.analyzer import CoverageGap
+    from diagnose.core import Prepared
     from diagnose.neighbors import search
 
     ev_emb, tr_emb = rec.lookup(eval), rec.lookup(train)

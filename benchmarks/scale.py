@@ -123,7 +123,7 @@ def ann_recall(n_train: int, sample: int = 2000, seed: int = 0) -> dict:
     rows = np.random.default_rng(seed).choice(len(base), sample, replace=False)
     out = {"nlist_nprobe": ivf_settings(len(base))}
     approx, exact = NeighborIndex(method="faiss", seed=seed).fit(base), NeighborIndex(method="exact").fit(base)
-    for name, q, excl in (("eval", queries, False), ("train", base[rows], False)):
+    for name, q in (("eval", queries), ("train", base[rows])):
         a, e = approx.search(q, k=10).indices, exact.search(q, k=10).indices
         out[name] = round(float(np.mean([len(set(x) & set(y)) / 10 for x, y in zip(a, e)])), 4)
     return out
@@ -132,8 +132,9 @@ def ann_recall(n_train: int, sample: int = 2000, seed: int = 0) -> dict:
 def scenario_f1(seed: int = 0) -> dict:
     """Per-cause F1 on the planted intent scenario with exact and with approximate search."""
     sys.path.insert(0, str(HERE))
-    import diagnose
     from scenarios import make_intent_scenario
+
+    import diagnose
 
     sc = make_intent_scenario(seed=seed)
     truth = dict(zip(sc.truth["id"].to_list(), sc.truth["planted"].to_list()))
@@ -294,10 +295,15 @@ def write_plot(results: dict) -> None:
     if xs:
         ref = np.array([min(xs), max(xs)])
         ax.plot(ref, results["sizes"][str(min(xs))]["diagnose"]["wall_s"] * ref / min(xs), ":", color="grey", label="linear")
-    ax.set_xscale("log"); ax.set_yscale("log")
-    ax.set_xlabel("training rows (eval = 1/10)"); ax.set_ylabel("wall time (s)")
-    ax.set_title("diagnose end to end, 2 shared cores"); ax.grid(True, which="both", alpha=0.3); ax.legend()
-    fig.tight_layout(); fig.savefig(HERE / "scale_plot.png", dpi=120)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training rows (eval = 1/10)")
+    ax.set_ylabel("wall time (s)")
+    ax.set_title("diagnose end to end, 2 shared cores")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(HERE / "scale_plot.png", dpi=120)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -93,7 +93,6 @@ def part_precision(scores: np.ndarray, is_error: np.ndarray, reference: np.ndarr
     >>> bool(p[:80].max() < 0.5), bool(np.median(p[80:]) > 0.9)
     (True, True)
     """
-    from scipy.stats import beta
 
     out = np.full(len(scores), np.nan)
     err_mask = is_error & ~np.isnan(scores)

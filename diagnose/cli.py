@@ -43,10 +43,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars, log lines, warnings or summary (errors still shown)")
     p.add_argument("--progress", action="store_true",
                    help="show progress bars even when standard error is not a terminal (default: only on a terminal)")
-    p.add_argument("--neighbors", choices=["auto", "exact", "faiss"], default="auto",
-                   help="neighbour search: exact, faiss (extra 'ann') or auto by size (default auto)")
-    p.add_argument("--engine", choices=["local", "dask"], default="local",
-                   help="where heavy stages run; dask needs the 'distributed' extra (default local)")
+    p.add_argument("--neighbors", choices=["auto", "exact", "faiss"], default=None,
+                   help="neighbour search: exact, faiss (extra 'ann') or auto by size (default: the library's, auto)")
+    p.add_argument("--engine", choices=["local", "dask"], default=None,
+                   help="where heavy stages run; dask needs the 'distributed' extra (default: the library's, local)")
     p.add_argument("--min-precision", type=_share, default=None, metavar="SHARE",
                    help="stated precision a verdict needs, in (0, 1): a cause is given only when errors with "
                         "evidence this strong had it at least this often in calibration (default: the library's, 0.7)")

@@ -22,8 +22,9 @@ log = logging.getLogger("diagnose")
 def _config(args: argparse.Namespace):
     from diagnose.pipeline import RunConfig
 
-    given = {} if args.min_precision is None else {"min_precision": args.min_precision}  # defaults live in RunConfig
-    return RunConfig(neighbors=args.neighbors, engine=args.engine, progress=args.progress, **given)
+    given = {name: getattr(args, name) for name in ("min_precision", "neighbors", "engine")
+             if getattr(args, name) is not None}  # the defaults live in RunConfig
+    return RunConfig(progress=args.progress, **given)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -47,7 +47,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -95,7 +96,7 @@ def connect(address: str | None = None, *, n_workers: int | None = None, process
 
 
 @contextlib.contextmanager
-def session(engine: str, *, progress: bool = False, client: Any = None) -> Iterator["DaskEngine | None"]:
+def session(engine: str, *, progress: bool = False, client: Any = None) -> Iterator[DaskEngine | None]:
     """A :class:`DaskEngine` for the enclosed stages when ``engine == "dask"``, else None.
 
     The pipeline passes the yielded engine to each heavy stage as a parameter (the one path).

@@ -73,7 +73,7 @@ class TfidfSvdEmbedder:
         self.batch_size = batch_size
         self.progress = progress
 
-    def fit(self, texts: list[str]) -> "TfidfSvdEmbedder":
+    def fit(self, texts: list[str]) -> TfidfSvdEmbedder:
         """Learn the vocabulary and the SVD basis from ``texts`` (or a sample of them)."""
         min_df = 2 if len(texts) > 5000 else 1
         if len(texts) > self.fit_rows:
@@ -161,7 +161,7 @@ class PrecomputedEmbedder:
     def __init__(self, vectors: dict[str, np.ndarray]):
         self.vectors = vectors
 
-    def fit(self, texts: list[str]) -> "PrecomputedEmbedder":
+    def fit(self, texts: list[str]) -> PrecomputedEmbedder:
         return self
 
     def embed_ids(self, ids: list[str]) -> np.ndarray:
@@ -213,7 +213,7 @@ class SentenceTransformerEmbedder:
         self.device = device
         self.progress = progress
 
-    def fit(self, texts: list[str]) -> "SentenceTransformerEmbedder":
+    def fit(self, texts: list[str]) -> SentenceTransformerEmbedder:
         """Load the model from disk (``texts`` are not used: the model is pretrained)."""
         try:
             from sentence_transformers import SentenceTransformer

@@ -99,7 +99,7 @@ class NeighborIndex:
         self.block_bytes = block_bytes
         self.progress = progress
 
-    def fit(self, base: np.ndarray) -> "NeighborIndex":
+    def fit(self, base: np.ndarray) -> NeighborIndex:
         """Keep ``base``; the approximate index is built on first use."""
         self.base_ = np.ascontiguousarray(base, dtype=np.float32)
         self.faiss_ = None

@@ -14,8 +14,8 @@ import numpy as np
 import polars as pl
 from tqdm.auto import tqdm
 
-from diagnose.core import CAUSES, Analyzer, Prepared, analyzer_classes, empty_scores
 from diagnose.attribution import AttributionConfig, attribute, calibrate, count_causes, threshold_view
+from diagnose.core import CAUSES, Analyzer, Prepared, analyzer_classes, empty_scores
 from diagnose.embed import TfidfSvdEmbedder
 from diagnose.probs import cross_val_probs, fit_predict_probs
 from diagnose.result import Result
@@ -40,6 +40,10 @@ class RunConfig:
         Stated precision a verdict needs: a cause is given to an error only
         when errors with evidence this strong had the cause at least this
         often in calibration (see :mod:`diagnose.attribution`).
+    min_reference
+        Reference rows a line of evidence needs to be calibrated.
+    fallback
+        Score a line needs when it cannot be calibrated (no precision is then stated).
     neighbors
         ``auto``, ``exact`` or ``faiss``.
     embed_dim
@@ -54,7 +58,9 @@ class RunConfig:
     """
 
     k: int = 10
-    min_precision: float = AttributionConfig.min_precision  # the default lives in one place
+    min_precision: float = AttributionConfig.min_precision  # the defaults live in one place
+    min_reference: int = AttributionConfig.min_reference
+    fallback: float = AttributionConfig.fallback
     neighbors: str = "auto"
     embed_dim: int = 256
     cv_folds: int = 5
@@ -176,6 +182,11 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
     )
 
 
+def _attribution_config(config: RunConfig) -> AttributionConfig:
+    return AttributionConfig(min_precision=config.min_precision, min_reference=config.min_reference,
+                             fallback=config.fallback)
+
+
 def check_config(config: RunConfig) -> RunConfig:
     """Return ``config`` if every setting is usable; raise a clear error otherwise."""
     import importlib.util
@@ -184,8 +195,10 @@ def check_config(config: RunConfig) -> RunConfig:
 
     problems = []
     if not 0.0 < config.min_precision < 1.0:
-        problems.append(f"min_precision={config.min_precision!r} (expected a share strictly between 0 and 1, e.g. 0.5)")
-    for name, low in (("k", 1), ("embed_dim", 2), ("cv_folds", 2)):
+        problems.append(f"min_precision={config.min_precision!r} (expected a share strictly between 0 and 1, e.g. 0.7)")
+    if not 0.0 < config.fallback <= 1.0:
+        problems.append(f"fallback={config.fallback!r} (expected a score in (0, 1], e.g. 0.9)")
+    for name, low in (("k", 1), ("embed_dim", 2), ("cv_folds", 2), ("min_reference", 1)):
         if not isinstance(getattr(config, name), (int, np.integer)) or getattr(config, name) < low:
             problems.append(f"{name}={getattr(config, name)!r} (expected an integer >= {low})")
     for name, allowed in (("neighbors", ("auto", "exact", "faiss")), ("engine", ("local", "dask"))):
@@ -284,7 +297,7 @@ def _assemble(data: Prepared, inputs: Inputs, frames, status, tables, parts, con
             base = base.with_columns(pl.lit(None, pl.Float64).alias(f"score_{cause}"), pl.lit(None, pl.Utf8).alias(f"evidence_{cause}"))
     skipped = {name: s["reason"] for name, s in status.items() if s["status"] == "skipped"}
     skipped.update({c: "no analyzer of this cause ran" for c in CAUSES if c not in status})
-    attribution = AttributionConfig(min_precision=config.min_precision)
+    attribution = _attribution_config(config)
     thresholds, precisions = calibrate(base, parts, attribution, skipped)
     examples = attribute(base, precisions, attribution)
     order = ["id", "is_error", *[f"score_{c}" for c in CAUSES], "causes", "primary_cause",
@@ -347,7 +360,7 @@ def _summary(examples, data, inputs, status, thresholds, config, times) -> dict[
         "accuracy": None if labelled.height == 0 else round(1 - n_err / labelled.height, 6),
         "counts": count_causes(examples),
         "calibration": thresholds,
-        "thresholds": threshold_view(thresholds, AttributionConfig(min_precision=config.min_precision)),
+        "thresholds": threshold_view(thresholds, _attribution_config(config)),
         "analyzers": status,
         "inputs": inputs.sources,
         "notes": _jsonable(data.notes),

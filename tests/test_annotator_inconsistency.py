@@ -220,8 +220,7 @@ def test_near_chance_model_vote_is_dropped(crowd):
 
 
 def test_crowd_kernels():
-    from diagnose.causes.annotator_inconsistency._crowd import (consensus, posterior_accuracy, voter_skill,
-                                           weighted_agreement)
+    from diagnose.causes.annotator_inconsistency._crowd import consensus, posterior_accuracy, voter_skill, weighted_agreement
 
     assert voter_skill(np.eye(3)) == pytest.approx(1.0)
     assert voter_skill(np.full((2, 2), 0.5)) == pytest.approx(0.0)

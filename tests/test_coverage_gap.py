@@ -6,15 +6,14 @@ import re
 import numpy as np
 import polars as pl
 import pytest
-
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from diagnose.causes.coverage_gap._coverage_features import centre_distance, class_sums, nearest_in_group, sparse_top_k
-from diagnose.core import Prepared
-from diagnose.errors import InputError
 from diagnose.causes.coverage_gap.analyzer import CoverageGap
+from diagnose.core import Prepared
 from diagnose.embed import TfidfSvdEmbedder
+from diagnose.errors import InputError
 from diagnose.neighbors import search
 
 CARD = ["i lost my card", "my card was stolen", "card lost yesterday", "where is my lost card",

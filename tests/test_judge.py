@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import polars as pl
 import pytest
 
-from diagnose.core import Prepared
 from diagnose.causes.contradictory_context.analyzer import ContradictoryContext
+from diagnose.core import Prepared
 from diagnose.errors import InputError, OptionalDependencyError
 from diagnose.judge import ChatJudge, NLIJudge
 

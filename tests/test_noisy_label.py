@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from diagnose.core import Prepared
 from diagnose.causes.noisy_label.analyzer import NoisyLabel
+from diagnose.core import Prepared
 from diagnose.neighbors import search
 
 CLASSES = ("a", "b", "c")

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 import diagnose
-from diagnose.core import CAUSES
 from diagnose.attribution import count_causes
+from diagnose.core import CAUSES
 from diagnose.report import build_document, render_html, render_markdown
 from diagnose.report.markdown import md
 

@@ -15,9 +15,9 @@ import numpy as np
 import polars as pl
 
 import diagnose
-from diagnose.core import CAUSES
 from diagnose.attribution import count_causes
 from diagnose.causes.coverage_gap.regions import describe_regions
+from diagnose.core import CAUSES
 from diagnose.report import build_document, render_html, render_markdown
 
 

@@ -107,7 +107,7 @@ class DiagnoseCauses(evaluate.Metric):
         return _scores(result.summary)
 
 
-def _config(min_precision: float | None) -> "diagnose.RunConfig":
+def _config(min_precision: float | None) -> diagnose.RunConfig:
     """The run settings: every default comes from :class:`diagnose.RunConfig`."""
     given = {} if min_precision is None else {"min_precision": min_precision}
     return diagnose.RunConfig(progress=False, **given)

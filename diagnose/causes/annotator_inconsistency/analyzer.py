@@ -141,7 +141,7 @@ class AnnotatorInconsistency(Analyzer):
                     "annotations (id, annotator, label) or training data to compare against")
         return None
 
-    def fit(self, data: Prepared) -> "AnnotatorInconsistency":
+    def fit(self, data: Prepared) -> AnnotatorInconsistency:
         """Estimate consensus, annotator quality and training-row disagreement."""
         classes = _all_classes(data)
         fitted = {"items": None, "annotators": None, "method": None, "alpha": None,

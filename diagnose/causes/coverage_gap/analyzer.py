@@ -7,11 +7,10 @@ import numpy as np
 import polars as pl
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from diagnose.causes.coverage_gap._coverage_features import (centre_distance, class_sums, entropy, nearest_in_group, percentile,
-                                                    sparse_top_k)
+from diagnose.causes.coverage_gap._coverage_features import centre_distance, class_sums, entropy, nearest_in_group, percentile, sparse_top_k
+from diagnose.causes.coverage_gap.regions import describe_regions
 from diagnose.core import Analyzer, Neighbors, Prepared, ScorePart
 from diagnose.errors import InputError
-from diagnose.causes.coverage_gap.regions import describe_regions
 
 #: novelty signals, in the order they are reported
 SIGNALS = ("isolation", "centre", "uncertainty")
@@ -162,7 +161,7 @@ class CoverageGap(Analyzer):
         keep = {"isolation": True, "centre": classify and has_vectors, "uncertainty": classify and has_probs}
         return tuple(s for s in SIGNALS if s in self.signals and keep[s])
 
-    def fit(self, data: Prepared) -> "CoverageGap":
+    def fit(self, data: Prepared) -> CoverageGap:
         self.space_ = self._space(data)
         self.signals_ = self._active_signals(data)
         n = data.train.height

@@ -117,7 +117,7 @@ class NoisyLabel(Analyzer):
             return "no class probabilities: give a training table or prob_<class> columns"
         return None
 
-    def fit(self, data: Prepared) -> "NoisyLabel":
+    def fit(self, data: Prepared) -> NoisyLabel:
         self.class_index_ = {c: i for i, c in enumerate(data.classes)}
         self.train_issues_ = None
         if data.train is not None and data.train_probs is not None:
