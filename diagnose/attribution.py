@@ -59,7 +59,8 @@ class AttributionConfig:
 
 def part_precision(scores: np.ndarray, is_error: np.ndarray, reference: np.ndarray,
                    config: AttributionConfig = AttributionConfig(),
-                   weights: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+                   weights: np.ndarray | None = None,
+                   unlabelled: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Stated precision of each error's evidence against a reference of rows without the cause.
 
     Parameters
@@ -74,6 +75,10 @@ def part_precision(scores: np.ndarray, is_error: np.ndarray, reference: np.ndarr
         An :class:`AttributionConfig`.
     weights
         Weight of each reference row (1 when None).
+    unlabelled
+        Rows without a label or prediction; they get the precision an error
+        with the same score would get (a production row far from training is
+        flagged like an error would be).
 
     Returns
     -------
@@ -106,6 +111,10 @@ def part_precision(scores: np.ndarray, is_error: np.ndarray, reference: np.ndarr
     pi0 = min(1.0, ((err <= lam).sum() + 1) / (len(err) + 1) / ((ref_w[ref <= lam].sum() + 1) / (mass + 1)))
     precision = _local_precision(err, np.sort(ref), ref_w[np.argsort(ref)], mass, pi0)
     out[err_mask] = precision
+    if unlabelled is not None:
+        rows = unlabelled & ~np.isnan(scores)
+        order = np.argsort(err, kind="stable")
+        out[rows] = np.interp(scores[rows], err[order], precision[order])
     passing = err[precision >= config.min_precision]
     return out, {"reference_rows": int(len(ref)), "pi0": round(float(pi0), 4),
                  "threshold": None if not len(passing) else round(float(passing.min()), 6)}
@@ -156,6 +165,7 @@ def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], conf
         which state none) and whether the row passes.
     """
     is_error = frame.get_column("is_error").fill_null(False).to_numpy().astype(bool)
+    unlabelled = frame.get_column("is_error").is_null().to_numpy()
     table: dict[str, dict[str, Any]] = {}
     precisions: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     for cause in CAUSES:
@@ -168,10 +178,11 @@ def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], conf
             scores = np.asarray(part.scores, dtype=float)
             reference = scores[~is_error & frame.get_column("is_error").is_not_null().to_numpy()] if part.reference is None else np.asarray(part.reference, float)
             prec, info = part_precision(scores, is_error, reference, config,
-                                        None if part.reference is None else part.reference_weights)
+                                        None if part.reference is None else part.reference_weights,
+                                        unlabelled=unlabelled)
             where = part.reference_name if part.reference is not None else "correctly predicted eval rows"
             if info["pi0"] is None:
-                prec = np.where(is_error & (np.nan_to_num(scores, nan=-1.0) >= config.fallback), np.inf, np.nan)
+                prec = np.where((is_error | unlabelled) & (np.nan_to_num(scores, nan=-1.0) >= config.fallback), np.inf, np.nan)
                 info = {**info, "threshold": config.fallback}
                 table[cause]["status"] = "fallback"
                 where += f" (too few: fewer than {config.min_reference}; score >= {config.fallback} needed, no precision stated)"
@@ -179,7 +190,7 @@ def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], conf
                 prec = np.fmin(prec, np.where(np.isnan(prec), np.nan, np.asarray(part.precision_cap, float)))
             passes = np.nan_to_num(prec, nan=-1.0) >= config.min_precision
             if part.decide_at is not None:  # a floor on the score itself, on top of the stated precision
-                strong = is_error & (np.nan_to_num(scores, nan=-1.0) >= part.decide_at)
+                strong = (is_error | unlabelled) & (np.nan_to_num(scores, nan=-1.0) >= part.decide_at)
                 passes = strong & (passes | np.isnan(prec))
                 info = {**info, "threshold": max(part.decide_at, info["threshold"] or part.decide_at)}
                 where += f"; also needs score >= {part.decide_at}"
@@ -197,7 +208,7 @@ def attribute(frame: pl.DataFrame, precisions: dict[str, dict[str, tuple[np.ndar
     _explain_away(mask, lines)
     causes, primary = [], []
     for i in range(n):
-        row = [c for c in CAUSES if mask[c][i]] if is_error[i] is True else []
+        row = [c for c in CAUSES if mask[c][i]] if is_error[i] is not False else []  # unlabelled rows too
         causes.append(row)
         ranked = sorted(row, key=lambda c: (-_rank(best[c][i]), CAUSES.index(c)))
         primary.append((ranked[0] if ranked else "unexplained") if is_error[i] is True else None)

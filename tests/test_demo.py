@@ -54,6 +54,9 @@ def test_unlabelled_production_rows_flagged_as_coverage_gaps(demo_dir):
     ex = diagnose.load(demo_dir / "intents").examples.filter(pl.col("id").str.starts_with("pr-"))
     assert ex.height == 40 and ex.get_column("is_error").null_count() == 40
     assert (ex.get_column("score_coverage_gap") >= 0.9).mean() >= 0.7
+    # an unlabelled row gets the verdict an error with the same score would get, and no primary cause
+    assert ex.get_column("causes").list.contains("coverage_gap").mean() >= 0.7
+    assert ex.get_column("primary_cause").null_count() == ex.height
 
 
 def test_rag_conflicts_found_with_quoted_evidence(demo_dir):

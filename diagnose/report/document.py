@@ -25,10 +25,12 @@ __all__ = ["FORMAT_VERSION", "build_document"]
 
 FORMAT_VERSION = "2.0"
 
-_HOW = ("Each analyzer scores every eval row in [0, 1]. A cause's threshold is calibrated on correctly "
-        "predicted rows so that only a small share of them (the false-positive rate) would pass it; an "
-        "error gets every cause whose score passes, and its primary cause is the one passing by the "
-        "largest margin. Errors no cause explains are 'unexplained'.")
+_HOW = ("Each analyzer scores every eval row. Being wrong is not evidence of a cause, so each cause's evidence is "
+        "calibrated among errors: compared with a reference of rows without the cause (e.g. ordinary errors on "
+        "training rows, or the same annotators replayed under a null of plain annotator mistakes), it gives each "
+        "error a stated precision, the share of errors with evidence this strong that had the cause. An error "
+        "gets every cause whose stated precision reaches the minimum; its primary cause is the one stated most "
+        "precise. Errors no cause explains are 'unexplained'.")
 
 
 def build_document(result) -> dict[str, Any]:
