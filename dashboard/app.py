@@ -3,6 +3,8 @@
 Run with ``diagnose dashboard [DIR]`` or ``streamlit run app.py -- --result DIR``.
 Shared modules live next to this file and are imported under names that cannot
 collide with installed packages (``dash_state``, ``dash_data``, ``dash_components``).
+The pages of the causes come from the registry: every registered cause with a
+:class:`diagnose.core.Page` gets one, drawn by its ``render(st, ui, dd, result, key)``.
 Server settings (listen on 127.0.0.1, no telemetry, no Deploy button) are in
 ``.streamlit/config.toml`` next to this file, which Streamlit reads for this script.
 """
@@ -13,8 +15,19 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import dash_components as ui
+import dash_data as dd
 import dash_state
 import streamlit as st
+
+
+def cause_page(page):
+    """A navigation page that draws ``page`` (a cause's :class:`~diagnose.core.Page`) for the loaded result."""
+    def draw() -> None:
+        result, key = ui.current()
+        page.render(st, ui, dd, result, key)
+    return st.Page(draw, title=page.title, icon=page.icon, url_path=page.url_path)
+
 
 # An emoji favicon is drawn in the page itself; a ":material/...:" one would be fetched from fonts.gstatic.com.
 st.set_page_config(page_title="diagnose", page_icon="🩺", layout="wide")
@@ -26,10 +39,7 @@ if dash_state.result_dir() is None:
 else:
     pages = [
         st.Page(VIEWS / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page(VIEWS / "coverage.py", title="Coverage", icon=":material/scatter_plot:"),
-        st.Page(VIEWS / "labels.py", title="Labels", icon=":material/label:"),
-        st.Page(VIEWS / "annotators.py", title="Annotators", icon=":material/groups:"),
-        st.Page(VIEWS / "context.py", title="Context", icon=":material/article:"),
+        *(cause_page(page) for page in dd.cause_pages().values()),
         st.Page(VIEWS / "explorer.py", title="Error explorer", icon=":material/search:"),
     ]
 st.navigation(pages).run()

@@ -6,8 +6,9 @@ Two layers:
   mtime of its ``summary.json``): loading a saved result, running a diagnosis
   on uploaded files, the bundled sample;
 * pure functions of a :class:`diagnose.Result` that shape its tables for a
-  page (defined in ``dash_tables``, re-exported here). They only select, join
-  and count what the diagnosis already computed; nothing re-runs an analysis.
+  page (defined in ``dash_tables`` and re-exported here, or in a cause's
+  ``tables`` module next to its page). They only select, join and count what
+  the diagnosis already computed; nothing re-runs an analysis.
 
 Pages call ``cached(fn, key, *args)`` so each shaped table is computed once per
 result, not on every rerun.
@@ -24,7 +25,6 @@ import polars as pl
 import streamlit as st
 from dash_tables import (  # noqa: F401  (pages reach them as dash_data.<name>)
     UNEXPLAINED,
-    agreement_matrix,
     analyzer_names,
     analyzer_ran,
     analyzer_status,
@@ -33,9 +33,6 @@ from dash_tables import (  # noqa: F401  (pages reach them as dash_data.<name>)
     cause_pages,
     class_error_rates,
     combination_counts,
-    context_conflicts,
-    coverage_regions,
-    disputed_items,
     error_classes,
     error_detail,
     errors_with_cause,
@@ -43,15 +40,9 @@ from dash_tables import (  # noqa: F401  (pages reach them as dash_data.<name>)
     explained_by,
     filter_errors,
     highlight,
-    krippendorff,
-    label_confusion,
     map_points,
     no_errors_reason,
-    pairwise_agreement,
-    region_rows,
     skip_reason,
-    suspect_gold,
-    train_label_issues,
 )
 
 import diagnose
@@ -83,14 +74,22 @@ def load_result(path: str, mtime: float) -> diagnose.Result:
     return diagnose.load(path)
 
 
+_PURE: dict[str, Any] = {}  # "module.name" -> a pure function of a result (dash_tables', a cause's tables)
+
+
 @st.cache_resource(show_spinner=False, max_entries=512)
 def _derived(name: str, path: str, mtime: float, args: tuple) -> Any:
     return _PURE[name](load_result(path, mtime), *args)
 
 
 def cached(fn, key: Key, *args: Any) -> Any:
-    """``fn(result, *args)`` computed once per result and arguments."""
-    return _derived(fn.__name__, key.path, key.mtime, tuple(args))
+    """``fn(result, *args)`` computed once per result and arguments.
+
+    ``fn`` is a pure function of a result: one of ``dash_tables`` or of a cause's ``tables`` module.
+    """
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    _PURE.setdefault(name, fn)
+    return _derived(name, key.path, key.mtime, tuple(args))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -191,10 +190,3 @@ def to_bytes(frame: pl.DataFrame, fmt: str) -> bytes:
     else:
         frame.write_parquet(buf)
     return buf.getvalue()
-
-
-_PURE = {fn.__name__: fn for fn in (
-    cause_counts, combination_counts, class_error_rates, analyzer_status, map_points,
-    coverage_regions, region_rows, errors_with_cause, train_label_issues, label_confusion,
-    suspect_gold, pairwise_agreement, agreement_matrix, disputed_items, context_conflicts,
-    error_classes, filter_errors, error_detail)}

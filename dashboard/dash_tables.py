@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 import diagnose
-from diagnose.core import registered
+from diagnose.core import Page, registered
 from diagnose.report.text import find_span, mark_span
 
 UNEXPLAINED = "unexplained"
@@ -29,8 +29,8 @@ def cause_colours() -> dict[str, str]:
     return {**{cause.name: cause.colour for cause in registered()}, UNEXPLAINED: "#5f5f5f"}
 
 
-def cause_pages() -> dict[str, str]:
-    """The dashboard page (``views/<page>.py``) of each registered cause that has one."""
+def cause_pages() -> dict[str, Page]:
+    """The dashboard page of each registered cause that has one, in registry order."""
     return {cause.name: cause.page for cause in registered() if cause.page}
 
 
@@ -129,7 +129,7 @@ def no_errors_reason(result: diagnose.Result) -> str | None:
     return f"the model got all {s['n_labelled']:,} labelled eval rows right; there are no errors to explain."
 
 
-# --------------------------------------------------------------------------- coverage
+# --------------------------------------------------------------------------- map
 def _error_group(df: pl.DataFrame) -> pl.Expr:
     return (pl.when(pl.col("split") == "train").then(pl.lit("train"))
             .when(pl.col("is_error") == True).then(pl.concat_str(pl.lit("error: "), pl.col("primary_cause")))
@@ -160,22 +160,6 @@ def map_points(result: diagnose.Result, max_points: int = 20_000, seed: int = 0)
     return pl.concat([rest.sample(max_points - err.height, seed=seed), err])
 
 
-def coverage_regions(result: diagnose.Result) -> pl.DataFrame:
-    """Under-covered regions with their top terms, most errors first."""
-    regions = result.table("coverage_regions")
-    if regions is None:
-        return pl.DataFrame()
-    return regions.sort(["n_errors", "n_rows"], descending=True)
-
-
-def region_rows(result: diagnose.Result, region: int) -> pl.DataFrame:
-    """The example eval rows of one coverage region."""
-    regions = result.table("coverage_regions")
-    ids = regions.filter(pl.col("region") == region).get_column("example_ids").explode()
-    return (result.examples.filter(pl.col("id").is_in(ids.implode()))
-            .select("id", "text", "label", "prediction", "is_error", "score_coverage_gap"))
-
-
 def errors_with_cause(result: diagnose.Result, cause: str) -> pl.DataFrame:
     """Errors attributed to ``cause``, strongest evidence first."""
     cols = ["id", "text", "label", "prediction", f"score_{cause}", f"evidence_{cause}"]
@@ -183,114 +167,7 @@ def errors_with_cause(result: diagnose.Result, cause: str) -> pl.DataFrame:
             .select(cols).sort(f"score_{cause}", descending=True))
 
 
-# --------------------------------------------------------------------------- labels
-def train_label_issues(result: diagnose.Result, given: str | None = None,
-                       suggested: str | None = None) -> pl.DataFrame:
-    """Training rows whose label looks wrong, optionally for one given → suggested pair."""
-    issues = result.table("train_issues")
-    if issues is None:
-        return pl.DataFrame()
-    rows = issues.filter(pl.col("is_label_issue") == True)
-    if given:
-        rows = rows.filter(pl.col("label") == given)
-    if suggested:
-        rows = rows.filter(pl.col("suggested_label") == suggested)
-    train = result.table("train")
-    if train is not None:
-        rows = rows.join(train.select("id", "text"), on="id", how="left")
-    cols = [c for c in ("id", "text", "label", "suggested_label", "label_quality", "annotator_support")
-            if c in rows.columns]
-    return rows.select(cols).rename({"label": "given_label"}).sort("label_quality")
-
-
-def label_confusion(result: diagnose.Result) -> pl.DataFrame:
-    """How many flagged training rows go from each given label to each suggested label."""
-    issues = result.table("train_issues")
-    if issues is None:
-        return pl.DataFrame()
-    return (issues.filter(pl.col("is_label_issue") == True)
-            .group_by(pl.col("label").alias("given_label"), "suggested_label").agg(n_rows=pl.len())
-            .sort(["n_rows", "given_label", "suggested_label"], descending=[True, False, False]))
-
-
-_GOLD_WRONG = r"gold label .* looks wrong"
-
-
-def suspect_gold(result: diagnose.Result) -> pl.DataFrame:
-    """Errors attributed to a noisy label whose evidence says the gold label itself looks wrong."""
-    return (errors_with_cause(result, "noisy_label")
-            .filter(pl.col("evidence_noisy_label").str.contains(_GOLD_WRONG))
-            .rename({"label": "gold_label"}))
-
-
-# --------------------------------------------------------------------------- annotators
-def krippendorff(result: diagnose.Result) -> tuple[float | None, str | None]:
-    """Krippendorff's alpha over all annotations and its reading, as the analyzer found them."""
-    status = result.summary.get("analyzers", {}).get("annotator_inconsistency", {})
-    findings = status.get("findings") or {}
-    return findings.get("krippendorff_alpha"), findings.get("alpha_reading")
-
-
-def pairwise_agreement(result: diagnose.Result) -> pl.DataFrame:
-    """Share of shared items on which each ordered pair of annotators gave the same label."""
-    ann = result.table("annotations")
-    if ann is None or ann.height == 0:
-        return pl.DataFrame()
-    ann = ann.select("id", pl.col("annotator").cast(pl.Utf8), pl.col("label").cast(pl.Utf8)).unique(["id", "annotator"])
-    pairs = ann.join(ann, on="id", suffix="_b").filter(pl.col("annotator") != pl.col("annotator_b"))
-    return (pairs.group_by(pl.col("annotator").alias("annotator_a"), "annotator_b")
-            .agg(n_shared=pl.len(), agreement=(pl.col("label") == pl.col("label_b")).mean())
-            .sort("annotator_a", "annotator_b"))
-
-
-def agreement_matrix(result: diagnose.Result) -> pl.DataFrame:
-    """The pairwise agreement as an annotator × annotator table (diagonal 1)."""
-    long = pairwise_agreement(result)
-    if long.height == 0:
-        return long
-    names = sorted(set(long["annotator_a"]) | set(long["annotator_b"]))
-    diag = pl.DataFrame({"annotator_a": names, "annotator_b": names, "agreement": [1.0] * len(names)})
-    full = pl.concat([long.select("annotator_a", "annotator_b", "agreement"), diag])
-    wide = full.pivot(on="annotator_b", index="annotator_a", values="agreement", sort_columns=True)
-    return wide.select("annotator_a", *[n for n in names if n in wide.columns]).sort("annotator_a")
-
-
-def disputed_items(result: diagnose.Result, n: int = 50) -> pl.DataFrame:
-    """Items the annotators disagreed on most, with their text and votes."""
-    items = result.table("annotation_items")
-    if items is None:
-        return pl.DataFrame()
-    rows = items.filter(pl.col("agreement").is_not_null()).sort(["agreement", "n_annotators"], descending=[False, True]).head(n)
-    texts = [result.examples.select("id", "text")]
-    if result.table("train") is not None:
-        texts.append(result.table("train").select("id", "text"))
-    rows = rows.join(pl.concat(texts).unique("id"), on="id", how="left")
-    ann = result.table("annotations")
-    if ann is not None:
-        votes = (ann.filter(pl.col("id").is_in(rows["id"].implode()))
-                 .group_by("id").agg(votes=pl.concat_str(pl.col("annotator"), pl.lit("→"), pl.col("label"))))
-        rows = rows.join(votes, on="id", how="left")
-    return rows
-
-
-# --------------------------------------------------------------------------- context
-def context_conflicts(result: diagnose.Result, explained_only: bool = False) -> pl.DataFrame:
-    """Conflicting passage pairs with their eval row, strongest first.
-
-    ``explained_only`` keeps the errors attributed to ``contradictory_context``: as many rows as the
-    summary (and the report) count for that cause.
-    """
-    conflicts = result.table("context_conflicts")
-    if conflicts is None:
-        return pl.DataFrame()
-    info = result.examples.select("id", "text", "label", "prediction", "is_error", "causes")
-    rows = conflicts.join(info, on="id", how="left")
-    if explained_only:
-        rows = rows.filter(pl.col("is_error").fill_null(False)
-                           & pl.col("causes").list.contains("contradictory_context").fill_null(False))
-    return rows.drop("causes").sort("strength", descending=True)
-
-
+# --------------------------------------------------------------------------- text
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&])")
 
 

@@ -193,7 +193,7 @@ class Cause:
     colour
         Colour of the cause in charts (hex).
     page
-        Dashboard page of its own (``dashboard/views/<page>.py``), or None.
+        Dashboard page of its own (a :class:`Page`), or None.
     health
         ``health(result) -> {key: panel}``: panels this cause adds to the report's
         training-data health section (e.g. the annotators' agreement), or None.
@@ -211,7 +211,7 @@ class Cause:
     details: tuple[str, ...] = ()
     action: Callable[..., dict[str, Any]] | None = None
     colour: str = "#7f7f7f"
-    page: str | None = None
+    page: Page | None = None
     health: Callable[[Any], dict[str, Any]] | None = None
 
     @property
@@ -226,6 +226,30 @@ class Cause:
         if not self.label:
             words = self.name.replace("_", " ").strip()
             object.__setattr__(self, "label", words[:1].upper() + words[1:])
+
+
+@dataclass(frozen=True, eq=False)
+class Page:
+    """A cause's page in the dashboard, drawn by a plain function.
+
+    ``render(st, ui, dd, result, key)`` lays out the page: ``st`` is the streamlit module,
+    ``ui`` and ``dd`` the dashboard's widget and data modules (``dash_components``,
+    ``dash_data``), ``result`` the :class:`diagnose.Result` on display and ``key`` its cache key
+    (for ``dd.cached(fn, key, *args)``). The dashboard passes them in, so a cause package
+    never imports streamlit or the dashboard; ``render`` imports chart libraries (altair)
+    inside its body. ``url_path`` is the page's address (``/<url_path>``), ``icon`` a
+    streamlit icon (``":material/<name>:"`` or an emoji).
+
+    Examples
+    --------
+    >>> Page(lambda st, ui, dd, result, key: None, title="Toy", url_path="toy").icon
+    ':material/insights:'
+    """
+
+    render: Callable[..., None]
+    title: str
+    url_path: str
+    icon: str = ":material/insights:"
 
 
 _REGISTERED: dict[str, Cause] = {}

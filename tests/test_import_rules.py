@@ -5,6 +5,8 @@
   never imports a cause package or the compatibility package ``diagnose.analyzers``: it asks
   :func:`diagnose.core.registered`. Exempt: ``diagnose/causes/__init__.py`` (registers the built-in
   causes) and the compatibility re-exports ``diagnose/analyzers/`` and ``diagnose/judge.py``.
+* the views (``dashboard/``, ``diagnose/report/``) do not even name a cause: no string literal
+  (docstrings included) holds a cause's name; a cause's words, tables and page live in its package.
 """
 from __future__ import annotations
 
@@ -65,3 +67,31 @@ def test_the_rule_sees_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from diagnose.causes.noisy_label import NoisyLabel\nimport diagnose.causes.coverage_gap.regions\n")
     assert {cause_of(m) for m in imported_modules(bad)} >= {"noisy_label", "coverage_gap"}
+
+
+VIEWS = ("dashboard", "diagnose/report")
+
+
+def cause_literals(path: Path) -> set[str]:
+    """``line: text`` of every string literal in ``path`` that holds a cause name (f-string parts too)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {f"{node.lineno}: {node.value[:60]!r}" for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and any(name in node.value for name in CAUSE_NAMES)}
+
+
+@pytest.mark.parametrize("folder", VIEWS)
+def test_the_views_name_no_cause(folder):
+    files = sorted((ROOT / folder).rglob("*.py"))
+    assert files, f"no Python files under {folder}"
+    named = {f"{path.relative_to(ROOT)}:{hit}" for path in files for hit in cause_literals(path)}
+    assert not named, f"{folder} names causes (move it into diagnose/causes/<cause>/): {sorted(named)}"
+    imports = {f"{path.relative_to(ROOT)}: {module}" for path in files for module in imported_modules(path)
+               if module == "diagnose.causes" or cause_of(module)}
+    assert not imports, f"{folder} imports cause packages: {sorted(imports)}"
+
+
+def test_the_literal_rule_sees_a_violation(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text('"""Shows noisy_label rows."""\ncol = f"score_{1}_coverage_gap"\nok = "labels"\n')
+    assert len(cause_literals(bad)) == 2

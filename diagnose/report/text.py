@@ -41,8 +41,8 @@ def clip(value: Any, limit: int = MAX_TEXT) -> str | None:
 def cause_label(name: str) -> str:
     """A readable title of a cause name.
 
-    >>> cause_label("coverage_gap")
-    'Coverage gap'
+    >>> cause_label("train_eval_leakage")
+    'Train eval leakage'
     """
     words = str(name).replace("_", " ").strip()
     return words[:1].upper() + words[1:]

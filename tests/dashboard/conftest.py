@@ -15,6 +15,7 @@ from diagnose.sample import sample_paths
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 TIMEOUT = 180  # seconds; the first run of a page in a session pays for loading the result
@@ -64,6 +65,20 @@ def rag(rag_dir) -> diagnose.Result:
     return diagnose.load(rag_dir)
 
 
+def switch_page(at: AppTest, page: str) -> AppTest:
+    """Switch ``at`` (after its first run) to ``page``: a file in ``views/`` or a cause's page by its url path.
+
+    ``AppTest.switch_page`` only finds pages that are files; a cause's page is a function, which
+    Streamlit registers under the hash of its url path, so that hash is requested directly.
+    """
+    if (APP.parent / "views" / f"{page}.py").is_file():
+        return at.switch_page(f"views/{page}.py")
+    known = {info.get("url_pathname") for info in at._registered_pages.values()}
+    assert page in known, f"no page {page!r} in the navigation; found {sorted(map(str, known))}"
+    at._page_hash = calc_hash(page)
+    return at
+
+
 @pytest.fixture()
 def open_page() -> Callable[..., AppTest]:
     """Run the app on ``result_dir`` (None: the start page) and switch to ``page`` (e.g. "overview")."""
@@ -72,7 +87,7 @@ def open_page() -> Callable[..., AppTest]:
         at.session_state["result_dir"] = None if result_dir is None else str(result_dir)
         at.run()
         if page:
-            at.switch_page(f"views/{page}.py").run()
+            switch_page(at, page).run()
         assert not at.exception, [e.value for e in at.exception]
         return at
     return run
@@ -104,4 +119,5 @@ def dash_data():
 @pytest.fixture()
 def helpers():
     """``metric`` and ``table_with`` for the page tests (test modules cannot import each other)."""
-    return type("Helpers", (), {"metric": staticmethod(metric), "table_with": staticmethod(table_with)})
+    return type("Helpers", (), {"metric": staticmethod(metric), "table_with": staticmethod(table_with),
+                                "switch_page": staticmethod(switch_page)})
