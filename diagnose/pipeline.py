@@ -44,6 +44,10 @@ class RunConfig:
         Reference rows a line of evidence needs to be calibrated.
     fallback
         Score a line needs when it cannot be calibrated (no precision is then stated).
+    blas_threads
+        BLAS threads during the run (None: the libraries' default, one per core). One thread was
+        1.8x faster end to end on the bundled sample on 2 cores: the many small solver calls
+        spend more on thread hand-offs than they gain (``benchmarks/RESULTS.md``).
     neighbors
         ``auto``, ``exact`` or ``faiss``.
     embed_dim
@@ -61,6 +65,7 @@ class RunConfig:
     min_precision: float = AttributionConfig.min_precision  # the defaults live in one place
     min_reference: int = AttributionConfig.min_reference
     fallback: float = AttributionConfig.fallback
+    blas_threads: int | None = 1
     neighbors: str = "auto"
     embed_dim: int = 256
     cv_folds: int = 5
@@ -132,6 +137,24 @@ def run(eval: Any, train: Any = None, annotations: Any = None, contexts: Any = N
     ['e2']
     """
     config = check_config(config or RunConfig())
+    with _blas_threads(config.blas_threads):
+        return _run(eval, train, annotations, contexts, task=task, seed=seed, columns=columns, config=config,
+                    embedder=embedder, analyzers=analyzers, caller=caller)
+
+
+@contextmanager
+def _blas_threads(limit: int | None):
+    """Cap the BLAS threads of numpy, scikit-learn and cleanlab for the run (None: leave them as they are)."""
+    if limit is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=limit, user_api="blas"):
+        yield
+
+
+def _run(eval, train, annotations, contexts, *, task, seed, columns, config, embedder, analyzers, caller) -> Result:
     chosen = _chosen_analyzers(analyzers)
     stages = _Stages(total=5 + len(chosen), enabled=config.progress)  # validate, embed, neighbors, probabilities, analyzers, attribute
     with stages.stage("validate"):
@@ -198,6 +221,8 @@ def check_config(config: RunConfig) -> RunConfig:
         problems.append(f"min_precision={config.min_precision!r} (expected a share strictly between 0 and 1, e.g. 0.7)")
     if not 0.0 < config.fallback <= 1.0:
         problems.append(f"fallback={config.fallback!r} (expected a score in (0, 1], e.g. 0.9)")
+    if config.blas_threads is not None and (not isinstance(config.blas_threads, (int, np.integer)) or config.blas_threads < 1):
+        problems.append(f"blas_threads={config.blas_threads!r} (expected None or an integer >= 1)")
     for name, low in (("k", 1), ("embed_dim", 2), ("cv_folds", 2), ("min_reference", 1)):
         if not isinstance(getattr(config, name), (int, np.integer)) or getattr(config, name) < low:
             problems.append(f"{name}={getattr(config, name)!r} (expected an integer >= {low})")
