@@ -2,26 +2,25 @@
 
 A verdict has to separate *errors with a cause* from *errors without it*; being
 wrong is not evidence of any cause. Each cause offers one or more lines of
-evidence (:class:`~diagnose.core.ScorePart`): a score for every eval
-row and a *reference*, the same score on rows known or assumed not to have the
-cause. The reference is either given by the analyzer (e.g. the training rows
-the out-of-sample model gets wrong: ordinary errors whose class is in training,
-for ``coverage_gap``; the same for a wrong eval gold label) or, when the score
-means the same on correct rows (vote splits, conflicting passages), the
-correctly predicted eval rows.
+evidence (:class:`~diagnose.core.ScorePart`): a score for every eval row and a
+*reference*, the same score on rows known or assumed not to have the cause,
+given by the analyzer (e.g. the training rows the out-of-sample model gets
+wrong: ordinary errors whose class is in training) or, when the score means the
+same on correct rows, the correctly predicted eval rows.
 
 The errors' scores are a mixture of rows without the cause (distributed like
-the reference) and rows with it. Along the score, a monotone (isotonic) fit
-gives the share ``h`` of errors among errors plus reference at equal weight;
-the share of errors without the cause among the real errors, ``pi0``, is
-estimated as in Storey (2002) from the lower half of the reference. The stated
-precision of a verdict with score ``s`` is then
-``1 - pi0 * (1 - h(s)) / h(s)``: how often an error this strong has the cause.
-A cause is given when that precision reaches ``min_precision``. With no
-reference large enough, a cause is given only on score ≥ ``fallback`` and
-states no precision. A coverage gap explains away a wrong-gold-label verdict
-that rests on the model's probabilities alone (a model that never saw such
-rows gives the gold a low probability whatever the label's truth).
+the reference) and rows with it. ``pi0``, the share of errors without the
+cause, is estimated as in Storey (2002) from the lower half of the reference.
+Around each error's score, a window of neighbouring errors is compared with
+the reference weight in the same range (taken at its upper 90% bound, so a
+small reference cannot promise much): the stated precision
+``1 - pi0 * reference share / error share`` is how often an error with
+evidence this strong has the cause (a local false discovery rate, made
+non-decreasing in the score). A cause is given when that precision reaches
+``min_precision`` (and a line's own score floor, ``decide_at``, where it has
+one). With no reference large enough, a cause is given only on score ≥
+``fallback`` and states no precision. A line may be explained away by another
+cause given to the same row (``explained_away_by``).
 """
 from __future__ import annotations
 
@@ -33,7 +32,7 @@ import polars as pl
 
 from diagnose.core import CAUSES, ScorePart
 
-__all__ = ["AttributionConfig", "calibrate", "attribute", "part_precision", "count_causes", "decide_one", "threshold_view"]
+__all__ = ["AttributionConfig", "calibrate", "attribute", "part_precision", "count_causes", "decide_one", "explainers", "threshold_view"]
 
 
 @dataclass(frozen=True)
@@ -166,6 +165,7 @@ def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], conf
     """
     is_error = frame.get_column("is_error").fill_null(False).to_numpy().astype(bool)
     unlabelled = frame.get_column("is_error").is_null().to_numpy()
+    correct = ~is_error & ~unlabelled
     table: dict[str, dict[str, Any]] = {}
     precisions: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
     for cause in CAUSES:
@@ -176,7 +176,7 @@ def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], conf
         table[cause], precisions[cause] = {"status": "calibrated", "parts": {}}, {}
         for part in lines:
             scores = np.asarray(part.scores, dtype=float)
-            reference = scores[~is_error & frame.get_column("is_error").is_not_null().to_numpy()] if part.reference is None else np.asarray(part.reference, float)
+            reference = scores[correct] if part.reference is None else np.asarray(part.reference, float)
             prec, info = part_precision(scores, is_error, reference, config,
                                         None if part.reference is None else part.reference_weights,
                                         unlabelled=unlabelled)
@@ -200,12 +200,15 @@ def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], conf
 
 
 def attribute(frame: pl.DataFrame, precisions: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
-              config: AttributionConfig = AttributionConfig()) -> pl.DataFrame:
-    """Add ``causes``, ``primary_cause``, ``precision_<cause>`` and ``evidence`` to a scored frame."""
+              config: AttributionConfig = AttributionConfig(),
+              explainers: dict[str, dict[str, str]] | None = None) -> pl.DataFrame:
+    """Add ``causes``, ``primary_cause``, ``precision_<cause>`` and ``evidence`` to a scored frame.
+
+    ``explainers`` maps a cause's line to the cause that explains it away (see :func:`explainers`)."""
     n = frame.height
     is_error = frame.get_column("is_error").to_list()
     best, mask, lines = _best_lines(precisions, n, config)
-    _explain_away(mask, lines)
+    _explain_away(mask, lines, explainers)
     causes, primary = [], []
     for i in range(n):
         row = [c for c in CAUSES if mask[c][i]] if is_error[i] is not False else []  # unlabelled rows too
@@ -231,7 +234,7 @@ def decide_one(frame: pl.DataFrame, cause: str, parts: tuple[ScorePart, ...],
     frame = frame.with_columns(*[pl.lit(None, pl.Float64).alias(f"score_{c}") for c in others],
                                *[pl.lit(None, pl.Utf8).alias(f"evidence_{c}") for c in others])
     _, lines = calibrate(frame, {cause: parts}, config, {c: "not measured" for c in others})
-    return attribute(frame, lines, config).select("id", pl.col("causes").list.contains(cause).alias("given"),
+    return attribute(frame, lines, config, explainers({cause: parts})).select("id", pl.col("causes").list.contains(cause).alias("given"),
                                                   f"precision_{cause}")
 
 
@@ -247,14 +250,22 @@ def _best_lines(precisions, n, config):
     return best, mask, lines
 
 
-def _explain_away(mask: dict, lines: dict) -> None:
-    """A coverage gap explains away a wrong-gold verdict whose only line is the gold line."""
-    noisy = lines.get("noisy_label", {})
-    if "gold" not in noisy or "coverage_gap" not in mask:
-        return
-    others = [m for name, m in noisy.items() if name != "gold"]
-    only_gold = noisy["gold"] & ~(np.any(others, axis=0) if others else False)
-    mask["noisy_label"] = mask["noisy_label"] & ~(mask["coverage_gap"] & only_gold)
+def explainers(parts: dict[str, tuple[ScorePart, ...]]) -> dict[str, dict[str, str]]:
+    """Per cause, its lines that another cause explains away, and that cause."""
+    return {cause: {p.name: p.explained_away_by for p in lines if p.explained_away_by}
+            for cause, lines in parts.items() if any(p.explained_away_by for p in lines)}
+
+
+def _explain_away(mask: dict, lines: dict, explained: dict[str, dict[str, str]] | None) -> None:
+    """Drop a cause from rows where it rests only on lines that a cause given there explains away."""
+    for cause, by_line in (explained or {}).items():
+        own = lines.get(cause, {})
+        others = [m for name, m in own.items() if name not in by_line]
+        unexplained = np.any(others, axis=0) if others else np.zeros(len(mask[cause]), dtype=bool)
+        for name, other_cause in by_line.items():
+            if name in own and other_cause in mask:
+                unexplained = unexplained | (own[name] & ~mask[other_cause])
+        mask[cause] = mask[cause] & unexplained
 
 
 def threshold_view(table: dict[str, dict[str, Any]], config: AttributionConfig = AttributionConfig()) -> dict[str, dict[str, Any]]:
@@ -306,5 +317,6 @@ def count_causes(examples: pl.DataFrame) -> dict[str, Any]:
         "unexplained": int(sum(1 for r in errors.get_column("causes").to_list() if not r)),
         "combinations": dict(sorted(combos.items(), key=lambda kv: (-kv[1], kv[0]))),
         "primary": {k: int(v) for k, v in zip(primary.get_column("primary_cause").to_list(), primary.get_column("count").to_list())},
-        "expected_misattributed_share": misattributed_share(examples) if "precision_coverage_gap" in examples.columns else None,
+        "expected_misattributed_share": misattributed_share(examples)
+        if all(f"precision_{c}" in examples.columns for c in CAUSES) else None,
     }

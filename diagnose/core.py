@@ -79,7 +79,9 @@ class ScorePart:
     understate how common the evidence is among errors without the cause.
     ``precision_cap`` bounds the stated precision per row where the line itself
     knows a tighter bound (e.g. the share of a class pair's crossings that its
-    annotators' error rates do not explain).
+    annotators' error rates do not explain). ``explained_away_by`` names a
+    cause that, when given to the same row, explains this line's evidence, so
+    the line alone no longer gives its cause there.
     """
 
     name: str
@@ -89,6 +91,7 @@ class ScorePart:
     reference_weights: np.ndarray | None = None
     decide_at: float | None = None
     precision_cap: np.ndarray | None = None
+    explained_away_by: str | None = None
 
 
 class Analyzer:

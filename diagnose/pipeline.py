@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 from tqdm.auto import tqdm
 
-from diagnose.attribution import AttributionConfig, attribute, calibrate, count_causes, threshold_view
+from diagnose.attribution import AttributionConfig, attribute, calibrate, count_causes, explainers, threshold_view
 from diagnose.core import CAUSES, Analyzer, Prepared, analyzer_classes, empty_scores
 from diagnose.embed import TfidfSvdEmbedder
 from diagnose.probs import cross_val_probs, fit_predict_probs
@@ -324,7 +324,7 @@ def _assemble(data: Prepared, inputs: Inputs, frames, status, tables, parts, con
     skipped.update({c: "no analyzer of this cause ran" for c in CAUSES if c not in status})
     attribution = _attribution_config(config)
     thresholds, precisions = calibrate(base, parts, attribution, skipped)
-    examples = attribute(base, precisions, attribution)
+    examples = attribute(base, precisions, attribution, explainers(parts))
     order = ["id", "is_error", *[f"score_{c}" for c in CAUSES], "causes", "primary_cause",
              *[f"precision_{c}" for c in CAUSES], "evidence",
              "text", "label", "prediction", *[f"evidence_{c}" for c in CAUSES]]

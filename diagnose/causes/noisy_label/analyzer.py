@@ -253,11 +253,10 @@ class NoisyLabel(Analyzer):
         nbr_share, nbr_gold = self._neighbour_share(data, pred), self._neighbour_share(data, gold)
         gold_votes = _item_vote_share(data, gold)
         seen = set(data.train.get_column("label").to_list()) if data.train is not None else set(data.classes)
-        thresholds = self._class_thresholds(data.eval_probs, gold, fallback=self._train_thresholds(data))
         for i, (g, p) in enumerate(zip(gold, pred)):
             if g is None or p is None or g not in self.class_index_ or p not in self.class_index_ or g not in seen:
                 continue
-            line[i], p_gold = self._gold_evidence(data.eval_probs[i], g, p, thresholds, nbr_share[i], nbr_gold[i], None)
+            line[i], p_gold = self._gold_evidence(data.eval_probs[i], g, nbr_share[i], nbr_gold[i], None)
             out[i] = _shown_gold(p_gold, nbr_share[i], nbr_gold[i], gold_votes.get(i))
             if p == actual[i] and p != g and out[i] >= 0.5:
                 notes[i] = self._gold_note(g, p, p_gold, nbr_share[i], nbr_gold[i], gold_votes.get(i))
@@ -295,7 +294,7 @@ class NoisyLabel(Analyzer):
         rows = np.flatnonzero(errors & ~np.isnan(stat))
         return stat, simulate(table, rows, "share_against", data.seed)
 
-    def _gold_evidence(self, probs, g, p, thresholds, share_pred, share_gold, votes) -> tuple[float, float]:
+    def _gold_evidence(self, probs, g, share_pred, share_gold, votes) -> tuple[float, float]:
         """How firmly the training neighbours back the other class and lack the gold, times how firmly
         annotators reject the gold. The model's own probabilities are left out: they only restate the
         error, and the reference rows' probabilities come from another model (the proxy)."""
@@ -312,23 +311,6 @@ class NoisyLabel(Analyzer):
         if votes is not None:
             parts.append(f"only {100 * votes:.0f}% of its annotators chose {g!r}")
         return "; ".join(parts)
-
-    def _class_thresholds(self, probs: np.ndarray, labels: list, fallback: np.ndarray | None = None,
-                          min_rows: int = 5) -> np.ndarray:
-        """Per class, the mean probability the model gives it on rows labelled with it (cleanlab's
-        per-class threshold); ``fallback`` where fewer than ``min_rows`` such rows."""
-        codes = np.array([self.class_index_.get(g, -1) if g is not None else -1 for g in labels])
-        out = np.full(probs.shape[1], np.nan) if fallback is None else fallback.copy()
-        for c in range(probs.shape[1]):
-            rows = codes == c
-            if rows.sum() >= min_rows:
-                out[c] = probs[rows, c].mean()
-        return np.nan_to_num(out, nan=1.0)
-
-    def _train_thresholds(self, data: Prepared) -> np.ndarray | None:
-        if data.train is None or data.train_probs is None:
-            return None
-        return self._class_thresholds(data.train_probs, data.train.get_column("label").to_list())
 
     def _gold_reference(self, data: Prepared, max_rows: int = 20_000):
         """The gold evidence on training rows the out-of-sample model gets wrong (ordinary errors), and
@@ -349,9 +331,8 @@ class NoisyLabel(Analyzer):
         share_pred, share_gold = share(pred), share(labels[wrong])
         support = _annotator_support(data)
         ids = data.train.get_column("id").to_list()
-        thresholds = self._train_thresholds(data)
-        values = np.array([self._gold_evidence(data.train_probs[j], given[j], pred[n], thresholds, share_pred[n],
-                                               share_gold[n], support.get(ids[j]))[0] for n, j in enumerate(wrong)])
+        values = np.array([self._gold_evidence(data.train_probs[j], given[j], share_pred[n], share_gold[n],
+                                               support.get(ids[j]))[0] for n, j in enumerate(wrong)])
         flagged = self.train_issues_.get_column("is_label_issue").to_numpy()[wrong] if self.train_issues_ is not None \
             else np.zeros(len(wrong), dtype=bool)
         return values, np.where(flagged, max(0.0, 1.0 - 1.0 / max(self.flag_factor, 1.0)), 1.0)
@@ -368,8 +349,9 @@ class NoisyLabel(Analyzer):
                  ScorePart("gold", gated, self.gold_reference_, "training rows the out-of-sample model gets wrong "
                            "(rows flagged as mislabelled down-weighted); the stated precision is approximate: "
                            "those rows' probabilities come from the proxy, not your model",
-                           self.gold_reference_weights_, decide_at=self.gold_decide_at)
-                 if self.gold_reference_ is not None else ScorePart("gold", gated, decide_at=self.gold_decide_at)]
+                           self.gold_reference_weights_, decide_at=self.gold_decide_at, explained_away_by=_COVERAGE)
+                 if self.gold_reference_ is not None
+                 else ScorePart("gold", gated, decide_at=self.gold_decide_at, explained_away_by=_COVERAGE)]
         if self.gold_votes_ is not None:
             lines.append(ScorePart("gold_votes", self.gold_votes_, self.gold_votes_reference_,
                                    "the same errors' annotators replayed under the one-coin null (gold right)"))
@@ -419,6 +401,10 @@ def _suggestion_strength(data: Prepared, labels: np.ndarray, flagged: np.ndarray
     return {"suggested_label_prob": pl.Series(prob, dtype=pl.Float64),
             "centre_margin": pl.Series(margin, dtype=pl.Float64).fill_nan(None),
             "relabel_supported": pl.Series(supported, dtype=pl.Boolean)}
+
+
+#: a model that never saw rows like this one gives its gold a low probability whatever the label's truth
+_COVERAGE = "coverage_gap"
 
 
 def _shown_gold(p_gold: float, share_pred, share_gold, votes) -> float:
