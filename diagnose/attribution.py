@@ -298,8 +298,9 @@ def _evidence(passing: list[str], ev_cols: dict[str, list], i: int) -> str | Non
 
 
 def misattributed_share(examples: pl.DataFrame) -> float | None:
-    """Expected share of verdicts that are wrong: the mean of one minus their stated precision."""
-    values = [v for c in CAUSES for v in examples.get_column(f"precision_{c}").drop_nulls().to_list()]
+    """Expected share of the causes given to errors that are wrong: the mean of one minus their stated precision."""
+    errors = examples.filter(pl.col("is_error") == True)  # noqa: E712  (unlabelled rows are not errors)
+    values = [v for c in CAUSES for v in errors.get_column(f"precision_{c}").drop_nulls().to_list()]
     return None if not values else round(float(np.mean([1.0 - v for v in values])), 4)
 
 

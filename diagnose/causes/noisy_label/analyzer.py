@@ -256,7 +256,7 @@ class NoisyLabel(Analyzer):
         for i, (g, p) in enumerate(zip(gold, pred)):
             if g is None or p is None or g not in self.class_index_ or p not in self.class_index_ or g not in seen:
                 continue
-            line[i], p_gold = self._gold_evidence(data.eval_probs[i], g, nbr_share[i], nbr_gold[i], None)
+            line[i], p_gold = self._gold_evidence(data.eval_probs[i], g, nbr_share[i], nbr_gold[i])
             out[i] = _shown_gold(p_gold, nbr_share[i], nbr_gold[i], gold_votes.get(i))
             if p == actual[i] and p != g and out[i] >= 0.5:
                 notes[i] = self._gold_note(g, p, p_gold, nbr_share[i], nbr_gold[i], gold_votes.get(i))
@@ -294,15 +294,14 @@ class NoisyLabel(Analyzer):
         rows = np.flatnonzero(errors & ~np.isnan(stat))
         return stat, simulate(table, rows, "share_against", data.seed)
 
-    def _gold_evidence(self, probs, g, share_pred, share_gold, votes) -> tuple[float, float]:
-        """How firmly the training neighbours back the other class and lack the gold, times how firmly
-        annotators reject the gold. The model's own probabilities are left out: they only restate the
-        error, and the reference rows' probabilities come from another model (the proxy)."""
+    def _gold_evidence(self, probs, g, share_pred, share_gold) -> tuple[float, float]:
+        """How firmly the training neighbours back the other class and lack the gold. The model's own
+        probabilities are left out: they only restate the error, and the reference rows' probabilities
+        come from another model (the proxy); annotators' votes are the gold_votes line."""
         p_gold = float(probs[self.class_index_[g]])
         if share_pred is None or share_gold is None:  # no training table: the model's word alone
             return 1.0 - p_gold, p_gold
-        value = float(share_pred) * (1.0 - float(share_gold))
-        return value * (float(_rejected(votes)) if votes is not None else 1.0), p_gold
+        return float(share_pred) * (1.0 - float(share_gold)), p_gold
 
     def _gold_note(self, g, p, p_gold, share_pred, share_gold, votes) -> str:
         parts = [f"gold label {g!r} looks wrong: the model gives it p={p_gold:.2f} and predicts {p!r}"]
@@ -329,10 +328,9 @@ class NoisyLabel(Analyzer):
         sims = np.clip(data.train_neighbors.similarities[wrong, : self.k], 1e-6, None)
         share = lambda target: ((labels[idx] == np.asarray(target, dtype=object)[:, None]) * sims).sum(axis=1) / sims.sum(axis=1)
         share_pred, share_gold = share(pred), share(labels[wrong])
-        support = _annotator_support(data)
-        ids = data.train.get_column("id").to_list()
-        values = np.array([self._gold_evidence(data.train_probs[j], given[j], share_pred[n], share_gold[n],
-                                               support.get(ids[j]))[0] for n, j in enumerate(wrong)])
+        # scored exactly like the eval line: votes are a line of their own
+        values = np.array([self._gold_evidence(data.train_probs[j], given[j], share_pred[n], share_gold[n])[0]
+                           for n, j in enumerate(wrong)])
         flagged = self.train_issues_.get_column("is_label_issue").to_numpy()[wrong] if self.train_issues_ is not None \
             else np.zeros(len(wrong), dtype=bool)
         return values, np.where(flagged, max(0.0, 1.0 - 1.0 / max(self.flag_factor, 1.0)), 1.0)
