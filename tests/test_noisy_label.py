@@ -200,27 +200,3 @@ def test_a_flagged_training_row_is_never_suggested_its_own_label():
     issues = NoisyLabel().fit(data).tables()["train_issues"].filter(pl.col("is_label_issue"))
     assert issues.height > 0
     assert issues.filter(pl.col("label") == pl.col("suggested_label")).height == 0
-
-
-def test_placebo_flags_the_next_most_suspect_rows_with_another_label():
-    from diagnose.causes.noisy_label.analyzer import _placebo_flags
-
-    quality = np.array([0.1, 0.9, 0.2, 0.3, 0.8, 0.25])
-    flagged = np.array([True, False, True, False, False, False])
-    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3], [0.5, 0.5], [0.1, 0.9]])
-    labels = np.array([1, 1, 1, 0, 0, 1])
-    mask, suggested = _placebo_flags(quality, flagged, probs, labels, ("a", "b"))
-    assert mask.tolist() == [False, False, False, True, False, True]  # the two lowest-quality unflagged rows
-    assert suggested[3] == "b" and suggested[5] == "a" and suggested[0] is None  # never their own label
-
-
-def test_taught_line_is_stated_against_a_placebo_on_the_same_errors():
-    data, _ = _data()
-    analyzer = NoisyLabel().fit(data)
-    analyzer.score(data)
-    lines = {p.name: p for p in analyzer.parts()}
-    errors = int(data.eval.get_column("is_error").sum())
-    assert {"taught", "taught_or_pair", "gold"} <= set(lines)
-    taught = lines["taught"]
-    assert taught.reference is not None and len(taught.reference) == errors  # one placebo score per error
-    assert "placebo" in taught.reference_name

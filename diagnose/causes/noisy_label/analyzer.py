@@ -78,15 +78,10 @@ class NoisyLabel(Analyzer):
         ``python -m benchmarks.family``).
     taught_decide_at
         An error is taught by noisy training labels when that evidence reaches
-        this value and its stated precision reaches ``min_precision``. The
-        precision is stated against a placebo on the same errors: the evidence
-        recomputed as if the next most suspect training rows (as many as were
-        flagged) had been flagged instead. Where no label was flipped, flagged
-        and placebo rows are alike (the hardest rows) and errors sit near both
-        alike; where labels were flipped, errors sit near the flagged rows. The
-        class-pair line (the confident joint's one-way flip rate for the
-        error's gold and predicted classes) is stated against ordinary training
-        errors judged on their own class pair.
+        this value and its precision, stated against correct rows judged on
+        their likeliest confusion, reaches ``min_precision`` (the floor keeps
+        weak evidence out: errors sit where flagged rows are, so correct rows
+        understate how common weak evidence is among ordinary errors).
     """
 
     name = "noisy_label"
@@ -148,7 +143,6 @@ class NoisyLabel(Analyzer):
         ranked[np.flatnonzero(flagged), labels[flagged]] = -1.0  # a flagged row's suggestion is never its own label
         choice = ranked.argmax(axis=1)
         suggested = np.asarray(data.classes, dtype=object)[choice]
-        self.placebo_ = _placebo_flags(quality, flagged, probs, labels, data.classes)
         return pl.DataFrame({
             "id": data.train.get_column("id"),
             "label": data.train.get_column("label"),
@@ -180,6 +174,7 @@ class NoisyLabel(Analyzer):
         ev = data.eval
         taught, taught_note = self._taught(data)
         gold, gold_note = self._gold_wrong(data)
+        self.taught_ = taught
         score = np.clip(np.fmax(taught, gold), 0.0, 1.0)  # float32 similarity ratios can pass 1 by rounding
         notes = [" | ".join(n for n in pair if n) or None for pair in zip(taught_note, gold_note)]
         self.n_eval_gold_suspect_ = int(np.nansum(gold >= 0.5))
@@ -188,63 +183,35 @@ class NoisyLabel(Analyzer):
                              "evidence_noisy_label": pl.Series(notes, dtype=pl.Utf8)})
 
     def _taught(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
-        """Each error's case that flagged training rows taught it (see :meth:`_hits`), the same with the
-        placebo rows flagged instead (the reference), and the class-pair line; sets ``taught_``,
-        ``taught_reference_`` and ``pair_``."""
         n = data.eval.height
-        self.taught_reference_, self.pair_reference_, self.pair_ = None, None, np.full(n, np.nan)
         if self.train_issues_ is None or data.eval_neighbors is None:
             return np.full(n, np.nan), [""] * n
         issues = self.train_issues_
-        given, suggested = issues.get_column("label").to_list(), issues.get_column("suggested_label").to_list()
-        support = _rejected(self._row_support(issues, given, suggested))
-        flagged = issues.get_column("is_label_issue").to_numpy()
-        strength = np.where(flagged, 1.0 - issues.get_column("label_quality").to_numpy(), 0.0) * support
-        out, hits = self._hits(data, given, strength, suggested)
-        placebo, placebo_suggested = self.placebo_
-        fake = np.where(placebo, 1.0 - issues.get_column("label_quality").to_numpy(), 0.0) * support
-        errors = np.array([e is True for e in data.eval.get_column("is_error").to_list()], dtype=bool)
-        self.taught_reference_ = self._hits(data, given, fake, placebo_suggested)[0][errors]
-        preds, golds = contrast_labels(data), data.eval.get_column("label").to_list()
-        ids, notes = issues.get_column("id").to_list(), [""] * n
-        for i, (pred, gold) in enumerate(zip(preds, golds)):
-            if pred is None:
-                continue
-            self.pair_[i] = self._pair_score(gold, pred)
-            if hits[i]:
-                shown = ", ".join(f"{ids[j]} labelled {given[j]!r}, suggested {suggested[j]!r}" for j in hits[i][: self.show])
-                notes[i] = f"{len(hits[i])} of {self.k} nearest training rows look mislabelled as the predicted {pred!r}: {shown}"
-            elif self.pair_[i] > 0:
-                notes[i] = self._pair_note(gold, pred)
-        self.taught_, self.pair_reference_ = out, self._pair_reference(data)
-        return np.fmax(out, self.pair_), notes
-
-    def _pair_reference(self, data: Prepared) -> np.ndarray | None:
-        """The class-pair score of the training rows the out-of-sample model gets wrong (ordinary
-        errors, judged on their given label and predicted class like an eval error)."""
-        if data.train_probs is None:
-            return None
-        given = data.train.get_column("label").to_list()
-        pred = np.asarray(data.classes, dtype=object)[data.train_probs.argmax(axis=1)]
-        return np.array([self._pair_score(g, p) for g, p in zip(given, pred) if g != p], dtype=float)
-
-    def _hits(self, data: Prepared, given: list, strength: np.ndarray, suggested: list) -> tuple[np.ndarray, list[list[int]]]:
-        """Per eval row: the noisy-OR of the strengths of its nearest training rows that carry the
-        predicted label and whose suggested relabel is the gold, times their share of the
-        neighbours' support for the prediction; and those rows."""
-        n = data.eval.height
-        preds, golds = contrast_labels(data), data.eval.get_column("label").to_list()
-        out, rows = np.full(n, np.nan), [[] for _ in range(n)]
+        strength = np.where(issues.get_column("is_label_issue").to_numpy(), 1.0 - issues.get_column("label_quality").to_numpy(), 0.0)
+        given = issues.get_column("label").to_list()
+        suggested = issues.get_column("suggested_label").to_list()
+        strength = strength * _rejected(self._row_support(issues, given, suggested))
+        ids = issues.get_column("id").to_list()
+        preds = contrast_labels(data)  # a correct row is judged against its likeliest confusion
+        golds = data.eval.get_column("label").to_list()
+        out, notes = np.full(n, np.nan), [""] * n
         for i, (pred, gold) in enumerate(zip(preds, golds)):
             if pred is None:
                 continue
             nbr = data.eval_neighbors.indices[i, : self.k]
             hits = [j for j in nbr if given[j] == pred and strength[j] > 0 and suggested[j] == (gold or suggested[j])]
-            out[i], rows[i] = (1.0 - np.prod([1.0 - strength[j] for j in hits])) if hits else 0.0, hits
+            out[i] = 1.0 - np.prod([1.0 - strength[j] for j in hits]) if hits else 0.0
             if hits:  # share of the neighbours' support for the prediction that comes from suspect rows
                 sims = dict(zip(nbr, np.clip(data.eval_neighbors.similarities[i, : self.k], 1e-6, None)))
                 out[i] *= sum(sims[j] for j in hits) / sum(sims[j] for j in nbr if given[j] == pred)
-        return out, rows
+            pair = self._pair_score(gold, pred)
+            if pair > out[i]:
+                out[i] = pair
+                notes[i] = self._pair_note(gold, pred)
+            if hits:
+                shown = ", ".join(f"{ids[j]} labelled {given[j]!r}, suggested {suggested[j]!r}" for j in hits[: self.show])
+                notes[i] = f"{len(hits)} of {len(nbr)} nearest training rows look mislabelled as the predicted {pred!r}: {shown}"
+        return out, notes
 
     def _pair_score(self, gold: str | None, pred: str) -> float:
         """Evidence that training labels of class ``gold`` were systematically given as ``pred``: the
@@ -369,19 +336,14 @@ class NoisyLabel(Analyzer):
         return values, np.where(flagged, max(0.0, 1.0 - 1.0 / max(self.flag_factor, 1.0)), 1.0)
 
     def parts(self) -> tuple[ScorePart, ...]:
-        """Four lines: taught (flagged neighbours carry the prediction; against a placebo of the next
-        most suspect rows), pair (one-way class-pair flip rate; against ordinary training errors), gold
-        (the neighbours' case against the gold label where cleanlab's confident learning on the eval
-        set also flags it, decided at ``gold_decide_at``) and gold_votes (annotators rejecting the gold
-        beyond what their own error rates explain)."""
+        """Three lines: taught (calibrated on correct rows against their likeliest confusion); gold, the
+        neighbours' case against the gold label where cleanlab's confident learning on the eval set also
+        flags it (decided at ``gold_decide_at``); and gold_votes, annotators rejecting the gold beyond
+        what their own error rates explain."""
         if not hasattr(self, "taught_"):
             return ()
         gated = np.where(self.confident_, self.gold_, 0.0)  # neighbours against the gold, and cleanlab agrees
-        lines = [ScorePart("taught", self.taught_, self.taught_reference_,
-                           "the same errors scored as if the next most suspect training rows (ranked just after "
-                           "the flagged ones) had been flagged instead (placebo)", decide_at=self.taught_decide_at)
-                 if self.taught_reference_ is not None else ScorePart("taught", self.taught_, decide_at=self.taught_decide_at),
-                 ScorePart("taught_or_pair", np.fmax(self.taught_, self.pair_), decide_at=self.taught_decide_at),
+        lines = [ScorePart("taught", self.taught_, decide_at=self.taught_decide_at),
                  ScorePart("gold", gated, self.gold_reference_, "training rows the out-of-sample model gets wrong "
                            "(rows flagged as mislabelled down-weighted); the stated precision is approximate: "
                            "those rows' probabilities come from the proxy, not your model",
@@ -441,24 +403,6 @@ def _suggestion_strength(data: Prepared, labels: np.ndarray, flagged: np.ndarray
 
 #: a model that never saw rows like this one gives its gold a low probability whatever the label's truth
 _COVERAGE = "coverage_gap"
-
-
-def _placebo_flags(quality: np.ndarray, flagged: np.ndarray, probs: np.ndarray, labels: np.ndarray,
-                   classes: tuple) -> tuple[np.ndarray, list]:
-    """The placebo for the taught line: as many unflagged rows as were flagged, the most suspect
-    among the rest (lowest ``quality``), each suggested its likeliest other class. In data without
-    wrong labels the flagged rows are just the hardest rows, like these; where labels were
-    flipped, only the flagged rows teach errors."""
-    rest = np.flatnonzero(~flagged)
-    chosen = rest[np.argsort(quality[rest], kind="stable")[: int(flagged.sum())]]
-    mask = np.zeros(len(labels), dtype=bool)
-    mask[chosen] = True
-    other = probs[chosen].copy()
-    other[np.arange(len(chosen)), labels[chosen]] = -1.0
-    suggested: list = [None] * len(labels)
-    for row, choice in zip(chosen, other.argmax(axis=1)):
-        suggested[row] = classes[choice]
-    return mask, suggested
 
 
 def _shown_gold(p_gold: float, share_pred, share_gold, votes) -> float:
