@@ -12,7 +12,20 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["VoteTable", "annotator_accuracy", "minority_share", "share_against", "simulate", "vote_table"]
+from diagnose._ambiguity import (
+    VERDICTS,
+    ambiguity_posterior,
+    fit_spread,
+    relative_reliability,
+    replay_clear,
+    smooth_prior,
+    verdicts,
+    vote_arrays,
+)
+
+__all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "eval_posterior", "fit_spread",
+           "minority_share", "pair_cross_votes", "relative_reliability", "replay_clear", "share_against", "simulate",
+           "smooth_prior", "verdicts", "vote_arrays", "vote_table"]
 
 
 class VoteTable:
@@ -48,6 +61,7 @@ class VoteTable:
                 self.accuracy[i, j] = mean if a is None or not np.isfinite(a) else float(a)
         self.accuracy = np.clip(self.accuracy, 1.0 / max(n_classes, 2), 0.999)
         self.k = max(n_classes, 2)
+        self.post: dict | None = None  # the ambiguity posterior of the rows, when built from data
 
 
 def _count(labels: np.ndarray, target: list) -> np.ndarray:
@@ -64,7 +78,18 @@ def minority_share(table: VoteTable, gold: list, pred: list) -> np.ndarray:
 
 
 def share_against(table: VoteTable, gold: list) -> np.ndarray:
-    """Share of an item's votes that do not name its gold label, counted when they are a majority."""
+    """Evidence that an item's gold is wrong (NaN without votes).
+
+    With the ambiguity posterior (tables built by :func:`vote_table`): the posterior
+    probability that the item is clear and people name another class than the gold, from
+    the votes weighed by reliability and the model's probabilities
+    (:func:`ambiguity_posterior`). Without it: the share of the item's votes that do not
+    name its gold label, counted when they are a majority.
+    """
+    if table.post is not None:
+        out = np.array(table.post["p_wrong_gold"], dtype=float)
+        out[(table.n == 0) | np.array([g is None for g in gold])] = np.nan
+        return out
     with np.errstate(invalid="ignore", divide="ignore"):
         share = 1.0 - _count(table.labels, gold) / table.n
     share[(table.n == 0) | np.array([g is None for g in gold])] = np.nan
@@ -79,6 +104,8 @@ def simulate(table: VoteTable, rows: np.ndarray, statistic: str, seed: int, reps
     otherwise one of the other ``k - 1`` classes at random, so it lands on a given
     other class with probability ``(1 - accuracy) / (k - 1)``.
     """
+    if statistic == "share_against" and table.post is not None:
+        return _replay_gold(table.post, rows, seed)
     rng = np.random.default_rng(seed)
     acc = np.repeat(table.accuracy[rows], reps, axis=0)
     n = np.repeat(table.n[rows], reps)
@@ -139,7 +166,20 @@ def vote_table(data, ids: list, n_classes: int) -> VoteTable:
     for item, who, label in ann.iter_rows():
         if item in wanted:
             rows[wanted[item]].append((who, label))
-    return VoteTable(rows, accuracy, n_classes)
+    table = VoteTable(rows, accuracy, n_classes)
+    if list(map(str, ids)) == data.eval.get_column("id").cast(str).to_list():
+        table.post = eval_posterior(data)
+    return table
+
+
+def _replay_gold(post: dict, rows: np.ndarray, seed: int, reps: int = 5) -> np.ndarray:
+    """P(wrong gold) on the rows' votes redrawn with their gold right and the item clear."""
+    rows = rows[post["n_votes"][rows] > 0]
+    if not len(rows):
+        return np.zeros(0)
+    again = replay_clear(post["prior"][rows], post["codes"][rows], post["rel"][rows], post["gold"][rows],
+                         post["gold"][rows], spread=post["spread"], reps=reps, seed=seed)
+    return again["p_wrong_gold"]
 
 
 
@@ -183,3 +223,45 @@ def pair_cross_votes(annotations, accuracy: dict, n_classes: int) -> tuple[dict,
     classes = sorted({label for votes in by_item.values() for _, label in votes})
     expected = {frozenset((c, d)): volume[c] + volume[d] for i, c in enumerate(classes) for d in classes[i + 1:]}
     return dict(seen), expected
+
+
+def eval_posterior(data, *, floor: float = 0.3, min_votes_for_weight: int = 5) -> dict | None:
+    """The ambiguity posterior of every eval row from its votes and the model's probabilities.
+
+    Annotators with at least ``min_votes_for_weight`` votes on items others also voted on are
+    weighted by their relative reliability; the others (and anonymous votes) count as the
+    average annotator. Returns None when no eval row has a vote. Keys: those of
+    :func:`ambiguity_posterior`, plus ``classes``, ``codes``, ``rel``, ``prior``, ``gold``
+    (class codes, -1 unknown) and ``spread`` (alpha, reliability, share).
+    """
+    import polars as pl
+
+    if data.annotations is None or not data.annotations.height:
+        return None
+    ann = data.annotations.select(pl.col(c).cast(pl.Utf8) for c in ("id", "annotator", "label")).drop_nulls()
+    ann = ann.unique(["id", "annotator"], keep="first", maintain_order=True)
+    ids = data.eval.get_column("id").cast(pl.Utf8).to_list()
+    wanted = {i: n for n, i in enumerate(ids)}
+    on_eval = ann.filter(pl.col("id").is_in(list(wanted)))
+    if not on_eval.height:
+        return None
+    extra = sorted({*on_eval.get_column("label").to_list(), *data.eval.get_column("label").drop_nulls().cast(pl.Utf8).to_list()}
+                   - set(data.classes))
+    classes = [*data.classes, *extra]
+    counts = ann.group_by("annotator").len()
+    busy = set(counts.filter(pl.col("len") >= min_votes_for_weight).get_column("annotator").to_list())
+    rel = {w: v for w, v in relative_reliability(annotator_accuracy(ann), len(classes)).items() if w in busy}
+    rows: list[list[tuple[str, str]]] = [[] for _ in ids]
+    for item, who, label in on_eval.iter_rows():
+        rows[wanted[item]].append((who, label))
+    codes, weights = vote_arrays(rows, classes, rel)
+    probs = None
+    if data.eval_probs is not None:
+        probs = np.zeros((len(ids), len(classes)))
+        probs[:, : data.eval_probs.shape[1]] = data.eval_probs
+    prior = smooth_prior(probs, len(ids), len(classes), floor)
+    index = {c: n for n, c in enumerate(classes)}
+    gold = np.array([index.get(g, -1) if g is not None else -1 for g in data.eval.get_column("label").cast(pl.Utf8).to_list()])
+    spread = fit_spread(prior, codes, weights, seed=data.seed)
+    post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, seed=data.seed)
+    return {**post, "classes": classes, "codes": codes, "rel": weights, "prior": prior, "gold": gold, "spread": spread}
