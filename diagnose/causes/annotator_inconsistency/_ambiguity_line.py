@@ -39,6 +39,7 @@ def columns(data, post: dict | None) -> dict[str, pl.Series]:
         f"{_PREFIX}ambiguity": clip(post["ambiguity"]),
         f"{_PREFIX}ambiguity_low": clip(post["ambiguity_low"]),
         f"{_PREFIX}ambiguity_high": clip(post["ambiguity_high"]),
+        f"{_PREFIX}p_ambiguous": clip(post["p_ambiguous"]),
         f"{_PREFIX}reading": pl.Series([str(v) if e else None for v, e in zip(verdict, err)], dtype=pl.Utf8),
         f"{_PREFIX}reading_precision": pl.Series(np.where(err, np.round(stated, 4), np.nan)).fill_nan(None),
         f"{_PREFIX}p_wrong_gold": pl.Series(np.where(err, np.round(post["p_wrong_gold"], 4), np.nan)).fill_nan(None),
