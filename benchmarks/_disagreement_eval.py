@@ -37,7 +37,7 @@ def macro_f1(pred, truth) -> float:
     return float(f1_score(list(truth), list(pred), labels=list(VERDICTS), average="macro", zero_division=0))
 
 
-def run_model(probs, codes, rel, gold, *, seed: int, floor: float = 0.3, spread=None, **kw):
+def run_model(probs, codes, rel, gold, *, seed: int, floor: float = 0.6, spread=None, **kw):
     """The library's posterior on one set: returns (posterior dict, verdict, stated precision, spread)."""
     prior = smooth_prior(probs, len(gold), probs.shape[1] if probs is not None else codes.max() + 1, floor)
     spread = spread or fit_spread(prior, codes, rel, seed=seed)

@@ -85,7 +85,7 @@ def truth(d: dict, rows: np.ndarray) -> dict[str, np.ndarray]:
     return {"share": share, "ambiguous": amb, "verdict": verdict, "disagree": 1.0 - share.max(1)}
 
 
-def evaluate(d: dict, rows: np.ndarray, k: int, seed: int, floor: float = 0.1) -> dict:
+def evaluate(d: dict, rows: np.ndarray, k: int, seed: int, floor: float = 0.6) -> dict:
     """All figures on one half, k sampled votes, one sampling seed."""
     probs, gold = d["probs"][rows], d["given"][rows]
     codes = sample_votes(d["counts"][rows], k, seed)
@@ -99,7 +99,7 @@ def evaluate(d: dict, rows: np.ndarray, k: int, seed: int, floor: float = 0.1) -
     kk = probs.shape[1]
     share_against = 1.0 - vote_counts(codes, kk)[e, gold[e]] / max(k, 1)
     crowd = crowd_baselines(codes, kk, probs) if k >= 1 else {}
-    res = {"k": k, "seed": seed, "alpha": spread[0], "reliability": spread[1], "errors": int(len(e)),
+    res = {"k": k, "seed": seed, "alpha": spread[0], "reliability": spread[1], "share": spread[2], "errors": int(len(e)),
            "n_ambiguous": int(t["ambiguous"][e].sum()), "n_wrong_gold": int(d["wrong"][rows][e].sum())}
     amb_t, wg_t = t["ambiguous"][e], t["verdict"][e] == "wrong_gold"
     res["auroc"] = {"ours": auroc(post["ambiguity"][e], amb_t), "vote_entropy": auroc(vote_entropy(codes, kk)[e], amb_t),
@@ -134,7 +134,7 @@ def evaluate(d: dict, rows: np.ndarray, k: int, seed: int, floor: float = 0.1) -
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--half", choices=("dev", "report"), default="report")
-    ap.add_argument("--floor", type=float, default=0.1)
+    ap.add_argument("--floor", type=float, default=0.6)
     ap.add_argument("--ks", default=",".join(map(str, KS)))
     ap.add_argument("--seeds", default=",".join(map(str, SEEDS)))
     ap.add_argument("--no-write", action="store_true")

@@ -94,7 +94,7 @@ def evaluate(seed: int, **kw) -> dict:
     t = d["truth"][e]
     k = d["probs"].shape[1]
     hit = verdict[e] == t
-    return {"seed": seed, "votes": d["votes"], "errors": int(len(e)), "alpha": spread[0], "reliability": spread[1],
+    return {"seed": seed, "votes": d["votes"], "errors": int(len(e)), "alpha": spread[0], "reliability": spread[1], "share": spread[2],
             "macro_f1": macro_f1(verdict[e], t), "model_only_f1": macro_f1(model_only[e], t),
             "majority_f1": macro_f1(majority_verdicts(d["codes"], d["gold"], k)[e], t),
             "auroc": auroc(post["ambiguity"][e], t == "ambiguous"),
@@ -107,7 +107,7 @@ def evaluate(seed: int, **kw) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", choices=("dev", "report"), default="report")
-    ap.add_argument("--floor", type=float, default=0.3)
+    ap.add_argument("--floor", type=float, default=0.6)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     start, results = time.time(), []

@@ -51,7 +51,7 @@ def relative_reliability(accuracy: dict, n_classes: int) -> dict:
     return {who: (v / mean if mean > 0 else 1.0) for who, v in raw.items()}
 
 
-def smooth_prior(probs: np.ndarray | None, n: int, k: int, floor: float = 0.3) -> np.ndarray:
+def smooth_prior(probs: np.ndarray | None, n: int, k: int, floor: float = 0.6) -> np.ndarray:
     """The model's probabilities mixed with ``floor`` of the uniform (uniform without a model)."""
     if probs is None:
         return np.full((n, k), 1.0 / k)

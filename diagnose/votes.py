@@ -225,7 +225,7 @@ def pair_cross_votes(annotations, accuracy: dict, n_classes: int) -> tuple[dict,
     return dict(seen), expected
 
 
-def eval_posterior(data, *, floor: float = 0.3, min_votes_for_weight: int = 5) -> dict | None:
+def eval_posterior(data, *, floor: float = 0.6, min_votes_for_weight: int = 5) -> dict | None:
     """The ambiguity posterior of every eval row from its votes and the model's probabilities.
 
     Annotators with at least ``min_votes_for_weight`` votes on items others also voted on are
