@@ -46,8 +46,8 @@ def render_cifar(results: list[dict], meta: dict) -> str:
                 f"{_mw([r['accuracy_agreed'] for r in rs])} / {_mw([r['accuracy_disagreed'] for r in rs])}; "
                 f"by 51 votes: {rs[0]['accuracy_agreed_51']:.3f} / {rs[0]['accuracy_disagreed_51']:.3f}", ""]
         cal, amb = rs[0]["precision_calibration"], rs[0]["ambiguity_reliability"]
-        out += ["Reliability (seed %d): stated precision of the reading vs share right; stated ambiguity vs 51-vote "
-                "share (equal-count bins)" % rs[0]["seed"], "",
+        out += [f"Reliability (seed {rs[0]['seed']}): stated precision of the reading vs share right; stated "
+                "ambiguity vs 51-vote share (equal-count bins)", "",
                 "| bin | stated precision | measured | n | stated ambiguity | 51-vote share | n |", "|---:|---:|---:|---:|---:|---:|---:|"]
         out += [f"| {i + 1} | {c[0]:.2f} | {c[1]:.2f} | {c[2]} | {a[0]:.2f} | {a[1]:.2f} | {a[2]} |" for i, (c, a) in enumerate(zip(cal, amb))]
         out.append("")
