@@ -98,3 +98,20 @@ def test_ambiguity_is_a_share_with_an_interval_and_is_deterministic():
 def test_spread_falls_back_to_default_with_few_items():
     codes, rel = vote_arrays([[("p", "a"), ("q", "b")]], CLASSES)
     assert fit_spread(smooth_prior(None, 1, 4), codes, rel) == (2.0, 0.9, 0.1)
+
+
+@pytest.mark.parametrize("form", ["wide", "anonymous", "long"])
+def test_votes_in_wide_anonymous_or_long_form_give_the_same_votes(form):
+    from diagnose.validate import load_inputs
+
+    ev = pl.DataFrame({"id": ["e1", "e2"], "text": ["one", "two"], "label": ["a", "b"], "prediction": ["a", "a"]})
+    long = pl.DataFrame({"id": ["e1", "e1", "e2", "e2", "e2"], "annotator": ["p", "q", "p", "q", "r"],
+                         "label": ["a", "a", "b", "a", "b"]})
+    given = {"long": long, "anonymous": long.drop("annotator"),
+             "wide": pl.DataFrame({"id": ["e1", "e2"], "p": ["a", "b"], "q": ["a", "a"], "r": [None, "b"]})}[form]
+    ann = load_inputs(eval=ev, annotations=given).annotations
+    assert sorted(ann.select("id", "label").rows()) == sorted(long.select("id", "label").rows())
+    if form == "anonymous":
+        assert ann.get_column("annotator").n_unique() == ann.height  # one annotator per vote: no reliability
+    else:
+        assert sorted(ann.rows()) == sorted(long.rows())
