@@ -64,7 +64,6 @@ def _draws(prior, codes, rel, alpha, samples, rng, lift=0.8):
     """theta draws from a proposal near the posterior and their log importance weights (prior / proposal)."""
     from scipy.special import gammaln
 
-    k = prior.shape[1]
     counts = np.zeros_like(prior)
     for j in range(codes.shape[1]):
         ok = codes[:, j] >= 0
@@ -76,7 +75,29 @@ def _draws(prior, codes, rel, alpha, samples, rng, lift=0.8):
     logt = np.log(theta)
     def log_dir(a):
         return gammaln(a.sum(1))[:, None] - gammaln(a).sum(1)[:, None] + np.einsum("nk,nsk->ns", a - 1.0, logt)
-    return theta, log_dir(a0) - log_dir(a1), k
+    return theta, log_dir(a0) - log_dir(a1)
+
+
+def _narrow(prior, codes, gold):
+    """The few classes that matter per item (its gold, its votes, the model's likeliest), so that many
+    classes cost little: prior renormalised over them, codes and gold as positions among them, and
+    the full number of classes (uniform noise still spreads over all of them)."""
+    n, k = prior.shape
+    width = min(k, max(8, codes.shape[1] + 4))
+    if width >= k:
+        return prior, codes, gold, k
+    rows = np.arange(n)
+    bonus = prior.copy()
+    for j in range(codes.shape[1]):
+        ok = codes[:, j] >= 0
+        bonus[rows[ok], codes[ok, j]] += 2.0
+    bonus[rows[gold >= 0], gold[gold >= 0]] += 4.0
+    cand = np.argsort(-bonus, axis=1, kind="stable")[:, :width]
+    local = prior[rows[:, None], cand]
+    pos = np.full((n, k), -1, dtype=np.int64)
+    pos[rows[:, None], cand] = np.arange(width)
+    local_codes = np.where(codes >= 0, pos[rows[:, None], np.clip(codes, 0, None)], -1)
+    return local / local.sum(1, keepdims=True), local_codes, np.where(gold >= 0, pos[rows, np.clip(gold, 0, None)], -1), k
 
 
 def _log_lik(theta, codes, rel, noise_r, k):
@@ -95,32 +116,32 @@ def _log_lik(theta, codes, rel, noise_r, k):
 _CLEAR_NOISE = 0.05  # a clear item: this share of careful people still name another class
 
 
-def _clear_log_lik(codes, rel, reliability, k):
-    """Log likelihood of each item's votes if it were clear with class z, for every z (n x k)."""
-    out = np.zeros((len(codes), k))
+def _clear_log_lik(codes, rel, reliability, k, width):
+    """Log likelihood of each item's votes if it were clear with class z, for every z (n x width)."""
+    out = np.zeros((len(codes), width))
     for j in range(codes.shape[1]):
         ok = codes[:, j] >= 0
         if not ok.any():
             continue
         r = np.clip(reliability * rel[ok, j], 0.0, 1.0)[:, None]
-        hit = np.arange(k)[None, :] == codes[ok, j][:, None]
+        hit = np.arange(width)[None, :] == codes[ok, j][:, None]
         out[ok] += np.log(r * np.where(hit, 1.0 - _CLEAR_NOISE, _CLEAR_NOISE / (k - 1)) + (1.0 - r) / k)
     return out
 
 
-def _components(prior, codes, rel, spread, samples, rng):
+def _components(prior, codes, rel, spread, samples, rng, k):
     """Log evidence of the clear readings (n x k) and of the spread one (n), and the spread draws."""
     from scipy.special import logsumexp
 
     alpha, reliability, share = spread
-    theta, logw, k = _draws(prior, codes, rel, alpha, samples, rng)
+    theta, logw = _draws(prior, codes, rel, alpha, samples, rng)
     amb = logw + _log_lik(theta, codes, rel, reliability, k)
-    clear = np.log(1.0 - share) + np.log(prior) + _clear_log_lik(codes, rel, reliability, k)
+    clear = np.log(1.0 - share) + np.log(prior) + _clear_log_lik(codes, rel, reliability, k, prior.shape[1])
     spread_ev = np.log(share) + logsumexp(amb, axis=1) - np.log(samples)
     return clear, spread_ev, theta, amb
 
 
-def fit_spread(prior, codes, rel, *, seed: int = 0, samples: int = 64, max_items: int = 3000,
+def fit_spread(prior, codes, rel, *, seed: int = 0, samples: int = 48, max_items: int = 2000,
                alphas=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0), reliabilities=(0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0),
                shares=(0.02, 0.05, 0.1, 0.2, 0.35, 0.5),
                default: tuple[float, float, float] = (2.0, 0.9, 0.1)) -> tuple[float, float, float]:
@@ -140,13 +161,14 @@ def fit_spread(prior, codes, rel, *, seed: int = 0, samples: int = 64, max_items
     rng = np.random.default_rng(seed)
     if len(many) > max_items:
         many = np.sort(rng.choice(many, max_items, replace=False))
-    p, c, w = prior[many], codes[many], rel[many]
+    p, c, _, k = _narrow(prior[many], codes[many], np.full(len(many), -1))
+    w = rel[many]
     best, best_ll = default, -np.inf
     for alpha in alphas:
-        theta, logw, k = _draws(p, c, w, alpha, samples, rng)
+        theta, logw = _draws(p, c, w, alpha, samples, rng)
         for r in reliabilities:
             amb = logsumexp(logw + _log_lik(theta, c, w, r, k), axis=1) - np.log(samples)
-            clear = logsumexp(np.log(p) + _clear_log_lik(c, w, r, k), axis=1)
+            clear = logsumexp(np.log(p) + _clear_log_lik(c, w, r, k, p.shape[1]), axis=1)
             for share in shares:
                 ll = float(np.logaddexp(np.log(share) + amb, np.log(1.0 - share) + clear).sum())
                 if ll > best_ll:
@@ -183,7 +205,8 @@ def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, 
     rng = np.random.default_rng(seed)
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
-        _fill(out, sl, *_components(prior[sl], codes[sl], rel[sl], spread, samples, rng), gold[sl], ambiguous_below)
+        p, c, g, k = _narrow(prior[sl], codes[sl], gold[sl])
+        _fill(out, sl, *_components(p, c, rel[sl], spread, samples, rng, k), g, ambiguous_below)
     out["n_votes"] = (codes >= 0).sum(axis=1)
     return out
 
