@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_curve, roc_auc_score
 
-from diagnose.votes import VERDICTS, ambiguity_posterior, fit_spread, smooth_prior, verdicts
+from diagnose.votes import VERDICTS, ambiguity_posterior, fit_spread, smooth_prior, spread_mean, verdicts
 
 __all__ = ["auroc", "recall_at", "macro_f1", "run_model", "vote_entropy", "model_entropy",
            "majority_verdicts", "calibration", "crowd_baselines"]
@@ -40,8 +40,9 @@ def macro_f1(pred, truth) -> float:
 def run_model(probs, codes, rel, gold, *, seed: int, floor: float = 0.6, spread=None, **kw):
     """The library's posterior on one set: returns (posterior dict, verdict, stated precision, spread)."""
     prior = smooth_prior(probs, len(gold), probs.shape[1] if probs is not None else codes.max() + 1, floor)
-    spread = spread or fit_spread(prior, codes, rel, seed=seed)
-    post = ambiguity_posterior(prior, codes, rel, gold, spread=spread, seed=seed, **kw)
+    mean = spread_mean(probs, gold, len(gold), prior.shape[1])
+    spread = spread or fit_spread(prior, codes, rel, mean=mean, seed=seed)
+    post = ambiguity_posterior(prior, codes, rel, gold, spread=spread, mean=mean, seed=seed, **kw)
     verdict, stated = verdicts(post)
     return post, verdict, stated, spread
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["VERDICTS", "ambiguity_posterior", "fit_spread", "relative_reliability", "smooth_prior",
-           "replay_clear", "verdicts", "vote_arrays"]
+           "replay_clear", "spread_mean", "verdicts", "vote_arrays"]
 
 def vote_arrays(votes: list[list[tuple[str, str]]], classes, reliability: dict | None = None):
     """Votes as padded class codes (``-1`` pads) and each vote's relative annotator weight.
@@ -60,6 +60,22 @@ def smooth_prior(probs: np.ndarray | None, n: int, k: int, floor: float = 0.6) -
     return (1.0 - floor) * p + floor / k
 
 
+def spread_mean(probs: np.ndarray | None, gold, n: int, k: int, top: int = 3, floor: float = 0.1) -> np.ndarray:
+    """Where people's labels spread on an ambiguous item: the model's ``top`` likeliest classes and the
+    gold, in proportion to the model's probabilities (uniform without a model). Votes scattered over
+    other classes are then annotator noise, not ambiguity."""
+    if probs is None:
+        return np.full((n, k), 1.0 / k)
+    p = np.clip(np.asarray(probs, float), 0.0, None)
+    keep = np.zeros(p.shape, dtype=bool)
+    np.put_along_axis(keep, np.argsort(-p, axis=1)[:, :top], True, axis=1)
+    gold = np.asarray(gold, dtype=np.int64)
+    keep[np.flatnonzero(gold >= 0), gold[gold >= 0]] = True
+    m = np.where(keep, p + 0.05 / top, 0.0)
+    m = m / m.sum(axis=1, keepdims=True)
+    return (1.0 - floor) * m + floor / k
+
+
 def _draws(prior, codes, rel, alpha, samples, rng, lift=0.8):
     """theta draws from a proposal near the posterior and their log importance weights (prior / proposal)."""
     from scipy.special import gammaln
@@ -78,14 +94,14 @@ def _draws(prior, codes, rel, alpha, samples, rng, lift=0.8):
     return theta, log_dir(a0) - log_dir(a1)
 
 
-def _narrow(prior, codes, gold):
+def _narrow(prior, codes, gold, mean):
     """The few classes that matter per item (its gold, its votes, the model's likeliest), so that many
     classes cost little: prior renormalised over them, codes and gold as positions among them, and
     the full number of classes (uniform noise still spreads over all of them)."""
     n, k = prior.shape
     width = min(k, max(8, codes.shape[1] + 4))
     if width >= k:
-        return prior, codes, gold, k
+        return prior, codes, gold, k, mean
     rows = np.arange(n)
     bonus = prior.copy()
     for j in range(codes.shape[1]):
@@ -93,11 +109,12 @@ def _narrow(prior, codes, gold):
         bonus[rows[ok], codes[ok, j]] += 2.0
     bonus[rows[gold >= 0], gold[gold >= 0]] += 4.0
     cand = np.argsort(-bonus, axis=1, kind="stable")[:, :width]
-    local = prior[rows[:, None], cand]
+    local, spread = prior[rows[:, None], cand], mean[rows[:, None], cand]
     pos = np.full((n, k), -1, dtype=np.int64)
     pos[rows[:, None], cand] = np.arange(width)
     local_codes = np.where(codes >= 0, pos[rows[:, None], np.clip(codes, 0, None)], -1)
-    return local / local.sum(1, keepdims=True), local_codes, np.where(gold >= 0, pos[rows, np.clip(gold, 0, None)], -1), k
+    local_gold = np.where(gold >= 0, pos[rows, np.clip(gold, 0, None)], -1)
+    return local / local.sum(1, keepdims=True), local_codes, local_gold, k, spread / spread.sum(1, keepdims=True)
 
 
 def _log_lik(theta, codes, rel, noise_r, k):
@@ -129,19 +146,19 @@ def _clear_log_lik(codes, rel, reliability, k, width):
     return out
 
 
-def _components(prior, codes, rel, spread, samples, rng, k):
+def _components(prior, mean, codes, rel, spread, samples, rng, k):
     """Log evidence of the clear readings (n x k) and of the spread one (n), and the spread draws."""
     from scipy.special import logsumexp
 
     alpha, reliability, share = spread
-    theta, logw = _draws(prior, codes, rel, alpha, samples, rng)
+    theta, logw = _draws(mean, codes, rel, alpha, samples, rng)
     amb = logw + _log_lik(theta, codes, rel, reliability, k)
     clear = np.log(1.0 - share) + np.log(prior) + _clear_log_lik(codes, rel, reliability, k, prior.shape[1])
     spread_ev = np.log(share) + logsumexp(amb, axis=1) - np.log(samples)
     return clear, spread_ev, theta, amb
 
 
-def fit_spread(prior, codes, rel, *, seed: int = 0, samples: int = 48, max_items: int = 2000,
+def fit_spread(prior, codes, rel, *, mean=None, seed: int = 0, samples: int = 48, max_items: int = 2000,
                alphas=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0), reliabilities=(0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0),
                shares=(0.02, 0.05, 0.1, 0.2, 0.35, 0.5),
                default: tuple[float, float, float] = (2.0, 0.9, 0.1)) -> tuple[float, float, float]:
@@ -161,11 +178,12 @@ def fit_spread(prior, codes, rel, *, seed: int = 0, samples: int = 48, max_items
     rng = np.random.default_rng(seed)
     if len(many) > max_items:
         many = np.sort(rng.choice(many, max_items, replace=False))
-    p, c, _, k = _narrow(prior[many], codes[many], np.full(len(many), -1))
+    mean = prior if mean is None else mean
+    p, c, _, k, m = _narrow(prior[many], codes[many], np.full(len(many), -1), mean[many])
     w = rel[many]
     best, best_ll = default, -np.inf
     for alpha in alphas:
-        theta, logw = _draws(p, c, w, alpha, samples, rng)
+        theta, logw = _draws(m, c, w, alpha, samples, rng)
         for r in reliabilities:
             amb = logsumexp(logw + _log_lik(theta, c, w, r, k), axis=1) - np.log(samples)
             clear = logsumexp(np.log(p) + _clear_log_lik(c, w, r, k, p.shape[1]), axis=1)
@@ -184,7 +202,7 @@ def _weighted_quantile(values, weights, q):
     return np.take_along_axis(v, pick, axis=1)[:, 0]
 
 
-def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, float],
+def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, float], mean=None,
                         ambiguous_below: float = 0.7, samples: int = 256, seed: int = 0,
                         chunk: int = 1000) -> dict[str, np.ndarray]:
     """Per item: expected share of people who would disagree with the majority label, its 80%
@@ -205,8 +223,8 @@ def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, 
     rng = np.random.default_rng(seed)
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
-        p, c, g, k = _narrow(prior[sl], codes[sl], gold[sl])
-        _fill(out, sl, *_components(p, c, rel[sl], spread, samples, rng, k), g, ambiguous_below)
+        p, c, g, k, m = _narrow(prior[sl], codes[sl], gold[sl], (prior if mean is None else mean)[sl])
+        _fill(out, sl, *_components(p, m, c, rel[sl], spread, samples, rng, k), g, ambiguous_below)
     out["n_votes"] = (codes >= 0).sum(axis=1)
     return out
 
@@ -244,7 +262,7 @@ def verdicts(post: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(VERDICTS, dtype=object)[pick], stack[pick, np.arange(stack.shape[1])]
 
 
-def replay_clear(prior, codes, rel, true, gold, *, spread: tuple[float, float, float], reps: int = 5,
+def replay_clear(prior, codes, rel, true, gold, *, spread: tuple[float, float, float], mean=None, reps: int = 5,
                  seed: int = 0, **kw) -> dict[str, np.ndarray]:
     """The posterior on votes redrawn ``reps`` times from each item's own voters when the item is
     clear with class ``true`` (each voter names it with probability ``r + (1 - r) / k``, otherwise
@@ -258,4 +276,5 @@ def replay_clear(prior, codes, rel, true, gold, *, spread: tuple[float, float, f
     other = (t[:, None] + rng.integers(1, k, size=c.shape)) % k
     drawn = np.where(c >= 0, np.where(right, t[:, None], other), -1)
     return ambiguity_posterior(np.repeat(prior, reps, axis=0), drawn, w, np.repeat(np.asarray(gold), reps),
-                               spread=spread, seed=seed, **kw)
+                               spread=spread, mean=None if mean is None else np.repeat(mean, reps, axis=0),
+                               seed=seed, **kw)

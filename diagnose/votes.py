@@ -19,13 +19,14 @@ from diagnose._ambiguity import (
     relative_reliability,
     replay_clear,
     smooth_prior,
+    spread_mean,
     verdicts,
     vote_arrays,
 )
 
 __all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "eval_posterior", "fit_spread",
            "minority_share", "pair_cross_votes", "relative_reliability", "replay_clear", "share_against", "simulate",
-           "smooth_prior", "verdicts", "vote_arrays", "vote_table"]
+           "smooth_prior", "spread_mean", "verdicts", "vote_arrays", "vote_table"]
 
 
 class VoteTable:
@@ -178,7 +179,7 @@ def _replay_gold(post: dict, rows: np.ndarray, seed: int, reps: int = 5) -> np.n
     if not len(rows):
         return np.zeros(0)
     again = replay_clear(post["prior"][rows], post["codes"][rows], post["rel"][rows], post["gold"][rows],
-                         post["gold"][rows], spread=post["spread"], reps=reps, seed=seed)
+                         post["gold"][rows], spread=post["spread"], mean=post["mean"][rows], reps=reps, seed=seed)
     return again["p_wrong_gold"]
 
 
@@ -274,6 +275,8 @@ def _eval_posterior(data, floor: float, min_votes_for_weight: int) -> dict | Non
     prior = smooth_prior(probs, len(ids), len(classes), floor)
     index = {c: n for n, c in enumerate(classes)}
     gold = np.array([index.get(g, -1) if g is not None else -1 for g in data.eval.get_column("label").cast(pl.Utf8).to_list()])
-    spread = fit_spread(prior, codes, weights, seed=data.seed)
-    post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, seed=data.seed)
-    return {**post, "classes": classes, "codes": codes, "rel": weights, "prior": prior, "gold": gold, "spread": spread}
+    mean = spread_mean(probs, gold, len(ids), len(classes))
+    spread = fit_spread(prior, codes, weights, mean=mean, seed=data.seed)
+    post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, mean=mean, seed=data.seed)
+    return {**post, "classes": classes, "codes": codes, "rel": weights, "prior": prior, "mean": mean, "gold": gold,
+            "spread": spread}

@@ -16,6 +16,17 @@ texts that are near duplicates (cosine similarity at least
 ``duplicate_threshold``) but carry different labels stand in for annotators
 who disagree.
 
+With votes on eval rows, every such row gets an item ambiguity estimate, the
+expected share of people who would disagree with its majority label with an
+80% interval, and every such error one of three readings with its posterior
+probability: ambiguous item, wrong gold, model mistake
+(:func:`diagnose.votes.eval_posterior`: votes weighed by each annotator's
+estimated reliability, the model's probabilities as the prior over the item's
+class, and how much items of this set spread, fitted on the whole set). They are
+the ``annotator_inconsistency_*`` columns; the cause's verdict is the
+*ambiguous* reading, and it is the only line of evidence then. Without votes
+on eval rows the older lines below stand in.
+
 An unlabelled eval row's score combines disagreement on the row itself with
 the share of its nearest training rows that show disagreement:
 ``1 - (1 - item) * (1 - neighbours)``. An error (gold ≠ prediction) is scored
@@ -107,10 +118,12 @@ class AnnotatorInconsistency(Analyzer):
 
     name = _NAME
     description = (
-        "Annotator inconsistency: the people (or the near-duplicate copies) that "
-        "labelled this example or its nearest training examples disagree, so the "
-        "model learned from, or is judged against, labels that are a matter of "
-        "opinion. Consensus labels and annotator quality come from a Dawid-Skene "
+        "Annotator inconsistency: people genuinely disagree on this example (with votes on "
+        "eval rows: the posterior that the item is ambiguous, from its votes weighed by "
+        "annotator reliability and the model's probabilities, beyond what annotator noise "
+        "explains), or the people or near-duplicate copies that labelled its nearest "
+        "training examples disagree, so the model is judged against a label that is a "
+        "matter of opinion. Consensus labels and annotator quality come from a Dawid-Skene "
         "EM in which the proxy model votes as one more annotator (unless its vote is "
         "near chance), combined with "
         "cleanlab's CROWDLAB annotator quality; dataset-level agreement is "
