@@ -146,7 +146,7 @@ def _clear_log_lik(codes, rel, reliability, k, width):
     return out
 
 
-def _components(prior, mean, codes, rel, spread, samples, rng, k):
+def _components(prior, mean, codes, rel, spread, samples, rng, k, odds=None):
     """Log evidence of the clear readings (n x k) and of the spread one (n), and the spread draws."""
     from scipy.special import logsumexp
 
@@ -155,6 +155,8 @@ def _components(prior, mean, codes, rel, spread, samples, rng, k):
     amb = logw + _log_lik(theta, codes, rel, reliability, k)
     clear = np.log(1.0 - share) + np.log(prior) + _clear_log_lik(codes, rel, reliability, k, prior.shape[1])
     spread_ev = np.log(share) + logsumexp(amb, axis=1) - np.log(samples)
+    if odds is not None:  # how much more often this item's class pair splits across the set than noise explains
+        spread_ev = spread_ev + np.log(odds)
     return clear, spread_ev, theta, amb
 
 
@@ -202,7 +204,7 @@ def _weighted_quantile(values, weights, q):
     return np.take_along_axis(v, pick, axis=1)[:, 0]
 
 
-def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, float], mean=None,
+def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, float], mean=None, odds=None,
                         ambiguous_below: float = 0.7, samples: int = 256, seed: int = 0,
                         chunk: int = 1000) -> dict[str, np.ndarray]:
     """Per item: expected share of people who would disagree with the majority label, its 80%
@@ -224,7 +226,8 @@ def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, 
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
         p, c, g, k, m = _narrow(prior[sl], codes[sl], gold[sl], (prior if mean is None else mean)[sl])
-        _fill(out, sl, *_components(p, m, c, rel[sl], spread, samples, rng, k), g, ambiguous_below)
+        _fill(out, sl, *_components(p, m, c, rel[sl], spread, samples, rng, k, None if odds is None else odds[sl]),
+              g, ambiguous_below)
     out["n_votes"] = (codes >= 0).sum(axis=1)
     return out
 
@@ -262,7 +265,8 @@ def verdicts(post: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(VERDICTS, dtype=object)[pick], stack[pick, np.arange(stack.shape[1])]
 
 
-def replay_clear(prior, codes, rel, true, gold, *, spread: tuple[float, float, float], mean=None, reps: int = 5,
+def replay_clear(prior, codes, rel, true, gold, *, spread: tuple[float, float, float], mean=None, odds=None,
+                 reps: int = 5,
                  seed: int = 0, **kw) -> dict[str, np.ndarray]:
     """The posterior on votes redrawn ``reps`` times from each item's own voters when the item is
     clear with class ``true`` (each voter names it with probability ``r + (1 - r) / k``, otherwise
@@ -277,4 +281,5 @@ def replay_clear(prior, codes, rel, true, gold, *, spread: tuple[float, float, f
     drawn = np.where(c >= 0, np.where(right, t[:, None], other), -1)
     return ambiguity_posterior(np.repeat(prior, reps, axis=0), drawn, w, np.repeat(np.asarray(gold), reps),
                                spread=spread, mean=None if mean is None else np.repeat(mean, reps, axis=0),
+                               odds=None if odds is None else np.repeat(odds, reps),
                                seed=seed, **kw)

@@ -26,7 +26,7 @@ from diagnose._ambiguity import (
 
 __all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "eval_posterior", "fit_spread",
            "minority_share", "pair_cross_votes", "relative_reliability", "replay_clear", "share_against", "simulate",
-           "smooth_prior", "spread_mean", "verdicts", "vote_arrays", "vote_table"]
+           "smooth_prior", "spread_mean", "verdicts", "vote_arrays", "vote_table", "wrong_gold_posterior"]
 
 
 class VoteTable:
@@ -79,18 +79,13 @@ def minority_share(table: VoteTable, gold: list, pred: list) -> np.ndarray:
 
 
 def share_against(table: VoteTable, gold: list) -> np.ndarray:
-    """Evidence that an item's gold is wrong (NaN without votes).
+    """Share of an item's votes that do not name its gold label, counted when they are a majority.
 
-    With the ambiguity posterior (tables built by :func:`vote_table`): the posterior
-    probability that the item is clear and people name another class than the gold, from
-    the votes weighed by reliability and the model's probabilities
-    (:func:`ambiguity_posterior`). Without it: the share of the item's votes that do not
-    name its gold label, counted when they are a majority.
+    The posterior that the gold is wrong (votes weighed by reliability, with the set's fitted
+    spread and noise) is :func:`wrong_gold_posterior`; it is not used here because on the
+    development draws it raised the noisy-label false flags (see
+    ``benchmarks/results/disagreement_*.md``).
     """
-    if table.post is not None:
-        out = np.array(table.post["p_wrong_gold"], dtype=float)
-        out[(table.n == 0) | np.array([g is None for g in gold])] = np.nan
-        return out
     with np.errstate(invalid="ignore", divide="ignore"):
         share = 1.0 - _count(table.labels, gold) / table.n
     share[(table.n == 0) | np.array([g is None for g in gold])] = np.nan
@@ -105,8 +100,6 @@ def simulate(table: VoteTable, rows: np.ndarray, statistic: str, seed: int, reps
     otherwise one of the other ``k - 1`` classes at random, so it lands on a given
     other class with probability ``(1 - accuracy) / (k - 1)``.
     """
-    if statistic == "share_against" and table.post is not None:
-        return _replay_gold(table.post, rows, seed)
     rng = np.random.default_rng(seed)
     acc = np.repeat(table.accuracy[rows], reps, axis=0)
     n = np.repeat(table.n[rows], reps)
@@ -173,13 +166,34 @@ def vote_table(data, ids: list, n_classes: int) -> VoteTable:
     return table
 
 
+def wrong_gold_posterior(table: VoteTable, gold: list, rows: np.ndarray | None = None, seed: int = 0):
+    """P(gold wrong) from each item's votes alone (NaN without votes) and, for ``rows``, the same on
+    their votes redrawn with the gold right (the reference): a drop-in for ``share_against`` and
+    ``simulate(..., "share_against")`` on tables built by :func:`vote_table`."""
+    if table.post is None:
+        return share_against(table, gold), (None if rows is None else simulate(table, rows, "share_against", seed))
+    out = np.array(_votes_only(table.post)["p_wrong_gold"], dtype=float)
+    out[(table.n == 0) | np.array([g is None for g in gold])] = np.nan
+    return out, (None if rows is None else _replay_gold(table.post, rows, seed))
+
+
+def _votes_only(post: dict) -> dict:
+    """The posterior of the same votes under a flat prior over the classes (kept in ``post``)."""
+    if "votes_only" not in post:
+        flat = np.full(post["prior"].shape, 1.0 / post["prior"].shape[1])
+        post["votes_only"] = ambiguity_posterior(flat, post["codes"], post["rel"], post["gold"], spread=post["spread"],
+                                                 mean=flat, odds=post["odds"], seed=0)
+    return post["votes_only"]
+
+
 def _replay_gold(post: dict, rows: np.ndarray, seed: int, reps: int = 5) -> np.ndarray:
-    """P(wrong gold) on the rows' votes redrawn with their gold right and the item clear."""
+    """P(wrong gold) from the votes alone, on the rows' votes redrawn with their gold right and the item clear."""
     rows = rows[post["n_votes"][rows] > 0]
     if not len(rows):
         return np.zeros(0)
-    again = replay_clear(post["prior"][rows], post["codes"][rows], post["rel"][rows], post["gold"][rows],
-                         post["gold"][rows], spread=post["spread"], mean=post["mean"][rows], reps=reps, seed=seed)
+    flat = np.full((len(rows), post["prior"].shape[1]), 1.0 / post["prior"].shape[1])
+    again = replay_clear(flat, post["codes"][rows], post["rel"][rows], post["gold"][rows],
+                         post["gold"][rows], spread=post["spread"], mean=flat, odds=post["odds"][rows], reps=reps, seed=seed)
     return again["p_wrong_gold"]
 
 
@@ -276,7 +290,22 @@ def _eval_posterior(data, floor: float, min_votes_for_weight: int) -> dict | Non
     index = {c: n for n, c in enumerate(classes)}
     gold = np.array([index.get(g, -1) if g is not None else -1 for g in data.eval.get_column("label").cast(pl.Utf8).to_list()])
     mean = spread_mean(probs, gold, len(ids), len(classes))
+    odds = _pair_odds(data, ann, annotator_accuracy(ann), classes)
     spread = fit_spread(prior, codes, weights, mean=mean, seed=data.seed)
-    post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, mean=mean, seed=data.seed)
+    post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, mean=mean, odds=odds, seed=data.seed)
     return {**post, "classes": classes, "codes": codes, "rel": weights, "prior": prior, "mean": mean, "gold": gold,
-            "spread": spread}
+            "spread": spread, "odds": odds}
+
+
+def _pair_odds(data, ann, accuracy: dict, classes: list, cap: float = 20.0) -> np.ndarray:
+    """Per eval row: how many times more often its gold and prediction are split across all annotated
+    items than the annotators' error rates explain (one-coin null), from 1 (no more) to ``cap``."""
+    seen, expected = pair_cross_votes(ann, accuracy, len(classes))
+    gold = data.eval.get_column("label").cast(str).to_list()
+    pred = data.eval.get_column("prediction").cast(str).to_list() if "prediction" in data.eval.columns else gold
+    out = np.ones(len(gold))
+    for i, (g, p) in enumerate(zip(gold, pred)):
+        key = frozenset((g, p))
+        if g is not None and p is not None and g != p and expected.get(key, 0.0) > 0:
+            out[i] = seen.get(key, 0) / expected[key]
+    return np.clip(out, 1.0, cap)

@@ -80,7 +80,8 @@ def part(data, post: dict | None, reps: int = 5) -> ScorePart | None:
     true = np.where((post["p_wrong_gold"] > post["p_model_mistake"]) & (pred >= 0), pred, gold)[rows]
     true = np.where(true >= 0, true, 0)
     again = replay_clear(post["prior"][rows], post["codes"][rows], post["rel"][rows], true, gold[rows],
-                         spread=post["spread"], mean=post["mean"][rows], reps=reps, seed=data.seed)
+                         spread=post["spread"], mean=post["mean"][rows], odds=post["odds"][rows],
+                         reps=reps, seed=data.seed)
     return ScorePart("ambiguity", scores, again["p_ambiguous"],
                      "the same errors' voters replayed on a clear item (each names its class at their "
                      "estimated reliability); stated precision at most the posterior P(ambiguous)",

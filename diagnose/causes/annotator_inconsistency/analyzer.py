@@ -254,7 +254,7 @@ class AnnotatorInconsistency(Analyzer):
             evidence = [f"{s}; {e}" if s and e else (s or e) for s, e in zip(said, evidence)]
         self.scores_ = np.clip(both, 0.0, 1.0)
         self.ambiguity_part_ = _ambiguity_line.part(data, self.post_)
-        self.pair_line_ = self._pair_line(data) if self.post_ is None else (None, None)
+        self.pair_line_ = self._pair_line(data)
         return pl.DataFrame({
             "id": ids,
             f"score_{self.name}": pl.Series(np.clip(both, 0.0, 1.0), dtype=pl.Float64).fill_nan(None),
@@ -287,22 +287,22 @@ class AnnotatorInconsistency(Analyzer):
         return both, evidence
 
     def parts(self) -> tuple[ScorePart, ...]:
-        """With votes on eval rows, one line: ambiguity, the posterior probability that people
+        """With votes on eval rows, two lines: ambiguity, the posterior probability that people
         genuinely disagree on the error's item (:func:`diagnose.votes.eval_posterior`), against the
-        same voters replayed on a clear item and capped at the posterior. Without them, two lines:
-        pair, how much more often annotators cross between the error's two classes over all
-        annotated items than their error rates explain; and split, disagreement among training
+        same voters replayed on a clear item and capped at the posterior; and pair, how much more
+        often annotators cross between the error's two classes over all annotated items than their
+        error rates explain. Without them, pair and split, disagreement among training
         neighbours and near copies, against correct rows split between their gold and their
         likeliest confusion (or decided at ``decide_at`` when given)."""
         if not hasattr(self, "scores_"):
             return ()
-        if self.post_ is not None:
-            return (self.ambiguity_part_,)
         lines = [] if self.pair_line_[0] is None else [ScorePart(
             "pair", self.pair_line_[0], self.pair_line_[1], "the same class pairs' crossing votes drawn under the "
             "one-coin null (Poisson with the expected count); stated precision at most 1 - 1/ratio, the share "
             "of the pair's crossings the annotators' error rates leave unexplained", decide_at=self.pair_ratio,
             precision_cap=1.0 - 1.0 / np.maximum(self.pair_line_[0], 1.0))]
+        if self.post_ is not None:
+            return (self.ambiguity_part_, *lines)
         scores = self.scores_
         if getattr(self, "reference_", None) is None:
             return (*lines, ScorePart("split", scores, decide_at=self.decide_at))
