@@ -255,6 +255,9 @@ class AnnotatorInconsistency(Analyzer):
         self.scores_ = np.clip(both, 0.0, 1.0)
         self.ambiguity_part_ = _ambiguity_line.part(data, self.post_)
         self.pair_line_ = self._pair_line(data)
+        if self.post_ is not None and self.pair_line_[0] is not None:  # the item's own votes decide where they can
+            clear = (self.post_["n_votes"] == 0) | (np.fmax(self.post_["p_model_mistake"], self.post_["p_wrong_gold"]) >= 0.8)
+            self.pair_line_ = (np.where(clear, np.nan, self.pair_line_[0]), self.pair_line_[1])
         return pl.DataFrame({
             "id": ids,
             f"score_{self.name}": pl.Series(np.clip(both, 0.0, 1.0), dtype=pl.Float64).fill_nan(None),
