@@ -112,8 +112,10 @@ class AnnotatorInconsistency(Analyzer):
     ...                     "label": ["a", "b", "a"]})
     >>> data = Prepared(task="classification", eval=ev, annotations=ann, classes=("a", "b"))
     >>> out = AnnotatorInconsistency().fit(data).score(data)
-    >>> round(out["score_annotator_inconsistency"][0], 2)  # votes split between gold and prediction
-    1.0
+    >>> out["annotator_inconsistency_reading"][0]  # 2 of 3 votes back the gold: one 2-1 split is weak evidence
+    'model_mistake'
+    >>> bool(out["annotator_inconsistency_ambiguity_low"][0] <= out["annotator_inconsistency_ambiguity_high"][0])
+    True
     """
 
     name = _NAME
