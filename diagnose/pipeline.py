@@ -328,7 +328,9 @@ def _assemble(data: Prepared, inputs: Inputs, frames, status, tables, parts, con
     order = ["id", "is_error", *[f"score_{c}" for c in CAUSES], "causes", "primary_cause",
              *[f"precision_{c}" for c in CAUSES], "evidence",
              "text", "label", "prediction", *[f"evidence_{c}" for c in CAUSES]]
-    examples = examples.select(order)
+    # columns an analyzer adds beyond score and evidence, named <cause>_<what>, follow the fixed ones
+    extra = [c for c in examples.columns if c not in order and any(c.startswith(f"{cause}_") for cause in CAUSES)]
+    examples = examples.select(order + extra)
     tables = {**tables, **_shared_tables(data)}
     summary = _summary(examples, data, inputs, status, thresholds, config, times)
     return examples, summary, tables

@@ -22,7 +22,7 @@ from diagnose.io import read_table, source_name
 from diagnose.schema import TASKS, Columns
 from diagnose.textnorm import normalize_answer
 
-__all__ = ["Inputs", "load_inputs"]
+__all__ = ["Inputs", "load_inputs", "long_annotations"]
 
 PROB_TOLERANCE = 0.02
 #: who reads the error messages: a Python caller is told ``columns=Columns(...)``,
@@ -85,6 +85,8 @@ def load_inputs(
     raw = {"eval": eval, "train": train, "annotations": annotations, "contexts": contexts}
     names = {role: source_name(src, role) for role, src in raw.items() if src is not None}
     frames = {role: read_table(src, role) for role, src in raw.items() if src is not None}
+    if "annotations" in frames:
+        frames["annotations"] = long_annotations(frames["annotations"], columns)
     for role, frame in frames.items():
         _check_shape(frame, role, names[role], columns, caller)
     ev = _canonical(frames["eval"], "eval", names["eval"], columns)
@@ -493,6 +495,33 @@ def _override(correct: pl.Series, is_error: pl.Series, ids: pl.Series, name: str
             "Fix these cells or drop the column."
         )
     return pl.Series([e if c is None else not c for c, e in zip(parsed.to_list(), is_error.to_list())], dtype=pl.Boolean)
+
+
+def long_annotations(frame: pl.DataFrame, cols: Columns) -> pl.DataFrame:
+    """Annotations in the long form (id, annotator, label) from the forms users have.
+
+    Wide (a spreadsheet export: the id column and one column per annotator, a cell per vote;
+    no label column): one row per non-empty cell, the column name as annotator. Long without an
+    annotator column (anonymous votes): each vote gets an annotator of its own, so none is
+    weighted by a reliability it cannot have. Long with both columns: unchanged.
+
+    Examples
+    --------
+    >>> wide = pl.DataFrame({"id": ["a", "b"], "ann1": ["x", "y"], "ann2": ["x", None]})
+    >>> long_annotations(wide, Columns()).sort("id", "annotator").rows()
+    [('a', 'ann1', 'x'), ('a', 'ann2', 'x'), ('b', 'ann1', 'y')]
+    """
+    names = frame.columns
+    if cols.id not in names or frame.height == 0:
+        return frame
+    if cols.label not in names and cols.annotator not in names and len(names) > 1:
+        voters = [c for c in names if c != cols.id]
+        long = frame.select(pl.col(cols.id), *[pl.col(c).cast(pl.Utf8) for c in voters]).unpivot(
+            index=cols.id, on=voters, variable_name=cols.annotator, value_name=cols.label)
+        return long.filter(pl.col(cols.label).is_not_null() & (pl.col(cols.label).str.strip_chars() != ""))
+    if cols.label in names and cols.annotator not in names:
+        return frame.with_columns(pl.format("anonymous-{}", pl.int_range(pl.len())).alias(cols.annotator))
+    return frame
 
 
 def _annotations(raw, name, ev, tr, cols: Columns) -> pl.DataFrame | None:

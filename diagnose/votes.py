@@ -12,7 +12,21 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["VoteTable", "annotator_accuracy", "minority_share", "share_against", "simulate", "vote_table"]
+from diagnose._ambiguity import (
+    VERDICTS,
+    ambiguity_posterior,
+    fit_spread,
+    relative_reliability,
+    replay_clear,
+    smooth_prior,
+    spread_mean,
+    verdicts,
+    vote_arrays,
+)
+
+__all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "eval_posterior", "fit_spread",
+           "minority_share", "pair_cross_votes", "relative_reliability", "replay_clear", "share_against", "simulate",
+           "smooth_prior", "spread_mean", "verdicts", "vote_arrays", "vote_table", "wrong_gold_posterior"]
 
 
 class VoteTable:
@@ -48,6 +62,7 @@ class VoteTable:
                 self.accuracy[i, j] = mean if a is None or not np.isfinite(a) else float(a)
         self.accuracy = np.clip(self.accuracy, 1.0 / max(n_classes, 2), 0.999)
         self.k = max(n_classes, 2)
+        self.post: dict | None = None  # the ambiguity posterior of the rows, when built from data
 
 
 def _count(labels: np.ndarray, target: list) -> np.ndarray:
@@ -64,7 +79,13 @@ def minority_share(table: VoteTable, gold: list, pred: list) -> np.ndarray:
 
 
 def share_against(table: VoteTable, gold: list) -> np.ndarray:
-    """Share of an item's votes that do not name its gold label, counted when they are a majority."""
+    """Share of an item's votes that do not name its gold label, counted when they are a majority.
+
+    The posterior that the gold is wrong (votes weighed by reliability, with the set's fitted
+    spread and noise) is :func:`wrong_gold_posterior`; it is not used here because on the
+    development draws it raised the noisy-label false flags (see
+    ``benchmarks/results/disagreement_*.md``).
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
         share = 1.0 - _count(table.labels, gold) / table.n
     share[(table.n == 0) | np.array([g is None for g in gold])] = np.nan
@@ -139,7 +160,41 @@ def vote_table(data, ids: list, n_classes: int) -> VoteTable:
     for item, who, label in ann.iter_rows():
         if item in wanted:
             rows[wanted[item]].append((who, label))
-    return VoteTable(rows, accuracy, n_classes)
+    table = VoteTable(rows, accuracy, n_classes)
+    if list(map(str, ids)) == data.eval.get_column("id").cast(str).to_list():
+        table.post = eval_posterior(data)
+    return table
+
+
+def wrong_gold_posterior(table: VoteTable, gold: list, rows: np.ndarray | None = None, seed: int = 0):
+    """P(gold wrong) from each item's votes alone (NaN without votes) and, for ``rows``, the same on
+    their votes redrawn with the gold right (the reference): a drop-in for ``share_against`` and
+    ``simulate(..., "share_against")`` on tables built by :func:`vote_table`."""
+    if table.post is None:
+        return share_against(table, gold), (None if rows is None else simulate(table, rows, "share_against", seed))
+    out = np.array(_votes_only(table.post)["p_wrong_gold"], dtype=float)
+    out[(table.n == 0) | np.array([g is None for g in gold])] = np.nan
+    return out, (None if rows is None else _replay_gold(table.post, rows, seed))
+
+
+def _votes_only(post: dict) -> dict:
+    """The posterior of the same votes under a flat prior over the classes (kept in ``post``)."""
+    if "votes_only" not in post:
+        flat = np.full(post["prior"].shape, 1.0 / post["prior"].shape[1])
+        post["votes_only"] = ambiguity_posterior(flat, post["codes"], post["rel"], post["gold"], spread=post["spread"],
+                                                 mean=flat, odds=post["odds"], seed=0)
+    return post["votes_only"]
+
+
+def _replay_gold(post: dict, rows: np.ndarray, seed: int, reps: int = 5) -> np.ndarray:
+    """P(wrong gold) from the votes alone, on the rows' votes redrawn with their gold right and the item clear."""
+    rows = rows[post["n_votes"][rows] > 0]
+    if not len(rows):
+        return np.zeros(0)
+    flat = np.full((len(rows), post["prior"].shape[1]), 1.0 / post["prior"].shape[1])
+    again = replay_clear(flat, post["codes"][rows], post["rel"][rows], post["gold"][rows],
+                         post["gold"][rows], spread=post["spread"], mean=flat, odds=post["odds"][rows], reps=reps, seed=seed)
+    return again["p_wrong_gold"]
 
 
 
@@ -183,3 +238,74 @@ def pair_cross_votes(annotations, accuracy: dict, n_classes: int) -> tuple[dict,
     classes = sorted({label for votes in by_item.values() for _, label in votes})
     expected = {frozenset((c, d)): volume[c] + volume[d] for i, c in enumerate(classes) for d in classes[i + 1:]}
     return dict(seen), expected
+
+
+_LAST: dict = {}  # the last posterior and the inputs it was computed from (both analyzers ask for it)
+
+
+def eval_posterior(data, *, floor: float = 0.6, min_votes_for_weight: int = 5) -> dict | None:
+    """The ambiguity posterior of every eval row from its votes and the model's probabilities.
+
+    Annotators with at least ``min_votes_for_weight`` votes on items others also voted on are
+    weighted by their relative reliability; the others (and anonymous votes) count as the
+    average annotator. Returns None when no eval row has a vote. Keys: those of
+    :func:`ambiguity_posterior`, plus ``classes``, ``codes``, ``rel``, ``prior``, ``gold``
+    (class codes, -1 unknown) and ``spread`` (alpha, reliability, share).
+    """
+    inputs = (data.eval, data.annotations, data.eval_probs, data.classes, data.seed, floor, min_votes_for_weight)
+    if _LAST.get("inputs") is not None and all(a is b for a, b in zip(_LAST["inputs"], inputs)):
+        return _LAST["post"]
+    post = _eval_posterior(data, floor, min_votes_for_weight)
+    _LAST.update(inputs=inputs, post=post)
+    return post
+
+
+def _eval_posterior(data, floor: float, min_votes_for_weight: int) -> dict | None:
+    import polars as pl
+
+    if data.annotations is None or not data.annotations.height:
+        return None
+    ann = data.annotations.select(pl.col(c).cast(pl.Utf8) for c in ("id", "annotator", "label")).drop_nulls()
+    ann = ann.unique(["id", "annotator"], keep="first", maintain_order=True)
+    ids = data.eval.get_column("id").cast(pl.Utf8).to_list()
+    wanted = {i: n for n, i in enumerate(ids)}
+    on_eval = ann.filter(pl.col("id").is_in(list(wanted)))
+    if not on_eval.height:
+        return None
+    extra = sorted({*on_eval.get_column("label").to_list(), *data.eval.get_column("label").drop_nulls().cast(pl.Utf8).to_list()}
+                   - set(data.classes))
+    classes = [*data.classes, *extra]
+    counts = ann.group_by("annotator").len()
+    busy = set(counts.filter(pl.col("len") >= min_votes_for_weight).get_column("annotator").to_list())
+    rel = {w: v for w, v in relative_reliability(annotator_accuracy(ann), len(classes)).items() if w in busy}
+    rows: list[list[tuple[str, str]]] = [[] for _ in ids]
+    for item, who, label in on_eval.iter_rows():
+        rows[wanted[item]].append((who, label))
+    codes, weights = vote_arrays(rows, classes, rel)
+    probs = None
+    if data.eval_probs is not None:
+        probs = np.zeros((len(ids), len(classes)))
+        probs[:, : data.eval_probs.shape[1]] = data.eval_probs
+    prior = smooth_prior(probs, len(ids), len(classes), floor)
+    index = {c: n for n, c in enumerate(classes)}
+    gold = np.array([index.get(g, -1) if g is not None else -1 for g in data.eval.get_column("label").cast(pl.Utf8).to_list()])
+    mean = spread_mean(probs, gold, len(ids), len(classes))
+    odds = _pair_odds(data, ann, annotator_accuracy(ann), classes)
+    spread = fit_spread(prior, codes, weights, mean=mean, seed=data.seed)
+    post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, mean=mean, odds=odds, seed=data.seed)
+    return {**post, "classes": classes, "codes": codes, "rel": weights, "prior": prior, "mean": mean, "gold": gold,
+            "spread": spread, "odds": odds}
+
+
+def _pair_odds(data, ann, accuracy: dict, classes: list, cap: float = 20.0) -> np.ndarray:
+    """Per eval row: how many times more often its gold and prediction are split across all annotated
+    items than the annotators' error rates explain (one-coin null), from 1 (no more) to ``cap``."""
+    seen, expected = pair_cross_votes(ann, accuracy, len(classes))
+    gold = data.eval.get_column("label").cast(str).to_list()
+    pred = data.eval.get_column("prediction").cast(str).to_list() if "prediction" in data.eval.columns else gold
+    out = np.ones(len(gold))
+    for i, (g, p) in enumerate(zip(gold, pred)):
+        key = frozenset((g, p))
+        if g is not None and p is not None and g != p and expected.get(key, 0.0) > 0:
+            out[i] = seen.get(key, 0) / expected[key]
+    return np.clip(out, 1.0, cap)

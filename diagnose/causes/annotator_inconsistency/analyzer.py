@@ -16,6 +16,17 @@ texts that are near duplicates (cosine similarity at least
 ``duplicate_threshold``) but carry different labels stand in for annotators
 who disagree.
 
+With votes on eval rows, every such row gets an item ambiguity estimate, the
+expected share of people who would disagree with its majority label with an
+80% interval, and every such error one of three readings with its posterior
+probability: ambiguous item, wrong gold, model mistake
+(:func:`diagnose.votes.eval_posterior`: votes weighed by each annotator's
+estimated reliability, the model's probabilities as the prior over the item's
+class, and how much items of this set spread, fitted on the whole set). They are
+the ``annotator_inconsistency_*`` columns; the cause's verdict is the
+*ambiguous* reading, and it is the only line of evidence then. Without votes
+on eval rows the older lines below stand in.
+
 An unlabelled eval row's score combines disagreement on the row itself with
 the share of its nearest training rows that show disagreement:
 ``1 - (1 - item) * (1 - neighbours)``. An error (gold ≠ prediction) is scored
@@ -36,6 +47,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from diagnose.causes.annotator_inconsistency import _ambiguity_line
 from diagnose.causes.annotator_inconsistency._annotator_evidence import (
     _ANNOTATOR_SCHEMA,
     _ITEM_SCHEMA,
@@ -58,7 +70,7 @@ from diagnose.causes.annotator_inconsistency._pair_votes import (
     train_vote_backing,
 )
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels, empty_scores
-from diagnose.votes import minority_share, pair_cross_votes, simulate, vote_table
+from diagnose.votes import eval_posterior, pair_cross_votes
 
 __all__ = ["AnnotatorInconsistency", "dawid_skene", "alpha_reading"]
 
@@ -100,16 +112,20 @@ class AnnotatorInconsistency(Analyzer):
     ...                     "label": ["a", "b", "a"]})
     >>> data = Prepared(task="classification", eval=ev, annotations=ann, classes=("a", "b"))
     >>> out = AnnotatorInconsistency().fit(data).score(data)
-    >>> round(out["score_annotator_inconsistency"][0], 2)  # votes split between gold and prediction
-    1.0
+    >>> out["annotator_inconsistency_reading"][0]  # 2 of 3 votes back the gold: one 2-1 split is weak evidence
+    'model_mistake'
+    >>> bool(out["annotator_inconsistency_ambiguity_low"][0] <= out["annotator_inconsistency_ambiguity_high"][0])
+    True
     """
 
     name = _NAME
     description = (
-        "Annotator inconsistency: the people (or the near-duplicate copies) that "
-        "labelled this example or its nearest training examples disagree, so the "
-        "model learned from, or is judged against, labels that are a matter of "
-        "opinion. Consensus labels and annotator quality come from a Dawid-Skene "
+        "Annotator inconsistency: people genuinely disagree on this example (with votes on "
+        "eval rows: the posterior that the item is ambiguous, from its votes weighed by "
+        "annotator reliability and the model's probabilities, beyond what annotator noise "
+        "explains), or the people or near-duplicate copies that labelled its nearest "
+        "training examples disagree, so the model is judged against a label that is a "
+        "matter of opinion. Consensus labels and annotator quality come from a Dawid-Skene "
         "EM in which the proxy model votes as one more annotator (unless its vote is "
         "near chance), combined with "
         "cleanlab's CROWDLAB annotator quality; dataset-level agreement is "
@@ -232,15 +248,23 @@ class AnnotatorInconsistency(Analyzer):
                     for pair in zip(item_text, near_text)]
         self.reference_ = None
         both, evidence = self._focus_on_errors(data, both, evidence)
+        self.post_ = eval_posterior(data) if self.votes_ else None
+        if self.post_ is not None:  # an error with votes of its own: P(people genuinely disagree)
+            own = _ambiguity_line.error_mask(data) & (self.post_["n_votes"] > 0)
+            both = np.where(own, self.post_["p_ambiguous"], both)
+            said = _ambiguity_line.evidence(data, self.post_)
+            evidence = [f"{s}; {e}" if s and e else (s or e) for s, e in zip(said, evidence)]
         self.scores_ = np.clip(both, 0.0, 1.0)
-        self.votes_line_ = self._vote_line(data)
+        self.ambiguity_part_ = _ambiguity_line.part(data, self.post_)
         self.pair_line_ = self._pair_line(data)
-        if self.pair_line_[0] is not None and self.votes_line_[0] is not None:  # own votes that agree outweigh the pair
-            self.pair_line_ = (np.where(self.votes_line_[0] == 0.0, np.nan, self.pair_line_[0]), self.pair_line_[1])
+        if self.post_ is not None and self.pair_line_[0] is not None:  # the item's own votes decide where they can
+            clear = (self.post_["n_votes"] == 0) | (np.fmax(self.post_["p_model_mistake"], self.post_["p_wrong_gold"]) >= 0.8)
+            self.pair_line_ = (np.where(clear, np.nan, self.pair_line_[0]), self.pair_line_[1])
         return pl.DataFrame({
             "id": ids,
             f"score_{self.name}": pl.Series(np.clip(both, 0.0, 1.0), dtype=pl.Float64).fill_nan(None),
             f"evidence_{self.name}": pl.Series(evidence, dtype=pl.Utf8),
+            **_ambiguity_line.columns(data, self.post_),
         })
 
     def _focus_on_errors(self, data: Prepared, both: np.ndarray, evidence: list):
@@ -268,11 +292,13 @@ class AnnotatorInconsistency(Analyzer):
         return both, evidence
 
     def parts(self) -> tuple[ScorePart, ...]:
-        """Two lines. votes: an error's own votes split between its gold and its prediction beyond
-        what the annotators' own error rates explain (the same voters replayed under the one-coin
-        null). split: for errors without two votes of their own, disagreement among training
-        neighbours, near copies and the class pair, against correct rows split between their gold and
-        their likeliest confusion (or decided at ``decide_at`` when given)."""
+        """With votes on eval rows, two lines: ambiguity, the posterior probability that people
+        genuinely disagree on the error's item (:func:`diagnose.votes.eval_posterior`), against the
+        same voters replayed on a clear item and capped at the posterior; and pair, how much more
+        often annotators cross between the error's two classes over all annotated items than their
+        error rates explain. Without them, pair and split, disagreement among training
+        neighbours and near copies, against correct rows split between their gold and their
+        likeliest confusion (or decided at ``decide_at`` when given)."""
         if not hasattr(self, "scores_"):
             return ()
         lines = [] if self.pair_line_[0] is None else [ScorePart(
@@ -280,11 +306,9 @@ class AnnotatorInconsistency(Analyzer):
             "one-coin null (Poisson with the expected count); stated precision at most 1 - 1/ratio, the share "
             "of the pair's crossings the annotators' error rates leave unexplained", decide_at=self.pair_ratio,
             precision_cap=1.0 - 1.0 / np.maximum(self.pair_line_[0], 1.0))]
-        stat, reference = self.votes_line_
+        if self.post_ is not None:
+            return (self.ambiguity_part_, *lines)
         scores = self.scores_
-        if stat is not None:
-            lines.append(ScorePart("votes", stat, reference, "the same errors' voters replayed under the "
-                                   "one-coin null (one true label, each annotator errs at their own rate)"))
         if getattr(self, "reference_", None) is None:
             return (*lines, ScorePart("split", scores, decide_at=self.decide_at))
         return (*lines, ScorePart("split", scores, self.reference_, "correctly predicted eval rows, split between "
@@ -307,20 +331,6 @@ class AnnotatorInconsistency(Analyzer):
         rows = np.flatnonzero(errors & ~np.isnan(stat))
         draws = np.random.default_rng(data.seed).poisson(np.repeat(mean[rows], reps))
         return stat, draws / np.repeat(mean[rows], reps)
-
-    def _vote_line(self, data: Prepared):
-        """Share of each error's votes on the weaker of gold and prediction, and its null replay."""
-        if not self.votes_:
-            return None, None
-        ids = data.eval.get_column("id").cast(pl.Utf8).to_list()
-        table = vote_table(data, ids, len(self.classes_))
-        gold = data.eval.get_column("label").to_list()
-        pred = data.eval.get_column("prediction").to_list()
-        stat = minority_share(table, gold, pred)
-        stat[np.array([len(self.votes_.get(i) or []) < 2 for i in ids])] = np.nan  # one vote cannot split
-        errors = np.array([e is True for e in data.eval.get_column("is_error").to_list()], dtype=bool)
-        rows = np.flatnonzero(errors & ~np.isnan(stat))
-        return stat, simulate(table, rows, "minority_share", data.seed)
 
     def _item_scores(self, data: Prepared) -> tuple[np.ndarray, list]:
         """Disagreement on each eval row itself (votes, one voter, or near copies)."""

@@ -8,9 +8,12 @@ from __future__ import annotations
 from diagnose.causes.annotator_inconsistency.tables import (
     NAME,
     agreement_matrix,
+    agreement_split,
+    ambiguous_errors,
     disputed_items,
     krippendorff,
     pairwise_agreement,
+    readings,
 )
 
 NO_ANNOTATIONS = "no annotations were given; pass --annotations to `diagnose run` to fill this page."
@@ -26,6 +29,7 @@ def page(st, ui, dd, result, key) -> None:
         _near_duplicates(st, ui, dd, key)
         return
     _agreement(st, ui, result)
+    _readings(st, ui, dd, key)
     _pairs(st, ui, dd, key)
     st.subheader("Items with the most disagreement")
     disputed = dd.cached(disputed_items, key, 100)
@@ -98,3 +102,31 @@ def _pairs(st, ui, dd, key) -> None:
     size = min(640, 60 + 46 * pairs.get_column("annotator_a").n_unique())
     st.altair_chart((heat + text).properties(height=size, width=size), key="annotators_heatmap")
     ui.table(dd.cached(agreement_matrix, key), "annotators_matrix", name="pairwise_agreement")
+
+
+def _readings(st, ui, dd, key) -> None:
+    """The three readings of the errors with votes, and accuracy where people agree vs disagree."""
+    import altair as alt
+
+    table = dd.cached(readings, key)
+    if table.height == 0:
+        return
+    st.subheader("Why the errors with votes are wrong")
+    st.caption("Each error with votes is read as an ambiguous item (people genuinely disagree: not the model's "
+               "fault), a wrong gold label (relabel it) or a model mistake (fix the model), from its votes weighed "
+               "by annotator reliability and the model's probabilities. The stated precision is the posterior "
+               "probability of the reading; with 1-2 votes it leans on the model.")
+    ui.table(table, "annotators_readings", name="readings", column_config={
+        "mean_stated_precision": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f")})
+    split = dd.cached(agreement_split, key)
+    if split.height:
+        st.markdown("**Accuracy on items people agree on vs items they disagree on**")
+        bars = alt.Chart(split.to_pandas()).mark_bar().encode(
+            x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1])), y=alt.Y("items:N", title=None),
+            tooltip=["items", "rows", alt.Tooltip("accuracy:Q", format=".3f"),
+                     alt.Tooltip("expected_disagreement:Q", format=".2f")])
+        st.altair_chart(bars.properties(height=90), key="annotators_split")
+        ui.table(split, "annotators_split_table", name="agreement_split")
+    st.markdown("**Errors, most likely ambiguous first** (ambiguity: expected share of people who would "
+                "disagree with the majority label, with its 80% interval)")
+    ui.table(dd.cached(ambiguous_errors, key, 100), "annotators_ambiguous", name="ambiguous_errors")

@@ -10,7 +10,7 @@ from diagnose.causes.annotator_inconsistency._crowd import alpha_reading
 from diagnose.report.causes import ids_action
 from diagnose.report.text import MAX_ROWS, clip
 
-__all__ = ["action", "alpha_sentence", "health"]
+__all__ = ["action", "alpha_sentence", "health", "readings_sentence"]
 
 _READINGS = {
     "reliable": "reliable (alpha \u2265 0.8)",
@@ -23,6 +23,7 @@ _READINGS = {
 def action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
     """The action of the report section: what to do about ``errors`` (the errors this cause explains)."""
     text = f"Adjudicate these {errors.height} items: collect another vote or an expert decision, and write a labelling guideline for the disputed classes."
+    text += readings_sentence(result)
     ann = result.tables.get("annotators")
     if ann is not None and ann.height > 1:
         worst = ann.drop_nulls("quality").sort("quality", "annotator").head(1)
@@ -30,6 +31,22 @@ def action(result, errors: pl.DataFrame, description: str) -> dict[str, Any]:
             row = worst.row(0, named=True)
             text += f" Review or retrain annotator {clip(row['annotator'], 80)} (quality {row['quality']:.2f}, lowest of {ann.height})."
     return ids_action(text, errors, "eval")
+
+
+def readings_sentence(result) -> str:
+    """The readings of the errors with votes and the accuracy split, in words (empty without votes)."""
+    from diagnose.causes.annotator_inconsistency.tables import agreement_split, readings
+
+    table = readings(result)
+    if table.height == 0 or not sum(table["errors"]):
+        return ""
+    parts = [f"{n} {what} (mean stated precision {p:.2f})" for what, n, p in table.iter_rows() if n]
+    text = f" Errors with votes read as: {'; '.join(parts)}."
+    split = {row["items"]: row for row in agreement_split(result).iter_rows(named=True)}
+    if split:
+        said = [f"{v['accuracy']:.1%} on the {v['rows']} rows where {k}" for k, v in sorted(split.items())]
+        text += f" Accuracy where people agree vs disagree: {'; '.join(said)}."
+    return text
 
 
 def alpha_sentence(alpha: float | None) -> str:

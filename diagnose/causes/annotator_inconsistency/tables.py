@@ -1,4 +1,6 @@
-"""Tables of the annotators page: alpha, pairwise agreement and the most disputed items.
+"""Tables of the annotators page: alpha, pairwise agreement, the most disputed items, and the
+three readings of errors with votes (ambiguous item / wrong gold / model mistake) with the accuracy
+on items people agree on against items they disagree on.
 
 Pure polars functions of a saved result; the dashboard calls them through its cache.
 """
@@ -61,3 +63,44 @@ def disputed_items(result: Result, n: int = 50) -> pl.DataFrame:
                  .group_by("id").agg(votes=pl.concat_str(pl.col("annotator"), pl.lit("→"), pl.col("label"))))
         rows = rows.join(votes, on="id", how="left")
     return rows
+
+
+_P = f"{NAME}_"
+READINGS = {"ambiguous": "ambiguous item", "wrong_gold": "wrong gold label", "model_mistake": "model mistake"}
+
+
+def readings(result: Result) -> pl.DataFrame:
+    """Errors with votes per reading: count and mean stated precision (empty without the columns)."""
+    ex = result.examples
+    if f"{_P}reading" not in ex.columns:
+        return pl.DataFrame()
+    rows = ex.filter(pl.col(f"{_P}reading").is_not_null())
+    out = (rows.group_by(pl.col(f"{_P}reading").alias("reading"))
+           .agg(errors=pl.len(), mean_stated_precision=pl.col(f"{_P}reading_precision").mean().round(3)))
+    order = pl.DataFrame({"reading": list(READINGS), "rank": list(range(len(READINGS)))})
+    return (order.join(out, on="reading", how="left").with_columns(pl.col("errors").fill_null(0))
+            .with_columns(pl.col("reading").replace(READINGS)).drop("rank"))
+
+
+def agreement_split(result: Result) -> pl.DataFrame:
+    """Accuracy on rows with votes that people agree on (P(ambiguous) < 0.5) and on the others."""
+    ex = result.examples
+    if f"{_P}p_ambiguous" not in ex.columns:
+        return pl.DataFrame()
+    rows = ex.filter(pl.col(f"{_P}p_ambiguous").is_not_null() & pl.col("is_error").is_not_null())
+    group = pl.when(pl.col(f"{_P}p_ambiguous") < 0.5).then(pl.lit("people agree")).otherwise(pl.lit("people disagree"))
+    out = (rows.group_by(group.alias("items"))
+           .agg(rows=pl.len(), accuracy=(~pl.col("is_error")).mean().round(4),
+                expected_disagreement=pl.col(f"{_P}ambiguity").mean().round(3)))
+    return out.sort("items")
+
+
+def ambiguous_errors(result: Result, n: int = 100) -> pl.DataFrame:
+    """Errors with votes, most likely ambiguous first, with the ambiguity estimate and its interval."""
+    ex = result.examples
+    if f"{_P}reading" not in ex.columns:
+        return pl.DataFrame()
+    cols = ["id", "text", "label", "prediction", f"{_P}reading", f"{_P}reading_precision", f"{_P}ambiguity",
+            f"{_P}ambiguity_low", f"{_P}ambiguity_high", f"{_P}n_votes"]
+    rows = ex.filter(pl.col(f"{_P}reading").is_not_null()).sort(f"{_P}p_ambiguous", descending=True).head(n)
+    return rows.select(cols).rename({c: c.removeprefix(_P) for c in cols})
