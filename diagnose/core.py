@@ -200,6 +200,10 @@ class Cause:
     health
         ``health(result) -> {key: panel}``: panels this cause adds to the report's
         training-data health section (e.g. the annotators' agreement), or None.
+    figures
+        ``figures(result) -> [figure]``: share charts drawn in the cause's report
+        section (HTML as inline SVG, Markdown as a table), or None. A figure is
+        ``{"title", "caption", "rows": [{"label", "value" (a share in [0, 1]), "note"}]}``.
 
     Examples
     --------
@@ -216,6 +220,7 @@ class Cause:
     colour: str = "#7f7f7f"
     page: Page | None = None
     health: Callable[[Any], dict[str, Any]] | None = None
+    figures: Callable[[Any], list[dict[str, Any]]] | None = None
 
     @property
     def name(self) -> str:

@@ -34,7 +34,12 @@ class ToyLeak(Analyzer):
         return pl.DataFrame({"id": data.eval.get_column("id"), "score_toy_leak": hit, "evidence_toy_leak": evidence})
 
 
-CAUSE = Cause(ToyLeak, colour="#123456")
+def figures(result):
+    share = result.examples.get_column("score_toy_leak").mean()
+    return [{"title": "Leaky <rows>", "caption": "share of rows that leak", "rows": [{"label": "leak & co", "value": share, "note": "toy"}]}]
+
+
+CAUSE = Cause(ToyLeak, colour="#123456", figures=figures)
 '''
 
 
@@ -73,6 +78,9 @@ def test_registered_cause_is_everywhere_in_the_library(toy_run):
     assert section["n_errors"] == n_errors and section["action"]["text"].startswith("Remove the leaked rows.")
     assert "Toy leak" in result.to_markdown()
     assert 'id="cause-toy_leak"' in result.to_html()
+    assert section["figures"][0]["rows"][0]["label"] == "leak & co"  # a cause's figures reach every output
+    assert "Leaky &lt;rows&gt;" in result.to_html() and "<rows>" not in result.to_html()
+    assert "**Leaky &lt;rows&gt;**" in result.to_markdown() and "toy |" in result.to_markdown()
 
 
 def test_registered_cause_is_in_the_dashboard_data(toy_run, tmp_path):

@@ -74,6 +74,7 @@ def _section(result, name: str, cause: Cause | None, summary: dict[str, Any]) ->
         "threshold": ((summary.get("thresholds") or {}).get(name) or {}).get("threshold") if info.get("status") == "ran" else None,
         "examples": examples,
         "action": action(result, errors, description) if errors.height else None,
+        "figures": cause.figures(result) if cause and cause.figures and info.get("status") == "ran" else [],
     }
 
 

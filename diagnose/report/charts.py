@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-__all__ = ["PALETTE", "UNEXPLAINED", "bar_chart", "colour_of", "stacked_bar"]
+__all__ = ["PALETTE", "UNEXPLAINED", "bar_chart", "colour_of", "share_chart", "stacked_bar"]
 
 PALETTE = ("#2563eb", "#d97706", "#7c3aed", "#0f766e", "#db2777", "#4d7c0f", "#0891b2", "#b91c1c")
 UNEXPLAINED = "#9ca3af"
@@ -76,5 +76,32 @@ def stacked_bar(rows: list[dict[str, Any]], *, title: str, colours: dict[str, st
         parts.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="{height}" fill="{colours.get(row["key"], UNEXPLAINED)}">'
                      f'<title>{escape(label)}</title></rect>')
         x += w
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def share_chart(rows: list[dict[str, Any]], *, title: str, colour: str = PALETTE[0], width: int = 560) -> str:
+    """Horizontal bars of shares on a common 0-100% scale, one per row (``label``, ``value``, ``note``).
+
+    Examples
+    --------
+    >>> svg = share_chart([{"label": "x <i>", "value": 0.5, "note": "n=2"}], title="t")
+    >>> "<i>" in svg, "x &lt;i&gt;" in svg, "50%" in svg
+    (False, True, True)
+    """
+    bar_h, gap, label_w, value_w = 20, 8, 170, 170
+    height = max(1, len(rows)) * (bar_h + gap) + gap
+    span = width - label_w - value_w
+    parts = [(f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
+              f'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>')]
+    for i, row in enumerate(rows):
+        y = gap + i * (bar_h + gap)
+        value = min(max(float(row.get("value") or 0.0), 0.0), 1.0)
+        note = f" · {row['note']}" if row.get("note") else ""
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + bar_h * 0.7:.1f}" text-anchor="end" class="chart-label">{escape(str(row["label"]))}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{span:.1f}" height="{bar_h}" rx="3" fill="#e5e7eb"/>'
+            f'<rect x="{label_w}" y="{y}" width="{value * span:.1f}" height="{bar_h}" rx="3" fill="{colour}"/>'
+            f'<text x="{label_w + span + 6:.1f}" y="{y + bar_h * 0.7:.1f}" class="chart-value">{value:.0%}{escape(note)}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from diagnose.report.charts import bar_chart, colour_of, stacked_bar
+from diagnose.report.charts import bar_chart, colour_of, share_chart, stacked_bar
 from diagnose.report.health import annotators_sentence
 from diagnose.report.style import CSS
 from diagnose.report.text import (
@@ -120,6 +120,7 @@ def _cause(c: dict[str, Any], number: int, colours: dict[str, str]) -> str:
     parts = [(f'<section class="cause" id="cause-{e(c["name"])}" style="--c:{colours.get(c["name"], "#9ca3af")}">'
              f'<h2>2.{number} {e(c["label"])}<span class="count">{e(count)}</span></h2>'),
              f'<p>{e(c["description"] or "No description.")}</p>']
+    parts += [_figure(f, colours.get(c["name"], "#9ca3af")) for f in c.get("figures") or []]
     if c["status"] != "ran":
         parts.append(f'<p class="skip"><b>Not checked.</b> {e(c["reason"])}</p>')
     elif not c["n_errors"]:
@@ -131,6 +132,13 @@ def _cause(c: dict[str, Any], number: int, colours: dict[str, str]) -> str:
         parts.append(f'<h3>Strongest {len(c["examples"])} of {c["n_errors"]} examples</h3>')
         parts += [_example(x) for x in c["examples"]]
     return "".join(p for p in parts if p) + "</section>"
+
+
+def _figure(f: dict[str, Any], colour: str) -> str:
+    if not f.get("rows"):
+        return ""
+    return (f'<figure>{share_chart(f["rows"], title=f["title"], colour=colour)}'
+            f'<figcaption><b>{e(f["title"])}.</b> {e(f.get("caption") or "")}</figcaption></figure>')
 
 
 def _action(a: dict[str, Any] | None) -> str:

@@ -110,6 +110,7 @@ def _verdict(v: dict[str, Any]) -> str:
 def _cause(c: dict[str, Any], number: int) -> str:
     head = f"### 2.{number} {md(c['label'])} — {c['n_errors']} error{'s' if c['n_errors'] != 1 else ''}"
     out = [head, md(c["description"]) if c["description"] else "*No description.*"]
+    out += [_figure(f) for f in c.get("figures") or [] if f.get("rows")]
     if c["status"] != "ran":
         out.append(f"**Not checked:** {md(c['reason'])}")
         return "\n\n".join(out)
@@ -127,6 +128,11 @@ def _cause(c: dict[str, Any], number: int) -> str:
     shown = "\n".join(_example(e, i) for i, e in enumerate(c["examples"], 1))
     out.append(f"<details><summary>Strongest {len(c['examples'])} of {c['n_errors']} examples</summary>\n\n{shown}\n\n</details>")
     return "\n\n".join(out)
+
+
+def _figure(f: dict[str, Any]) -> str:
+    rows = [[r["label"], _pct(r.get("value")), _bar(r.get("value")), r.get("note") or ""] for r in f["rows"]]
+    return f"**{md(f['title'])}**\n\n{_table(['', 'share', '', ''], rows, 'lr')}\n\n{md(f.get('caption') or '')}"
 
 
 def _example(e: dict[str, Any], n: int) -> str:

@@ -14,4 +14,4 @@ __all__ = ["CAUSE", "AnnotatorInconsistency"]
 
 CAUSE = Cause(AnnotatorInconsistency, details=("votes", "neighbors"), action=report.action, colour="#b279a2",
               page=Page(dashboard.page, title="Annotators", url_path="annotators", icon=":material/groups:"),
-              health=report.health)
+              health=report.health, figures=report.figures)

@@ -10,7 +10,7 @@ from diagnose.causes.annotator_inconsistency._crowd import alpha_reading
 from diagnose.report.causes import ids_action
 from diagnose.report.text import MAX_ROWS, clip
 
-__all__ = ["action", "alpha_sentence", "health", "readings_sentence"]
+__all__ = ["action", "alpha_sentence", "figures", "health", "readings_sentence"]
 
 _READINGS = {
     "reliable": "reliable (alpha \u2265 0.8)",
@@ -47,6 +47,33 @@ def readings_sentence(result) -> str:
         said = [f"{v['accuracy']:.1%} on the {v['rows']} rows where {k}" for k, v in sorted(split.items())]
         text += f" Accuracy where people agree vs disagree: {'; '.join(said)}."
     return text
+
+
+def figures(result) -> list[dict[str, Any]]:
+    """The section's charts: accuracy where people agree vs disagree, and the readings of the errors
+    with votes (none without eval votes)."""
+    from diagnose.causes.annotator_inconsistency.tables import agreement_split, readings
+
+    out = []
+    split = agreement_split(result)
+    if split.height:
+        rows = [{"label": r["items"], "value": r["accuracy"],
+                 "note": f"{r['rows']} rows, expected disagreement {r['expected_disagreement']:.0%}"}
+                for r in split.iter_rows(named=True)]
+        out.append({"title": "Accuracy where people agree vs disagree", "rows": rows,
+                    "caption": "Eval rows with votes, split by whether people would likely disagree on the item "
+                               "(P(ambiguous) \u2265 0.5). Errors on items people disagree on are not the model's fault alone; "
+                               "the gap shows how much of the error rate they account for."})
+    table = readings(result)
+    total = int(sum(table["errors"])) if table.height else 0
+    if total:
+        rows = [{"label": what, "value": n / total, "note": f"{n} errors" + (f", stated precision {p:.2f}" if p is not None else "")}
+                for what, n, p in table.iter_rows()]
+        out.append({"title": "Errors with votes by reading", "rows": rows,
+                    "caption": "Each error with votes read as an ambiguous item (people disagree), a wrong gold label "
+                               "(relabel it) or a model mistake (fix the model); the stated precision is the mean "
+                               "posterior probability of the reading."})
+    return out
 
 
 def alpha_sentence(alpha: float | None) -> str:
