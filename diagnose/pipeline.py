@@ -159,7 +159,7 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
     stages = _Stages(total=5 + len(chosen), enabled=config.progress)  # validate, embed, neighbors, probabilities, analyzers, attribute
     with stages.stage("validate"):
         inputs = load_inputs(eval, train, annotations, contexts, columns=columns or Columns(), task=task,
-                             caller=caller)
+                             caller=caller, text_required=not hasattr(embedder, "embed_ids"))
     data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
     frames, status, tables, parts = [], {}, {}, {}
     for analyzer in chosen:

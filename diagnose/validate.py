@@ -55,6 +55,7 @@ def load_inputs(
     columns: Columns | None = None,
     task: str | None = None,
     caller: str = "python",
+    text_required: bool = True,
 ) -> Inputs:
     """Read and validate every table; infer the task when not given.
 
@@ -69,6 +70,11 @@ def load_inputs(
     caller
         Who reads the error messages: ``"python"`` (advice such as
         ``columns=diagnose.Columns(text='NAME')``) or ``"cli"`` (``--text-col NAME``).
+    text_required
+        False when the embeddings come from elsewhere (e.g. a
+        :class:`~diagnose.embed.PrecomputedEmbedder` of image or tabular
+        features): eval and training tables without a text column are then
+        accepted and their rows are shown by id.
 
     Examples
     --------
@@ -87,6 +93,7 @@ def load_inputs(
     frames = {role: read_table(src, role) for role, src in raw.items() if src is not None}
     if "annotations" in frames:
         frames["annotations"] = long_annotations(frames["annotations"], columns)
+    untexted = [] if text_required else _texts_from_ids(frames, columns)
     for role, frame in frames.items():
         _check_shape(frame, role, names[role], columns, caller)
     ev = _canonical(frames["eval"], "eval", names["eval"], columns)
@@ -94,6 +101,8 @@ def load_inputs(
     task = task or infer_task(ev, tr, frames["eval"], columns)
     classes = _classes(ev, tr, frames, columns, task)
     notes: dict[str, Any] = {}
+    if untexted:
+        notes["text"] = f"no text column in the {' and '.join(untexted)} table(s): rows are shown by id; the embeddings were given"
     if tr is not None and task == "classification":
         _check_train_labels(tr, names["train"], columns)
         _check_label_overlap(ev, tr, names, columns, caller)
@@ -109,6 +118,15 @@ def load_inputs(
     ctx = _contexts(frames.get("contexts"), names.get("contexts"), ev, columns)
     sources = {role: _describe(raw[role], frames[role]) for role in frames}
     return Inputs(task, ev, tr, ann, ctx, classes, eval_probs, train_probs, sources, notes)
+
+
+def _texts_from_ids(frames: dict[str, pl.DataFrame], cols: Columns) -> list[str]:
+    """Give eval and training tables without a text column their ids as text (in place); return their roles."""
+    roles = [role for role in ("eval", "train") if role in frames and cols.text not in frames[role].columns
+             and cols.id in frames[role].columns]
+    for role in roles:
+        frames[role] = frames[role].with_columns(pl.col(cols.id).cast(pl.Utf8).alias(cols.text))
+    return roles
 
 
 def _check_shape(frame: pl.DataFrame, role: str, name: str, cols: Columns, caller: str) -> None:

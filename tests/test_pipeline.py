@@ -134,3 +134,24 @@ def test_examples_columns_follow_the_readme(toy_train, toy_eval):
     empty = ex.get_column("causes").list.len() == 0
     assert (ex.get_column("evidence").is_null() == empty).all()
     assert ex.filter(pl.col("is_error")).get_column("primary_cause").null_count() == 0
+
+
+def test_no_text_column_with_precomputed_embeddings():
+    """Image or tabular features given as embeddings: no text column is needed; rows are shown by id."""
+    import numpy as np
+
+    from diagnose.embed import PrecomputedEmbedder
+    from diagnose.errors import MissingColumnError
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(260, 8))
+    y = (x[:, 0] > 0).astype(int)
+    train = pl.DataFrame({"id": [f"t{i}" for i in range(200)], "label": [str(v) for v in y[:200]]})
+    ev = pl.DataFrame({"id": [f"e{i}" for i in range(60)], "label": [str(v) for v in y[200:]],
+                       "prediction": [str(int(v > 0.3)) for v in x[200:, 0]]})
+    vectors = {**{f"t{i}": x[i] for i in range(200)}, **{f"e{i}": x[200 + i] for i in range(60)}}
+    result = diagnose.run(ev, train, embedder=PrecomputedEmbedder(vectors), config=diagnose.RunConfig(progress=False))
+    assert result.examples.get_column("text").to_list()[:2] == ["e0", "e1"]
+    assert "no text column" in result.summary["notes"]["text"]
+    with pytest.raises(MissingColumnError, match="column 'text' not found"):
+        diagnose.run(ev, train, config=diagnose.RunConfig(progress=False))  # the default embedder needs text
