@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from diagnose._validate_probs import PROB_TOLERANCE, _probs  # noqa: F401  (PROB_TOLERANCE: public constant)
+from diagnose._validate_tables import _annotations, _contexts, as_text, long_annotations
 from diagnose.errors import InputError, MissingColumnError, format_examples
 from diagnose.io import read_table, source_name
 from diagnose.schema import TASKS, Columns
@@ -24,7 +26,6 @@ from diagnose.textnorm import normalize_answer
 
 __all__ = ["Inputs", "load_inputs", "long_annotations"]
 
-PROB_TOLERANCE = 0.02
 #: who reads the error messages: a Python caller is told ``columns=Columns(...)``,
 #: a command-line user ``--text-col NAME``
 CALLERS = ("python", "cli")
@@ -246,17 +247,6 @@ def _check_text(frame: pl.DataFrame, column: str, role: str, name: str, key: str
         )
 
 
-def as_text(values: pl.Series) -> pl.Series:
-    """``values`` as strings; whole-number floats (integers read as float, e.g. pandas with
-    missing values) lose their ``.0`` so ``10.0`` matches ``10``, and NaN becomes null."""
-    if values.dtype.is_float():
-        values = values.fill_nan(None)
-        finite = values.drop_nulls()
-        if (finite.round(0) == finite).all() and finite.abs().max() is not None and finite.abs().max() < 2 ** 53:
-            values = values.cast(pl.Int64)
-    return values.cast(pl.Utf8)
-
-
 def _canonical(frame: pl.DataFrame, role: str, name: str, cols: Columns) -> pl.DataFrame:
     out = {"id": as_text(frame.get_column(cols.id)), "text": frame.get_column(cols.text).cast(pl.Utf8)}
     for key in ("label", "prediction"):
@@ -394,98 +384,6 @@ def _unseen_labels(ev: pl.DataFrame, tr: pl.DataFrame, name: str, cols: Columns)
     return unseen
 
 
-def _probs(raw: pl.DataFrame, canon: pl.DataFrame, role: str, name: str, classes, learnt: set[str],
-           cols: Columns) -> np.ndarray | None:
-    """The table's ``prob_<class>`` columns as a row-normalised matrix over ``classes``.
-
-    A class without a column gets probability 0 when the model cannot know it: it
-    never appears in training (``learnt``) nor among the table's predictions, as
-    with sklearn's ``predict_proba`` and a gold class absent from training.
-    """
-    prob_cols = [c for c in raw.columns if c.startswith(cols.prob_prefix)]
-    if not prob_cols:
-        return None
-    given = {c[len(cols.prob_prefix):]: c for c in prob_cols}
-    given.update({k: given[f"{k}.0"] for k in classes if k not in given and f"{k}.0" in given})
-    predicted = set(canon.get_column("prediction").drop_nulls().to_list()) if "prediction" in canon.columns else set()
-    missing = [k for k in classes if k not in given]
-    needed = [k for k in missing if k in learnt or k in predicted]
-    if needed:
-        raise InputError(
-            f"{name}: the {role} table's {cols.prob_prefix}<class> columns do not match the label "
-            f"set; expected one column per class the model knows (every training label and every "
-            f"prediction). Missing {format_examples(needed)}; found {format_examples(prob_cols)}. "
-            f"Add a {cols.prob_prefix}<class> column for each (0 where the model never predicts "
-            "it) or drop all of them."
-        )
-    mat = _prob_matrix(raw, given, [k for k in classes if k in given], role, name, cols)
-    ids = raw.get_column(cols.id).cast(pl.Utf8)
-    _check_prob_cells(mat, [given[k] for k in classes if k in given], ids, role, name, cols)
-    _check_prob_rows(mat, ids, role, name, cols)
-    mat = mat / mat.sum(axis=1, keepdims=True)
-    if not missing:
-        return mat
-    full = np.zeros((raw.height, len(classes)))
-    full[:, [i for i, k in enumerate(classes) if k in given]] = mat
-    return full
-
-
-def _prob_matrix(raw: pl.DataFrame, given: dict[str, str], keys: list[str], role: str, name: str,
-                 cols: Columns) -> np.ndarray:
-    """The given probability columns as floats (nulls become NaN)."""
-    try:
-        return raw.select([pl.col(given[k]).cast(pl.Float64) for k in keys]).to_numpy()
-    except pl.exceptions.PolarsError as exc:
-        first = str(exc).strip().splitlines()[0]
-        comma = any(raw.get_column(given[k]).cast(pl.Utf8).str.contains(",", literal=True).any() for k in keys)
-        hint = " Use a dot as the decimal separator (found '0,5'-style numbers)." if comma else ""
-        raise InputError(
-            f"{name}: a {cols.prob_prefix}<class> column of the {role} table is not numeric "
-            f"({first}); expected numbers in [0, 1]. Fix the non-numeric cells.{hint}"
-        ) from exc
-
-
-_CELL_FAULTS = (
-    ("missing or NaN", lambda m: np.isnan(m),
-     "Fill them in (0 where the model gives the class no probability) or drop these rows."),
-    ("infinite", lambda m: np.isinf(m), "Pass softmax outputs, not logits or log-probabilities."),
-    ("negative", lambda m: m < 0,
-     "These look like logits or log-probabilities: pass softmax outputs (e.g. model.predict_proba)."),
-    ("above 1", lambda m: m > 1 + PROB_TOLERANCE, "Pass probabilities, not scores or percentages."),
-)
-
-
-def _check_prob_cells(mat: np.ndarray, names: list[str], ids: pl.Series, role: str, name: str,
-                      cols: Columns) -> None:
-    """Name the first column holding NaN, infinite, negative or above-1 values, with rows."""
-    for fault, test, fix in _CELL_FAULTS:
-        with np.errstate(invalid="ignore"):
-            bad = test(mat)
-        if not bad.any():
-            continue
-        col = int(np.flatnonzero(bad.any(axis=0))[0])
-        rows = np.flatnonzero(bad[:, col])
-        shown = [f"{ids[int(r)]} ({mat[r, col]:g})" for r in rows]
-        raise InputError(
-            f"{name}: column {names[col]!r} of the {role} table has {fault} values in {len(rows)} "
-            f"rows; expected a probability in [0, 1] in every {cols.prob_prefix}<class> cell. "
-            f"Found {format_examples(shown)} (ids). {fix}"
-        )
-
-
-def _check_prob_rows(mat: np.ndarray, ids: pl.Series, role: str, name: str, cols: Columns) -> None:
-    sums = mat.sum(axis=1)
-    bad = np.abs(sums - 1.0) > PROB_TOLERANCE
-    if bad.any():
-        rows = [f"{i} (sum {s:.3f})" for i, s in zip(ids.filter(pl.Series(bad)).to_list(), sums[bad])]
-        raise InputError(
-            f"{name}: the {role} table's {cols.prob_prefix}<class> columns do not sum to 1 in "
-            f"{int(bad.sum())} rows; expected probabilities summing to 1 (±"
-            f"{PROB_TOLERANCE}). Found {format_examples(rows)}. Pass softmax outputs, not logits, "
-            "and include a column for every class."
-        )
-
-
 def _with_errors(ev: pl.DataFrame, raw: pl.DataFrame, task: str, name: str, cols: Columns) -> pl.DataFrame:
     label, pred = ev.get_column("label"), ev.get_column("prediction")
     if task == "generation":
@@ -513,78 +411,6 @@ def _override(correct: pl.Series, is_error: pl.Series, ids: pl.Series, name: str
             "Fix these cells or drop the column."
         )
     return pl.Series([e if c is None else not c for c, e in zip(parsed.to_list(), is_error.to_list())], dtype=pl.Boolean)
-
-
-def long_annotations(frame: pl.DataFrame, cols: Columns) -> pl.DataFrame:
-    """Annotations in the long form (id, annotator, label) from the forms users have.
-
-    Wide (a spreadsheet export: the id column and one column per annotator, a cell per vote;
-    no label column): one row per non-empty cell, the column name as annotator. Long without an
-    annotator column (anonymous votes): each vote gets an annotator of its own, so none is
-    weighted by a reliability it cannot have. Long with both columns: unchanged.
-
-    Examples
-    --------
-    >>> wide = pl.DataFrame({"id": ["a", "b"], "ann1": ["x", "y"], "ann2": ["x", None]})
-    >>> long_annotations(wide, Columns()).sort("id", "annotator").rows()
-    [('a', 'ann1', 'x'), ('a', 'ann2', 'x'), ('b', 'ann1', 'y')]
-    """
-    names = frame.columns
-    if cols.id not in names or frame.height == 0:
-        return frame
-    if cols.label not in names and cols.annotator not in names and len(names) > 1:
-        voters = [c for c in names if c != cols.id]
-        long = frame.select(pl.col(cols.id), *[pl.col(c).cast(pl.Utf8) for c in voters]).unpivot(
-            index=cols.id, on=voters, variable_name=cols.annotator, value_name=cols.label)
-        return long.filter(pl.col(cols.label).is_not_null() & (pl.col(cols.label).str.strip_chars() != ""))
-    if cols.label in names and cols.annotator not in names:
-        return frame.with_columns(pl.format("anonymous-{}", pl.int_range(pl.len())).alias(cols.annotator))
-    return frame
-
-
-def _annotations(raw, name, ev, tr, cols: Columns) -> pl.DataFrame | None:
-    if raw is None:
-        return None
-    ann = pl.DataFrame({
-        "id": as_text(raw.get_column(cols.id)),
-        "annotator": raw.get_column(cols.annotator).cast(pl.Utf8),
-        "label": as_text(raw.get_column(cols.label)).str.strip_chars().replace("", None),
-    }).drop_nulls(["label"])
-    known = set(ev.get_column("id").to_list())
-    if tr is not None:
-        clash = known & set(tr.get_column("id").to_list())
-        if clash:
-            raise InputError(
-                f"{name}: train and eval ids collide, so annotations cannot tell which row they "
-                f"label; expected distinct ids. Found {format_examples(sorted(clash))}. Prefix "
-                "the ids (e.g. 'tr-' and 'ev-')."
-            )
-        known |= set(tr.get_column("id").to_list())
-    _check_known(ann.get_column("id"), known, "annotations", name, cols.id, "train or eval")
-    return ann
-
-
-def _contexts(raw, name, ev, cols: Columns) -> pl.DataFrame | None:
-    if raw is None:
-        return None
-    ids = as_text(raw.get_column(cols.id))
-    if cols.passage_id in raw.columns:
-        pid = raw.get_column(cols.passage_id).cast(pl.Utf8)
-    else:
-        pid = pl.DataFrame({"id": ids}).select(pl.format("p{}", pl.int_range(pl.len()).over("id"))).to_series()
-    ctx = pl.DataFrame({"id": ids, "passage_id": pid, "passage": raw.get_column(cols.passage).cast(pl.Utf8)})
-    _check_known(ctx.get_column("id"), set(ev.get_column("id").to_list()), "contexts", name, cols.id, "eval")
-    return ctx
-
-
-def _check_known(ids: pl.Series, known: set[str], role: str, name: str, column: str, where: str) -> None:
-    unknown = ids.filter(~ids.is_in(list(known))).unique(maintain_order=True)
-    if unknown.len():
-        raise InputError(
-            f"{name}: column {column!r} of the {role} table names ids that are not {where} rows; "
-            f"expected every id to match a row of the {where} table. Found "
-            f"{format_examples(unknown.to_list())}. Fix the ids or drop these rows."
-        )
 
 
 def _describe(source: Any, frame: pl.DataFrame) -> dict[str, Any]:
