@@ -52,8 +52,9 @@ def _section(rs: list[dict]) -> list[str]:
             f"- largest P(ambiguous) among the errors {_mw([r['p_ambiguous_max'] for r in rs], max)} (median / highest); "
             f"mean stated ambiguity on errors ambiguous / clear by 10 votes (medians) "
             f"{_med([r['ambiguity_mean']['ambiguous_10'] for r in rs])} / {_med([r['ambiguity_mean']['clear_10'] for r in rs])}",
-            f"- fitted (alpha, reliability, share) of the anonymous posterior: "
-            f"{sorted({tuple(r['spread_anonymous']) for r in rs})}",
+            f"- fitted (alpha, reliability, share) of the posterior: in `diagnose.run` "
+            f"{sorted({tuple(r['spread_library'] or ()) for r in rs})}, anonymous {sorted({tuple(r['spread_anonymous']) for r in rs})}; "
+            f"share of the sampled votes that `diagnose.run` weighs below 0.5 (median): {_med([r['low_weight_votes'] for r in rs])}",
             f"- accuracy where people agree / disagree (ours, P(ambiguous) < 0.5; medians): "
             f"{_med([r['accuracy_agreed'] for r in rs])} / {_med([r['accuracy_disagreed'] for r in rs])}; by 10 votes: {r0['accuracy_agreed_10']:.3f} / "
             f"{r0['accuracy_disagreed_10']:.3f}", ""]

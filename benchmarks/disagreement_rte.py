@@ -138,6 +138,17 @@ def _pr(flag: np.ndarray, hit: np.ndarray) -> dict:
             "recall": tp / hit.sum() if hit.any() else float("nan"), "flagged": int(flag.sum())}
 
 
+def _library_fit() -> dict:
+    """The fitted spread and vote weights of the posterior ``diagnose.run`` just used (read from its cache)."""
+    from diagnose import votes as library_votes
+
+    post = getattr(library_votes, "_LAST", {}).get("post")
+    if post is None:
+        return {"spread_library": None, "low_weight_votes": None}
+    w = post["rel"][post["codes"] >= 0]
+    return {"spread_library": [float(x) for x in post["spread"]], "low_weight_votes": float(np.mean(w < 0.5))}
+
+
 def _readings(ex: pl.DataFrame) -> dict[str, np.ndarray]:
     """The library's per-row ambiguity and per-error reading, from ``result.examples``."""
     return {"ambiguity": _num(ex, "ambiguity"), "low": _num(ex, "ambiguity_low"), "high": _num(ex, "ambiguity_high"),
@@ -155,14 +166,14 @@ def evaluate(d: dict, rows: np.ndarray, k: int, seed: int) -> dict:
     anon, wide = code_matrices(votes, ids, k)
     ex = run_library(d, rows, votes, seed)
     err = ex["is_error"].fill_null(False).to_numpy()
-    e, ours = np.flatnonzero(err), _readings(ex)
+    e, ours, fit = np.flatnonzero(err), _readings(ex), _library_fit()
     post_a, verdict_a, _, spread = run_model(probs, anon, (anon >= 0).astype(float), gold, seed=seed)
     none = np.full((len(rows), 1), -1, dtype=np.int64)
     _, model_only, _, _ = run_model(probs, none, np.zeros_like(none, float), gold, seed=seed, spread=spread)
     crowd = crowd_baselines(wide, 2, probs)
     res = {"k": k, "seed": seed, "errors": int(len(e)), "n_ambiguous": int(t["ambiguous"][e].sum()),
            "n_wrong_gold": int((t["verdict"][e] == "wrong_gold").sum()), "spread_anonymous": list(spread),
-           "model_accuracy": float(1.0 - err.mean()), "crowdlab": crowd.get("crowdlab_error", "ran")}
+           "model_accuracy": float(1.0 - err.mean()), "crowdlab": crowd.get("crowdlab_error", "ran"), **fit}
     res.update(_ambiguity_figures(ours, post_a, anon, probs, crowd, t, e))
     res.update(_wrong_gold_figures(ours, post_a, anon, probs, crowd, gold, t, e))
     res["macro_f1"] = {"ours": macro_f1(ours["reading"][e], t["verdict"][e]),
