@@ -19,7 +19,7 @@ from scipy.optimize import minimize
 from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
-__all__ = ["cross_val_probs", "fit_predict_probs", "fold_indices", "fold_probs", "fold_model", "held_probs", "map_folds",
+__all__ = ["cross_val_probs", "fit_predict_probs", "fold_indices", "fold_probs", "fold_model", "held_probs", "map_threads",
            "cap_rows", "effective_folds", "SoftmaxRegression", "MAX_FIT_ROWS", "TOL"]
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ def held_probs(model: SoftmaxRegression | None, x: np.ndarray, y: np.ndarray, fi
     return predict_expanded(model, x, held_rows, n_classes)
 
 
-def map_folds(task, items: list, n_jobs: int | None = None) -> list:
+def map_threads(task, items: list, n_jobs: int | None = None) -> list:
     """``[task(item) for item in items]``, on up to ``n_jobs`` threads (None: one per core).
 
     The fits spend their time in BLAS products and numpy loops that release
@@ -238,7 +238,7 @@ def cross_val_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int 
     used as keep each fit at that size (see :func:`effective_folds`), so the
     cost stays bounded on large tables; tables whose folds fit under the cap
     are fitted on every row of the other folds, as before. Folds are fitted
-    on ``n_jobs`` threads (:func:`map_folds`); the result does not depend on it.
+    on ``n_jobs`` threads (:func:`map_threads`); the result does not depend on it.
 
     Examples
     --------
@@ -256,7 +256,7 @@ def cross_val_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int 
         return part
 
     out = np.zeros((len(y), n_classes))
-    for (_, held_idx), part in zip(splits, map_folds(one, splits, n_jobs)):
+    for (_, held_idx), part in zip(splits, map_threads(one, splits, n_jobs)):
         out[held_idx] = part
     bar.close()
     return _smooth(out)

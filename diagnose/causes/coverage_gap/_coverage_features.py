@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from diagnose.probs import map_threads
+
 __all__ = ["sparse_top_k", "class_sums", "centre_distance", "nearest_in_group", "entropy", "percentile"]
 
 
@@ -30,21 +32,24 @@ def sparse_top_k(queries, base, k: int, *, exclude: np.ndarray | None, block: in
     """Top-``k`` cosine neighbours of L2-normalised sparse rows, blocked.
 
     ``exclude[i]`` is the base row to skip for query ``i`` (itself), or None.
+    Blocks are computed on threads (scipy's sparse products release the GIL).
     """
     k = min(k, base.shape[0] - (exclude is not None))
-    idx = np.empty((queries.shape[0], k), dtype=np.int64)
-    sim = np.empty((queries.shape[0], k), dtype=np.float32)
-    base_t = base.T.tocsc()
-    for start in range(0, queries.shape[0], block):
+    base_t = base.T.tocsr()  # CSR, as the product needs (a CSC one would be converted for every block)
+
+    def one(start: int) -> tuple[np.ndarray, np.ndarray]:
         scores = (queries[start:start + block] @ base_t).toarray()
         if exclude is not None:
             scores[np.arange(scores.shape[0]), exclude[start:start + block]] = -np.inf
         part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         top = np.take_along_axis(scores, part, axis=1)
         order = np.argsort(-top, axis=1, kind="stable")
-        idx[start:start + block] = np.take_along_axis(part, order, axis=1)
-        sim[start:start + block] = np.take_along_axis(top, order, axis=1)
-    return idx, sim
+        return np.take_along_axis(part, order, axis=1), np.take_along_axis(top, order, axis=1)
+
+    parts = map_threads(one, list(range(0, queries.shape[0], block)))
+    idx = np.concatenate([p[0] for p in parts]) if parts else np.empty((0, k), dtype=np.int64)
+    sim = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, k), dtype=np.float32)
+    return idx.astype(np.int64), sim.astype(np.float32)
 
 
 def class_sums(rows, y: np.ndarray, n_classes: int):

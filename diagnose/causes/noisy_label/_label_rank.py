@@ -24,7 +24,7 @@ import logging
 import numpy as np
 from cleanlab.count import num_label_issues
 
-from diagnose.probs import _smooth, fold_indices, fold_model, held_probs, map_folds
+from diagnose.probs import _smooth, fold_indices, fold_model, held_probs, map_threads
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def refit_models(x: np.ndarray, labels: np.ndarray, keep: np.ndarray, n_classes:
     if any(len(np.unique(labels[rows])) < 2 for rows in fits):
         return None
     starts = init if init is not None and len(init) == len(splits) else [None] * len(splits)
-    models = map_folds(lambda j: fold_model(x, labels, fits[j], n_classes, seed=seed, init=starts[j]),
+    models = map_threads(lambda j: fold_model(x, labels, fits[j], n_classes, seed=seed, init=starts[j]),
                        list(range(len(splits))))
     out = np.zeros((len(labels), n_classes))
     for (_, held_rows), rows, model in zip(splits, fits, models):
