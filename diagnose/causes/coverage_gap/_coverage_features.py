@@ -28,17 +28,26 @@ from diagnose.probs import map_threads
 __all__ = ["sparse_top_k", "class_sums", "centre_distance", "nearest_in_group", "entropy", "percentile"]
 
 
+#: the most frequent terms of a sparse product taken as a dense matrix product: character n-grams such as
+#: "th" occur in most rows and make the sparse product slow (512 terms: about 3x faster at 10k rows)
+DENSE_TERMS = 512
+DENSE_BYTES = 64 * 2**20
+
+
 def sparse_top_k(queries, base, k: int, *, exclude: np.ndarray | None, block: int = 512):
     """Top-``k`` cosine neighbours of L2-normalised sparse rows, blocked.
 
     ``exclude[i]`` is the base row to skip for query ``i`` (itself), or None.
-    Blocks are computed on threads (scipy's sparse products release the GIL).
+    The products of the most frequent terms are dense (BLAS), the rest sparse
+    (:func:`_split_terms`); blocks are computed on threads (both release the GIL).
     """
     k = min(k, base.shape[0] - (exclude is not None))
-    base_t = base.T.tocsr()  # CSR, as the product needs (a CSC one would be converted for every block)
+    dense_t, rest_t, q_dense, q_rest = _split_terms(queries.tocsr(), base.tocsr())
 
     def one(start: int) -> tuple[np.ndarray, np.ndarray]:
-        scores = (queries[start:start + block] @ base_t).toarray()
+        scores = (q_rest[start:start + block] @ rest_t).toarray()
+        if dense_t is not None:
+            scores += q_dense[start:start + block].toarray() @ dense_t
         if exclude is not None:
             scores[np.arange(scores.shape[0]), exclude[start:start + block]] = -np.inf
         part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
@@ -50,6 +59,23 @@ def sparse_top_k(queries, base, k: int, *, exclude: np.ndarray | None, block: in
     idx = np.concatenate([p[0] for p in parts]) if parts else np.empty((0, k), dtype=np.int64)
     sim = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, k), dtype=np.float32)
     return idx.astype(np.int64), sim.astype(np.float32)
+
+
+def _split_terms(queries, base):
+    """Base rows transposed and queries, split into the most frequent terms (dense) and the rest (sparse CSR).
+
+    The split changes only the order of the float32 sums (similarities agree to about 1e-6).
+    """
+    n_dense = int(min(DENSE_TERMS, base.shape[1] // 2, DENSE_BYTES // (4 * max(base.shape[0], 1))))
+    frequent = np.zeros(base.shape[1], dtype=bool)
+    if n_dense > 0:
+        freq = np.bincount(base.indices, minlength=base.shape[1])
+        frequent[np.argsort(-freq, kind="stable")[:n_dense]] = True
+    rest_t = base[:, ~frequent].T.tocsr()
+    if n_dense == 0:
+        return None, rest_t, None, queries
+    dense_t = np.ascontiguousarray(base[:, frequent].toarray().T)
+    return dense_t, rest_t, queries[:, frequent].tocsr(), queries[:, ~frequent].tocsr()
 
 
 def class_sums(rows, y: np.ndarray, n_classes: int):
