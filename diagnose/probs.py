@@ -202,15 +202,20 @@ def held_probs(model: SoftmaxRegression | None, x: np.ndarray, y: np.ndarray, fi
     return predict_expanded(model, x, held_rows, n_classes)
 
 
+#: threads of :func:`map_threads` at most by default (each holds a block of scores or a fit's temporaries)
+MAX_THREADS = 4
+
+
 def map_threads(task, items: list, n_jobs: int | None = None) -> list:
-    """``[task(item) for item in items]``, on up to ``n_jobs`` threads (None: one per core).
+    """``[task(item) for item in items]``, on up to ``n_jobs`` threads (None: one per core, at most
+    :data:`MAX_THREADS`).
 
     The fits spend their time in BLAS products and numpy loops that release
     the GIL, so threads use both cores of a 2-core machine without copying
     the data to worker processes; each item is computed alone, so the
     results do not depend on ``n_jobs``.
     """
-    jobs = min(len(items), n_jobs or os.cpu_count() or 1)
+    jobs = min(len(items), n_jobs or min(os.cpu_count() or 1, MAX_THREADS))
     if jobs <= 1:
         return [task(item) for item in items]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
