@@ -118,21 +118,25 @@ def nearest_in_group(queries, query_groups: np.ndarray, base, base_groups: np.nd
     ``query_groups`` and ``base_groups`` are integer group codes (a negative
     query code means no group). ``exclude[i]`` is the base row to skip for
     query ``i`` (itself; negative for none). NaN where the group has no
-    (other) base row. Products are taken per group in blocks of ``block``
-    queries, so memory stays bounded by ``block`` × the largest group.
+    (other) base row. Products are taken per group (groups on threads) in
+    blocks of ``block`` queries, so memory stays bounded by ``block`` × the
+    largest group × the threads.
     """
     out = np.full(queries.shape[0], np.nan)
     q_order = np.argsort(query_groups, kind="stable")
     b_order = np.argsort(base_groups, kind="stable")
     b_sorted = base_groups[b_order]
     q_groups, q_starts = np.unique(query_groups[q_order], return_index=True)
-    for g, q_rows in zip(q_groups, np.split(q_order, q_starts[1:])):
+
+    def one(item: tuple[int, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        g, q_rows = item
         lo, hi = np.searchsorted(b_sorted, g, side="left"), np.searchsorted(b_sorted, g, side="right")
         if g < 0 or hi == lo:
-            continue
+            return []
         members = b_order[lo:hi]
         base_t = base[members].T
-        base_t = base_t.tocsc() if sp.issparse(base_t) else base_t
+        base_t = base_t.tocsr() if sp.issparse(base_t) else base_t
+        found = []
         for start in range(0, len(q_rows), block):
             part = q_rows[start:start + block]
             dots = queries[part] @ base_t
@@ -140,7 +144,12 @@ def nearest_in_group(queries, query_groups: np.ndarray, base, base_groups: np.nd
             if exclude is not None:
                 dots[members[None, :] == exclude[part][:, None]] = -np.inf
             best = dots.max(axis=1)
-            out[part] = np.where(np.isfinite(best), best, np.nan)
+            found.append((part, np.where(np.isfinite(best), best, np.nan)))
+        return found
+
+    for found in map_threads(one, list(zip(q_groups, np.split(q_order, q_starts[1:])))):
+        for part, best in found:
+            out[part] = best
     return out
 
 
