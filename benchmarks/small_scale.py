@@ -15,7 +15,9 @@ each repeat it times, one after the other so they share the machine's load:
 * the Datalab pipeline of :mod:`benchmarks.scale` (TF-IDF + SVD-256, 5-fold
   logistic regression, Datalab label / outlier / near_duplicate).
 
-It also times start-up (``python -m diagnose.cli --help``). Medians of
+It also times start-up (``python -m diagnose.cli --help``) and compares the
+proxy model's out-of-fold probabilities before (scikit-learn lbfgs) and after
+(:class:`diagnose.probs.SoftmaxRegression`) on each dataset. Medians of
 ``--repeats`` runs (and the slowest run) go to
 ``benchmarks/results/small_scale.md`` with per-stage medians from
 ``summary.json``, the command, commit and load average.
@@ -128,6 +130,61 @@ def measure(sizes: list[int], repeats: int, trees: dict[str, Path]) -> dict:
     return results
 
 
+def proxy_check(n: int, folds: int = 5) -> dict:
+    """Out-of-fold probabilities of today's scikit-learn proxy vs :class:`diagnose.probs.SoftmaxRegression`.
+
+    Same embeddings (``TfidfSvdEmbedder``, 256-d) and the same stratified folds (seed 0); the noise
+    reference is scikit-learn's proxy on another fold split (seed 1). Log-loss, accuracy, iterations,
+    CPU seconds of the fits, and the mean L1 distance per row / argmax agreement with scikit-learn.
+    """
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from diagnose.embed import TfidfSvdEmbedder
+    from diagnose.probs import SoftmaxRegression
+
+    paths = dataset(n)
+    train = pl.read_parquet(paths["train"])
+    texts = train["text"].to_list() + pl.read_parquet(paths["eval"])["text"].to_list()
+    x = TfidfSvdEmbedder(seed=0).fit(texts).transform(train["text"].to_list())
+    classes, y = np.unique(train["label"].to_list(), return_inverse=True)
+
+    def oof(make, seed: int) -> tuple[np.ndarray, float, list[int]]:
+        out, its, start = np.zeros((len(y), len(classes))), [], time.process_time()
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+        for fit, held in splitter.split(x, np.where(np.bincount(y)[y] >= folds, y, -1)):
+            model = make().fit(x[fit], y[fit])
+            out[np.ix_(held, model.classes_)] = model.predict_proba(x[held])
+            its.append(int(np.max(model.n_iter_)))
+        out += 1e-6
+        return out / out.sum(axis=1, keepdims=True), time.process_time() - start, its
+
+    sklearn = lambda: LogisticRegression(C=10.0, max_iter=300)  # the proxy before issue 18
+    runs = {"scikit-learn lbfgs (before)": oof(sklearn, 0), "SoftmaxRegression (after)": oof(SoftmaxRegression, 0),
+            "scikit-learn, other fold split (noise)": oof(sklearn, 1)}
+    ref = runs["scikit-learn lbfgs (before)"][0]
+    return {name: {"log_loss": float(-np.log(p[np.arange(len(y)), y]).mean()), "accuracy": float((p.argmax(1) == y).mean()),
+                   "cpu_s": cpu, "iterations": its, "l1_to_before": float(np.abs(p - ref).sum(axis=1).mean()),
+                   "argmax_agreement": float((p.argmax(1) == ref.argmax(1)).mean())}
+            for name, (p, cpu, its) in runs.items()}
+
+
+def _proxy_lines(checks: dict) -> list[str]:
+    lines = ["## Proxy model: out-of-fold probabilities before and after", "",
+             "5-fold cross-validation on the training rows (256-d TF-IDF + SVD embeddings, the folds of seed 0); "
+             "the last row is scikit-learn's proxy on the folds of seed 1, i.e. how much the probabilities move "
+             "with nothing but another fold split (the noise the solver's tolerance is held well under). CPU "
+             "seconds of the five fits, one thread.", "",
+             "| train rows | proxy | log-loss | accuracy | mean L1 to before (per row) | same top class as before | iterations per fold | CPU (s) |",
+             "|---:|---|---:|---:|---:|---:|---|---:|"]
+    for n, check in checks.items():
+        for name, r in check.items():
+            lines.append(f"| {int(n):,} | {name} | {r['log_loss']:.4f} | {r['accuracy']:.4f} | {r['l1_to_before']:.3f} | "
+                         f"{r['argmax_agreement']:.3f} | {', '.join(map(str, r['iterations']))} | {r['cpu_s']:.1f} |")
+    return lines + [""]
+
+
 def _median(runs: list[dict], key: str = "wall_s") -> float | None:
     values = [r[key] for r in runs if r.get("status") == 0 and key in r]
     return statistics.median(values) if values else None
@@ -185,6 +242,8 @@ def write_report(results: dict, command: str, commit: str, baseline: str | None)
         f"{int(n):,}: " + ", ".join(f"{k} {statistics.median([r['stages'][k] for r in runs['datalab'] if r.get('stages')]):.1f}"
                                     for k in ("features", "cross_val_probs", "find_issues"))
         for n, runs in results["sizes"].items()), ""]
+    if results.get("proxy"):
+        lines += _proxy_lines(results["proxy"])
     OUT.write_text("\n".join(lines))
     (WORK / "small_scale.json").write_text(json.dumps(results, indent=1))
 
@@ -194,6 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000", help="training rows, comma-separated (1000 and/or 10000)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline-rev", default=None, help="a commit to time in the same run (e.g. the branch's start)")
+    parser.add_argument("--no-proxy-check", action="store_true", help="skip the proxy model's before/after check")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -203,6 +263,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.baseline_rev:
             trees = {"baseline": baseline_tree(args.baseline_rev, Path(tmp)), "this commit": ROOT}
         results = measure(sizes, args.repeats, trees)
+    if not args.no_proxy_check:
+        results["proxy"] = {str(n): proxy_check(n) for n in sizes}
     command = "python -m benchmarks.small_scale " + " ".join(argv if argv is not None else sys.argv[1:])
     write_report(results, command.strip(), commit, args.baseline_rev)
     log(f"wrote {OUT}")
