@@ -204,17 +204,22 @@ def held_probs(model: SoftmaxRegression | None, x: np.ndarray, y: np.ndarray, fi
 
 #: threads of :func:`map_threads` at most by default (each holds a block of scores or a fit's temporaries)
 MAX_THREADS = 4
+#: work (multiply-adds of the largest product) below which :func:`map_threads` stays on one thread: on
+#: small tables the solver's Python steps, which hold the GIL, outweigh what a second thread gains
+THREAD_WORK = 1e8
 
 
-def map_threads(task, items: list, n_jobs: int | None = None) -> list:
+def map_threads(task, items: list, n_jobs: int | None = None, *, work: float | None = None) -> list:
     """``[task(item) for item in items]``, on up to ``n_jobs`` threads (None: one per core, at most
-    :data:`MAX_THREADS`).
+    :data:`MAX_THREADS`; one when the ``work`` of an item is under :data:`THREAD_WORK`).
 
     The fits spend their time in BLAS products and numpy loops that release
     the GIL, so threads use both cores of a 2-core machine without copying
     the data to worker processes; each item is computed alone, so the
     results do not depend on ``n_jobs``.
     """
+    if n_jobs is None and work is not None and work < THREAD_WORK:
+        n_jobs = 1
     jobs = min(len(items), n_jobs or min(os.cpu_count() or 1, MAX_THREADS))
     if jobs <= 1:
         return [task(item) for item in items]
@@ -261,7 +266,8 @@ def cross_val_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int 
         return part
 
     out = np.zeros((len(y), n_classes))
-    for (_, held_idx), part in zip(splits, map_threads(one, splits, n_jobs)):
+    work = len(y) * x.shape[1] * n_classes
+    for (_, held_idx), part in zip(splits, map_threads(one, splits, n_jobs, work=work)):
         out[held_idx] = part
     bar.close()
     return _smooth(out)

@@ -85,11 +85,13 @@ def test_warm_started_refit_matches_a_cold_one():
     assert (warm.argmax(1) == cold.argmax(1)).mean() > 0.98
 
 
-@pytest.mark.parametrize("dense_terms", [0, 3, 512])
-def test_character_top_k_matches_the_plain_product(monkeypatch, dense_terms):
+@pytest.mark.parametrize(("dense_terms", "thread_work"), [(0, 0.0), (3, 1e8), (512, 0.0)])
+def test_character_top_k_matches_the_plain_product(monkeypatch, dense_terms, thread_work):
+    import diagnose.probs
     from diagnose.causes.coverage_gap import _coverage_features as features
 
     monkeypatch.setattr(features, "DENSE_TERMS", dense_terms)
+    monkeypatch.setattr(diagnose.probs, "THREAD_WORK", thread_work)  # 0: threads even on this tiny table
     rng = np.random.default_rng(0)
     rare = sp.random(300, 37, density=0.15, random_state=1, format="csr", dtype=np.float32)
     base = sp.hstack([sp.csr_matrix(rng.random((300, 3)).astype(np.float32)), rare])  # 3 terms in every row
@@ -102,3 +104,19 @@ def test_character_top_k_matches_the_plain_product(monkeypatch, dense_terms):
     np.testing.assert_allclose(sim, expected, atol=1e-5)
     np.testing.assert_allclose(np.take_along_axis(scores, idx, axis=1), expected, atol=1e-5)
     assert not np.any(idx == rows[:, None])
+
+
+def test_nearest_in_group_is_the_same_on_threads(monkeypatch):
+    import diagnose.probs
+    from diagnose.causes.coverage_gap._coverage_features import nearest_in_group
+
+    x, y = _blobs(n=300, k=6)
+    groups = y.copy()
+    groups[:10] = -1
+    args = (x[:120], groups[:120], x, y)
+    monkeypatch.setattr(diagnose.probs, "THREAD_WORK", 1e12)
+    one = nearest_in_group(*args, exclude=np.arange(120), block=16)
+    monkeypatch.setattr(diagnose.probs, "THREAD_WORK", 0.0)
+    many = nearest_in_group(*args, exclude=np.arange(120), block=16)
+    np.testing.assert_array_equal(one, many)
+    assert np.isnan(one[:10]).all() and not np.isnan(one[10:]).any()

@@ -55,7 +55,7 @@ def sparse_top_k(queries, base, k: int, *, exclude: np.ndarray | None, block: in
         order = np.argsort(-top, axis=1, kind="stable")
         return np.take_along_axis(part, order, axis=1), np.take_along_axis(top, order, axis=1)
 
-    parts = map_threads(one, list(range(0, queries.shape[0], block)))
+    parts = map_threads(one, list(range(0, queries.shape[0], block)), work=block * base.shape[0] * 100.0)
     idx = np.concatenate([p[0] for p in parts]) if parts else np.empty((0, k), dtype=np.int64)
     sim = np.concatenate([p[1] for p in parts]) if parts else np.empty((0, k), dtype=np.float32)
     return idx.astype(np.int64), sim.astype(np.float32)
@@ -147,7 +147,8 @@ def nearest_in_group(queries, query_groups: np.ndarray, base, base_groups: np.nd
             found.append((part, np.where(np.isfinite(best), best, np.nan)))
         return found
 
-    for found in map_threads(one, list(zip(q_groups, np.split(q_order, q_starts[1:])))):
+    work = queries.shape[0] * base.shape[0] * 10.0  # about the products' multiply-adds, all groups together
+    for found in map_threads(one, list(zip(q_groups, np.split(q_order, q_starts[1:]))), work=work):
         for part, best in found:
             out[part] = best
     return out

@@ -81,7 +81,7 @@ def refit_models(x: np.ndarray, labels: np.ndarray, keep: np.ndarray, n_classes:
         return None
     starts = init if init is not None and len(init) == len(splits) else [None] * len(splits)
     models = map_threads(lambda j: fold_model(x, labels, fits[j], n_classes, seed=seed, init=starts[j]),
-                       list(range(len(splits))))
+                         list(range(len(splits))), work=len(labels) * x.shape[1] * n_classes)
     out = np.zeros((len(labels), n_classes))
     for (_, held_rows), rows, model in zip(splits, fits, models):
         out[held_rows] = held_probs(model, x, labels, rows, held_rows, n_classes, seed=seed)
