@@ -181,7 +181,7 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
 
     config = check_config(config or RunConfig())
     stages = stages or _Stages(total=3, enabled=False)
-    with distributed.session(config.engine, progress=config.progress) as engine:
+    with distributed.session(config.engine, progress=config.progress, blas_threads=config.blas_threads) as engine:
         with stages.stage("embed"):
             train_emb, eval_emb = _embed(inputs, embedder, config, seed, engine)
         with stages.stage("neighbors"):
