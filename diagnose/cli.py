@@ -43,8 +43,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars, log lines, warnings or summary (errors still shown)")
     p.add_argument("--progress", action="store_true",
                    help="show progress bars even when standard error is not a terminal (default: only on a terminal)")
-    p.add_argument("--neighbors", choices=["auto", "exact", "faiss"], default=None,
-                   help="neighbour search: exact, faiss (extra 'ann') or auto by size (default: the library's, auto)")
+    p.add_argument("--neighbors", choices=["auto", "exact", "ivf", "faiss"], default=None,
+                   help="neighbour search: exact, ivf (approximate), faiss (extra 'ann') or auto by size: exact up to 2e8 query x row pairs, else ivf (default)")
     p.add_argument("--engine", choices=["local", "dask"], default=None,
                    help="where heavy stages run; dask needs the 'distributed' extra (default: the library's, local)")
     p.add_argument("--min-precision", type=_share, default=None, metavar="SHARE",

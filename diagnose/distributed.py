@@ -6,15 +6,15 @@ its heavy, row-parallel stages to a ``dask.distributed`` cluster:
 * **embedding**: the vocabulary and SVD basis are fitted once on the client
   (on a bounded sample), then texts are transformed in partitions on workers;
 * **neighbour search**: training embeddings are broadcast once; each task
-  searches one fixed query block (exact) or one batch against a broadcast
-  IVF index (faiss);
+  searches one fixed query block (exact) or one chunk of queries against the
+  broadcast inverted lists (ivf, built once on the client) or IVF index (faiss);
 * **proxy probabilities**: each cross-validation fold is one task, and eval
   rows without probabilities are predicted partition by partition.
 
 Partitions, blocks, folds and seeds are the ones the local path uses
-(:func:`diagnose.neighbors.query_blocks`, :func:`diagnose.probs.fold_indices`,
+(:func:`diagnose.neighbors.query_blocks`, the ivf query chunks, :func:`diagnose.probs.fold_indices`,
 the embedder's ``batch_size``), so the same inputs and seed give the same
-result on one machine or a cluster (exact search). The analyzers then score on
+result on one machine or a cluster (exact and ivf search). The analyzers then score on
 the client: given the shared representation they are linear-time and cheap.
 
 Exactly the local result also needs the same floating-point work: OpenBLAS
@@ -66,7 +66,7 @@ from tqdm.auto import tqdm
 
 from diagnose.core import Neighbors
 from diagnose.errors import DiagnoseError, OptionalDependencyError
-from diagnose.neighbors import FAISS_BATCH, NeighborIndex, _drop_self, exact_block, faiss_block, query_blocks
+from diagnose.neighbors import FAISS_BATCH, IVF_CHUNK, NeighborIndex, _drop_self, exact_block, faiss_block, query_blocks
 from diagnose.probs import MAX_FIT_ROWS, _model, _smooth, cap_rows, fold_indices, fold_probs, predict_expanded
 
 __all__ = ["ADDRESS_ENV", "DaskEngine", "code_fingerprint", "connect", "session"]
@@ -199,7 +199,13 @@ class DaskEngine:
         base = index.base_
         n_queries = base.shape[0] if queries is None else queries.shape[0]
         k_eff = min(k + int(exclude_self), base.shape[0])
-        if index.resolve(n_queries) == "exact":
+        method = index.resolve(n_queries)
+        if method == "ivf":
+            remote = self._broadcast(index.ivf_index())
+            futures = [self.submit(_ivf_task, remote, None if queries is None else queries[a:a + IVF_CHUNK],
+                                   a, min(a + IVF_CHUNK, n_queries), k_eff)
+                       for a in range(0, n_queries, IVF_CHUNK)]
+        elif method == "exact":
             remote = self._broadcast(np.ascontiguousarray(base.T))
             blocks = query_blocks(n_queries, base.shape[0], index.block_bytes)
             futures = [self.submit(_exact_task, remote, None if queries is None else queries[a:b], a, b, k_eff)
@@ -297,6 +303,12 @@ def _exact_task(base_t: np.ndarray, queries: np.ndarray | None, start: int, stop
     if queries is None:
         queries = np.ascontiguousarray(base_t[:, start:stop].T)
     return exact_block(queries, base_t, k)
+
+
+def _ivf_task(lists: Any, queries: np.ndarray | None, start: int, stop: int, k: int):
+    if queries is None:
+        queries = lists.base[start:stop]
+    return lists.search(queries, k)
 
 
 def _faiss_task(ivf: tuple[np.ndarray, int], base: np.ndarray, queries: np.ndarray | None,

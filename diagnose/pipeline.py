@@ -49,7 +49,8 @@ class RunConfig:
         1.8x faster end to end on the bundled sample on 2 cores: the many small solver calls
         spend more on thread hand-offs than they gain (``benchmarks/RESULTS.md``).
     neighbors
-        ``auto``, ``exact`` or ``faiss``.
+        ``auto`` (exact search up to 2·10⁸ query × row pairs, else ``ivf``), ``exact``, ``ivf``
+        (approximate, numpy only) or ``faiss`` (extra ``diagnose[ann]``).
     embed_dim
         Dimension of the default TF-IDF + SVD embedding.
     cv_folds
@@ -226,7 +227,7 @@ def check_config(config: RunConfig) -> RunConfig:
     for name, low in (("k", 1), ("embed_dim", 2), ("cv_folds", 2), ("min_reference", 1)):
         if not isinstance(getattr(config, name), (int, np.integer)) or getattr(config, name) < low:
             problems.append(f"{name}={getattr(config, name)!r} (expected an integer >= {low})")
-    for name, allowed in (("neighbors", ("auto", "exact", "faiss")), ("engine", ("local", "dask"))):
+    for name, allowed in (("neighbors", ("auto", "exact", "ivf", "faiss")), ("engine", ("local", "dask"))):
         if getattr(config, name) not in allowed:
             problems.append(f"{name}={getattr(config, name)!r} (expected one of {list(allowed)})")
     if problems:
@@ -234,7 +235,7 @@ def check_config(config: RunConfig) -> RunConfig:
     if config.neighbors == "faiss" and importlib.util.find_spec("faiss") is None:
         raise OptionalDependencyError(
             "neighbors='faiss' needs faiss, which is not installed; install it with "
-            "`pip install 'diagnose[ann]'` or use --neighbors auto (exact search when faiss is absent)."
+            "`pip install 'diagnose[ann]'` or use --neighbors auto or ivf (approximate search without faiss)."
         )
     return config
 

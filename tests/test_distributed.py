@@ -78,6 +78,10 @@ def test_engine_stages_match_local(client):
     local, remote = index.search(x, k=5, exclude_self=True), engine.search(index, None, k=5, exclude_self=True)
     np.testing.assert_array_equal(local.indices, remote.indices)
     np.testing.assert_array_equal(local.similarities, remote.similarities)
+    ivf = NeighborIndex(method="ivf", nprobe=3).fit(x)  # the approximate search a large run uses
+    local, remote = ivf.search(x, k=5, exclude_self=True), engine.search(ivf, None, k=5, exclude_self=True)
+    np.testing.assert_array_equal(local.indices, remote.indices)
+    np.testing.assert_array_equal(local.similarities, remote.similarities)
     y = np.arange(len(texts)) % 4
     from threadpoolctl import threadpool_limits
 
