@@ -306,9 +306,7 @@ def _exact_task(base_t: np.ndarray, queries: np.ndarray | None, start: int, stop
 
 
 def _ivf_task(lists: Any, queries: np.ndarray | None, start: int, stop: int, k: int):
-    if queries is None:
-        queries = lists.base[start:stop]
-    return lists.search(queries, k)
+    return lists.search(queries, k, rows=(start, stop) if queries is None else None)
 
 
 def _faiss_task(ivf: tuple[np.ndarray, int], base: np.ndarray, queries: np.ndarray | None,

@@ -129,8 +129,9 @@ class NeighborIndex:
         method = self.resolve(queries.shape[0])
         if method == "exact":
             idx, sim = self._exact(queries, k_eff)
-        elif method == "ivf":
-            idx, sim = self.ivf_index().search(queries, k_eff, progress=self.progress)
+        elif method == "ivf":  # the indexed rows themselves reuse their stored probes
+            idx, sim = self.ivf_index().search(None if queries is self.base_ else queries, k_eff, progress=self.progress,
+                                               rows=(0, len(self.base_)) if queries is self.base_ else None)
         else:
             idx, sim = self._approximate(queries, k_eff)
         if exclude_self:
@@ -241,23 +242,33 @@ class IVFLists:
         nlist, default_probe = ivf_settings(len(base))
         self.centroids = spherical_kmeans(base, nlist, seed=seed)
         self.nprobe = int(min(nprobe or default_probe, nlist))
-        assign = nearest_lists(base, self.centroids, 1)[:, 0]
+        # the training rows' own probes come from the same scores as their lists (train -> train search reuses them)
+        self.base_probes, assign = nearest_lists(base, self.centroids, self.nprobe, with_first=True)
         self.order = np.argsort(assign, kind="stable")
         self.starts = np.searchsorted(assign[self.order], np.arange(nlist + 1))
         log.info("ivf index: %d rows, %d lists, nprobe %d", len(base), nlist, self.nprobe)
 
-    def search(self, queries: np.ndarray, k: int, *, progress: bool = False):
-        """Top ``k`` (indices, similarities) of every query row, most similar first."""
-        idx = np.empty((len(queries), k), dtype=np.int64)
-        sim = np.empty((len(queries), k), dtype=np.float32)
-        steps = range(0, len(queries), IVF_CHUNK)
+    def search(self, queries: np.ndarray | None, k: int, *, progress: bool = False, rows: tuple[int, int] | None = None):
+        """Top ``k`` (indices, similarities) of every query row, most similar first.
+
+        ``queries=None`` searches the indexed rows ``rows`` (start, stop; default all) with their stored probes.
+        """
+        start0, stop0 = (0, len(self.base)) if queries is None and rows is None else rows or (0, len(queries))
+        idx = np.empty((stop0 - start0, k), dtype=np.int64)
+        sim = np.empty((stop0 - start0, k), dtype=np.float32)
+        steps = range(start0, stop0, IVF_CHUNK)
         for start in tqdm(steps, desc="neighbours (ivf)", unit="chunk", disable=not progress, leave=False):
-            stop = min(start + IVF_CHUNK, len(queries))
-            idx[start:stop], sim[start:stop] = self._search_chunk(np.asarray(queries[start:stop], dtype=np.float32), k)
+            stop = min(start + IVF_CHUNK, stop0)
+            if queries is None:
+                chunk, probes = self.base[start:stop], self.base_probes[start:stop]
+            else:
+                chunk = np.asarray(queries[start:stop], dtype=np.float32)
+                probes = nearest_lists(chunk, self.centroids, self.nprobe)
+            idx[start - start0:stop - start0], sim[start - start0:stop - start0] = self._search_chunk(chunk, probes, k)
         return idx, sim
 
-    def _search_chunk(self, queries: np.ndarray, k: int):
-        probes = nearest_lists(queries, self.centroids, self.nprobe).ravel()
+    def _search_chunk(self, queries: np.ndarray, probes: np.ndarray, k: int):
+        probes = probes.ravel()
         by_list = np.argsort(probes, kind="stable")
         bounds = np.searchsorted(probes[by_list], np.arange(len(self.centroids) + 1))
         rows_of = by_list // self.nprobe
@@ -297,15 +308,20 @@ def spherical_kmeans(x: np.ndarray, nlist: int, *, seed: int = 0, niter: int = 1
     return centres
 
 
-def nearest_lists(x: np.ndarray, centres: np.ndarray, n: int, block: int = 16_384) -> np.ndarray:
-    """Indices of the ``n`` centres most similar to each row (unordered when ``n`` > 1)."""
+def nearest_lists(x: np.ndarray, centres: np.ndarray, n: int, block: int = 16_384, with_first: bool = False):
+    """Indices of the ``n`` centres most similar to each row (unordered when ``n`` > 1).
+
+    With ``with_first``, also the single most similar centre of each row (from the same scores).
+    """
     out = np.empty((len(x), n), dtype=np.int64)
+    first = np.empty(len(x), dtype=np.int64)
     centres_t = np.ascontiguousarray(centres.T)
     for start in range(0, len(x), block):
         scores = x[start:start + block] @ centres_t
-        out[start:start + block] = (scores.argmax(axis=1)[:, None] if n == 1
+        first[start:start + block] = scores.argmax(axis=1)
+        out[start:start + block] = (first[start:start + block, None] if n == 1
                                     else np.argpartition(-scores, n - 1, axis=1)[:, :n])
-    return out
+    return (out, first) if with_first else out
 
 
 def faiss_block(index, queries: np.ndarray, base: np.ndarray, k: int):
