@@ -224,9 +224,13 @@ def _machine() -> str:
 
 def write_report(results: dict, command: str) -> None:
     sizes = sorted(results["sizes"], key=int)
-    lines = ["# Scale benchmark", "", f"Command: `{command}`", "",
-             f"Machine: {_machine()}; BLAS/OpenMP threads per process: {results.get('threads', 'default')}; "
-             f"load average at start: {results.get('load', '?')} (other jobs shared the 2 cores).", "",
+    runs = results.get("commands") or [{"command": command, "load": results.get("load", "?")}]
+    lines = ["# Scale benchmark", "", "Commands (each merges its sizes into the stored results; the table shows the latest "
+             "run of every size), with the load average when each started:", "",
+             *[f"* `{r['command']}` at commit {r.get('commit', '?')}, load {r['load']}" for r in runs], "",
+             f"Machine: {_machine()}; BLAS/OpenMP threads per process: {results.get('threads', 'default')}. Other jobs "
+             "shared the 2 cores throughout (load averages above 2 mean every process got a fraction of a core), so "
+             "wall times are inflated: compare CPU seconds too.", "",
              "Data: perturbed BANKING77 + CLINC150 queries (228 classes, 3% flipped training labels, 2% "
              "out-of-scope eval rows), eval = train/10 with predictions and `prob_` columns, annotations for "
              "5% of rows (3 votes each), 3 passages for 20% of eval rows. `diagnose run --cache DIR` runs as a "
@@ -235,8 +239,8 @@ def write_report(results: dict, command: str) -> None:
              "training rows (to a random class) and runs again with the same folder. Peak RSS is that subprocess's "
              "`ru_maxrss`.", "",
              "| train rows | eval rows | diagnose wall (s) | diagnose CPU (s) | peak RSS (GiB) | neighbours stage (s, share of wall) "
-             "| re-run after relabelling 1% (s) | re-run / cold | Datalab pipeline wall (s) | Datalab CPU (s) "
-             "| diagnose / Datalab (wall) | Datalab peak RSS (GiB) |",
+             "| re-run after relabelling 1% (s) | re-run / cold, wall (CPU) | Datalab pipeline wall (s) | Datalab CPU (s) "
+             "| diagnose / Datalab, wall (CPU) | Datalab peak RSS (GiB) |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n in sizes:
         r = results["sizes"][n]
@@ -244,8 +248,9 @@ def write_report(results: dict, command: str) -> None:
         nb = d.get("stages", {}).get("neighbors")
         nb_s = f"{nb:.1f} ({nb / d['wall_s']:.0%})" if nb and isinstance(d.get("wall_s"), (int, float)) else "—"
         re_s = f"{re_['wall_s']}" if re_.get("wall_s") and not re_.get("status") else "—"
-        re_ratio = f"{re_['wall_s'] / d['wall_s']:.2f}" if re_s != "—" and d.get("wall_s") and not d.get("status") else "—"
-        ratio = f"{d['wall_s'] / dl['wall_s']:.2f}" if dl and dl.get("wall_s") else "—"
+        re_ratio = (f"{re_['wall_s'] / d['wall_s']:.2f} ({re_['cpu_s'] / d['cpu_s']:.2f})"
+                    if re_s != "—" and d.get("wall_s") and not d.get("status") else "—")
+        ratio = f"{d['wall_s'] / dl['wall_s']:.2f} ({d['cpu_s'] / dl['cpu_s']:.2f})" if dl and dl.get("wall_s") else "—"
         dl_s = f"{dl['wall_s']:.0f}" if dl and dl.get("wall_s") else (
             "not run (hours: exact k-NN graph)" if int(n) >= 1_000_000 else "—")
         dl_cpu = dl.get("cpu_s", "—") if dl else "—"
@@ -414,6 +419,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(OPENBLAS_NUM_THREADS=args.threads, OMP_NUM_THREADS=args.threads)
     results = _load_results()
     results.update(threads=args.threads or "default", load=round(os.getloadavg()[0], 1))
+    command = "python benchmarks/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.sizes or args.recall_sizes or not args.skip_f1:  # a run that only re-renders adds no command
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True).stdout.strip()
+        results["commands"] = [*results.get("commands", []), {"command": command, "commit": commit, "load": results["load"]}]
     datalab = {int(s) for s in args.datalab_sizes.split(",") if s}
     for n in (int(s) for s in args.sizes.split(",") if s):
         paths = make_dataset(n)
@@ -443,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         log("scenario F1, exact vs ivf")
         results["f1"] = scenario_f1()
         _save_results(results)
-    write_report(results, "python benchmarks/scale.py " + " ".join(argv if argv is not None else sys.argv[1:]))
+    write_report(results, command)
     write_plot(results)
     log("wrote benchmarks/results/scale.md and benchmarks/scale_plot.png")
     return 0
