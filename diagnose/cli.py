@@ -43,14 +43,17 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars, log lines, warnings or summary (errors still shown)")
     p.add_argument("--progress", action="store_true",
                    help="show progress bars even when standard error is not a terminal (default: only on a terminal)")
-    p.add_argument("--neighbors", choices=["auto", "exact", "faiss"], default=None,
-                   help="neighbour search: exact, faiss (extra 'ann') or auto by size (default: the library's, auto)")
+    p.add_argument("--neighbors", choices=["auto", "exact", "ivf", "faiss"], default=None,
+                   help="neighbour search: exact, ivf (approximate), faiss (extra 'ann') or auto by size: exact up to 2e8 query x row pairs, else ivf (default)")
     p.add_argument("--engine", choices=["local", "dask"], default=None,
                    help="where heavy stages run; dask needs the 'distributed' extra (default: the library's, local)")
     p.add_argument("--min-precision", type=_share, default=None, metavar="SHARE",
                    help="stated precision a verdict needs, in (0, 1): a cause is given only when errors with "
                         "evidence this strong had it at least this often in calibration (default: the library's, 0.7)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html / report.md")
+    p.add_argument("--cache", metavar="DIR", default=None,
+                   help="keep embeddings and neighbour tables in DIR, keyed by content hashes, so a re-run after "
+                        "relabelling reuses them (same result as without it; delete DIR to clear it; default: no cache)")
 
 
 def _parser() -> argparse.ArgumentParser:

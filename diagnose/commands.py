@@ -24,6 +24,8 @@ def _config(args: argparse.Namespace):
 
     given = {name: getattr(args, name) for name in ("min_precision", "neighbors", "engine")
              if getattr(args, name) is not None}  # the defaults live in RunConfig
+    if getattr(args, "cache", None):
+        given["cache_dir"] = args.cache
     return RunConfig(progress=args.progress, **given)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import re
 import time
@@ -49,7 +50,8 @@ class RunConfig:
         1.8x faster end to end on the bundled sample on 2 cores: the many small solver calls
         spend more on thread hand-offs than they gain (``benchmarks/RESULTS.md``).
     neighbors
-        ``auto``, ``exact`` or ``faiss``.
+        ``auto`` (exact search up to 2·10⁸ query × row pairs, else ``ivf``), ``exact``, ``ivf``
+        (approximate, numpy only) or ``faiss`` (extra ``diagnose[ann]``).
     embed_dim
         Dimension of the default TF-IDF + SVD embedding.
     cv_folds
@@ -59,6 +61,11 @@ class RunConfig:
     progress
         Show progress bars (off by default; the command line turns them on
         when standard error is a terminal).
+    cache_dir
+        A folder where embeddings and neighbour tables are kept between runs,
+        keyed by content hashes (see :mod:`diagnose.cache`), or None (default:
+        no cache). A re-run after relabelling rows reuses both and gives exactly
+        the cold result. Delete the folder to clear it.
     """
 
     k: int = 10
@@ -71,12 +78,14 @@ class RunConfig:
     cv_folds: int = 5
     engine: str = "local"
     progress: bool = False
+    cache_dir: str | None = None
 
 
 class _Stages:
     """Times each stage and drives one progress bar."""
 
     def __init__(self, total: int, enabled: bool):
+        self.cache: dict[str, str] = {}  # stage -> "hit" / "stored" when a cache folder is used
         self.times: dict[str, float] = {}
         self.peak_rss_gib: dict[str, float] = {}
         self.bar = tqdm(total=total, desc="diagnose", unit="stage", disable=not enabled, leave=False)
@@ -171,30 +180,23 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
     with stages.stage("attribute"):
         examples, summary, tables = _assemble(data, inputs, frames, status, tables, parts, config, stages.times)
     stages.bar.close()
-    return Result(examples, {**summary, "peak_rss_gib_after_stage": stages.peak_rss_gib}, tables)
+    extra = {"cache": stages.cache} if config.cache_dir is not None else {}
+    return Result(examples, {**summary, "peak_rss_gib_after_stage": stages.peak_rss_gib, **extra}, tables)
 
 
 def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, embedder: Any = None, stages: _Stages | None = None) -> Prepared:
     """Compute the shared representation once: embeddings, neighbours, probabilities."""
     from diagnose import distributed
-    from diagnose.neighbors import NeighborIndex
+    from diagnose.cache import ArrayCache, cached_neighbors
 
     config = check_config(config or RunConfig())
     stages = stages or _Stages(total=3, enabled=False)
-    with distributed.session(config.engine, progress=config.progress) as engine:
+    cache = ArrayCache(config.cache_dir) if config.cache_dir is not None else None
+    with distributed.session(config.engine, progress=config.progress, blas_threads=config.blas_threads) as engine:
         with stages.stage("embed"):
-            train_emb, eval_emb = _embed(inputs, embedder, config, seed, engine)
+            train_emb, eval_emb = _embed(inputs, embedder, config, seed, engine, cache, stages.cache)
         with stages.stage("neighbors"):
-            eval_nb = train_nb = None
-            if train_emb is not None:
-                index = NeighborIndex(method=config.neighbors, seed=seed, progress=config.progress).fit(train_emb)
-                if engine:
-                    eval_nb = engine.search(index, eval_emb, k=config.k)
-                    train_nb = engine.search(index, None, k=config.k, exclude_self=True)
-                else:
-                    eval_nb = index.search(eval_emb, k=config.k)
-                    train_nb = index.search(train_emb, k=config.k, exclude_self=True)
-                del index
+            eval_nb, train_nb = cached_neighbors(train_emb, eval_emb, config, seed, engine, cache, stages.cache)
         with stages.stage("probabilities"):
             train_probs, eval_probs, notes = _probabilities(inputs, train_emb, eval_emb, config, seed, engine)
     return Prepared(
@@ -223,10 +225,12 @@ def check_config(config: RunConfig) -> RunConfig:
         problems.append(f"fallback={config.fallback!r} (expected a score in (0, 1], e.g. 0.9)")
     if config.blas_threads is not None and (not isinstance(config.blas_threads, (int, np.integer)) or config.blas_threads < 1):
         problems.append(f"blas_threads={config.blas_threads!r} (expected None or an integer >= 1)")
+    if config.cache_dir is not None and not isinstance(config.cache_dir, (str, os.PathLike)):
+        problems.append(f"cache_dir={config.cache_dir!r} (expected None or a folder path)")
     for name, low in (("k", 1), ("embed_dim", 2), ("cv_folds", 2), ("min_reference", 1)):
         if not isinstance(getattr(config, name), (int, np.integer)) or getattr(config, name) < low:
             problems.append(f"{name}={getattr(config, name)!r} (expected an integer >= {low})")
-    for name, allowed in (("neighbors", ("auto", "exact", "faiss")), ("engine", ("local", "dask"))):
+    for name, allowed in (("neighbors", ("auto", "exact", "ivf", "faiss")), ("engine", ("local", "dask"))):
         if getattr(config, name) not in allowed:
             problems.append(f"{name}={getattr(config, name)!r} (expected one of {list(allowed)})")
     if problems:
@@ -234,13 +238,16 @@ def check_config(config: RunConfig) -> RunConfig:
     if config.neighbors == "faiss" and importlib.util.find_spec("faiss") is None:
         raise OptionalDependencyError(
             "neighbors='faiss' needs faiss, which is not installed; install it with "
-            "`pip install 'diagnose[ann]'` or use --neighbors auto (exact search when faiss is absent)."
+            "`pip install 'diagnose[ann]'` or use --neighbors auto or ivf (approximate search without faiss)."
         )
     return config
 
 
-def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int, engine: Any = None):
-    """Eval and training embeddings; ``engine`` (a DaskEngine or None) runs the transform."""
+def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int, engine: Any = None, cache: Any = None,
+           hits: dict | None = None):
+    """Eval and training embeddings; ``engine`` (a DaskEngine or None) runs the transform; ``cache`` keeps them."""
+    from diagnose.cache import embedding_key
+
     embedder = embedder or TfidfSvdEmbedder(n_components=config.embed_dim, seed=seed, progress=config.progress)
     eval_texts = inputs.eval.get_column("text").to_list()
     train_texts = inputs.train.get_column("text").to_list() if inputs.train is not None else []
@@ -248,10 +255,20 @@ def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int, engine: 
         train_ids = inputs.train.get_column("id").to_list() if inputs.train is not None else []
         eval_emb = embedder.embed_ids(inputs.eval.get_column("id").to_list())
         return (embedder.embed_ids(train_ids) if train_ids else None), eval_emb
+    key = embedding_key(embedder, train_texts, eval_texts) if cache is not None else None
+    found = cache.get("embeddings", key, ["train", "eval"]) if key else None
+    if found is not None:
+        hits["embed"] = "hit"
+        return (found["train"] if train_texts else None), found["eval"]
     embedder.fit(train_texts + eval_texts)
     transform = (lambda texts: engine.transform(embedder, texts)) if engine else embedder.transform
     eval_emb = transform(eval_texts)
-    return (transform(train_texts) if train_texts else None), eval_emb
+    train_emb = transform(train_texts) if train_texts else None
+    if key:
+        cache.put("embeddings", key, {"train": train_emb if train_emb is not None else np.zeros((0, 0), np.float32),
+                                      "eval": eval_emb})
+        hits["embed"] = "stored"
+    return train_emb, eval_emb
 
 
 def _probabilities(inputs: Inputs, train_emb, eval_emb, config: RunConfig, seed: int, engine: Any = None):
@@ -393,7 +410,7 @@ def _summary(examples, data, inputs, status, thresholds, config, times) -> dict[
         "notes": _jsonable(data.notes),
         "classes": list(data.classes),
         "seed": data.seed,
-        "config": asdict(config),
+        "config": {k: v for k, v in asdict(config).items() if k != "cache_dir"},  # where a cache lives is not a result
         "timings_seconds": times,
         "versions": _versions(),
     }

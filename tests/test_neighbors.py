@@ -1,4 +1,4 @@
-"""Neighbour search: exact blocks agree with brute force; the IVF index finds most true neighbours."""
+"""Neighbour search: exact blocks agree with brute force; the IVF indexes find most true neighbours."""
 from __future__ import annotations
 
 import numpy as np
@@ -53,10 +53,35 @@ def test_faiss_recall_and_exact_similarities():
     assert not (train.indices == np.arange(100)[:, None]).any()
 
 
+def test_ivf_recall_true_similarities_and_determinism():
+    base, queries = _clustered(6000, dim=32, centers=60), _clustered(300, dim=32, centers=60, seed=2)
+    index = NeighborIndex(method="ivf", seed=0).fit(base)
+    nb = index.search(queries, k=10)
+    truth = _brute(queries, base, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(nb.indices, truth)])
+    assert recall >= 0.9
+    np.testing.assert_allclose(nb.similarities, np.einsum("ij,ikj->ik", queries, base[nb.indices]), atol=1e-5)
+    assert np.all(np.diff(nb.similarities, axis=1) <= 0)
+    again = NeighborIndex(method="ivf", seed=0).fit(base).search(queries, k=10)
+    np.testing.assert_array_equal(nb.indices, again.indices)
+    np.testing.assert_array_equal(nb.similarities, again.similarities)
+    train = index.search(base[:100], k=5, exclude_self=True)
+    assert not (train.indices == np.arange(100)[:, None]).any()
+
+
+def test_ivf_with_few_probed_rows_still_returns_k_neighbours():
+    base = _clustered(400, dim=8, centers=4)
+    index = NeighborIndex(method="ivf", nprobe=1).fit(base)
+    nb = index.search(base[:20], k=50)
+    assert nb.indices.shape == (20, 50) and np.isfinite(nb.similarities).all()
+    assert all(len(set(row)) == 50 for row in nb.indices)
+
+
 def test_auto_switches_on_size_and_unknown_method_fails():
     small = NeighborIndex(method="auto").fit(_clustered(100))
     assert small.resolve(100) == "exact"
     big = int(np.sqrt(EXACT_LIMIT)) + 1
     assert NeighborIndex(method="exact").fit(_clustered(10)).resolve(big * big) == "exact"
+    assert small.resolve(int(EXACT_LIMIT // 100) + 1) == "ivf"  # approximate above the limit, no extra needed
     with pytest.raises(InputError, match="unknown"):
         NeighborIndex(method="annoy")
