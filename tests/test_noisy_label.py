@@ -127,7 +127,9 @@ def test_pair_noise_is_discounted_when_annotators_back_the_given_label():
     contested = NoisyLabel().fit(_pair_data(("a", "b", "b")))
     assert rejected.pair_support_[(1, 0)] == 0.0
     assert contested.pair_support_[(1, 0)] > 0.5
-    assert rejected._pair_score("a", "b") > 0.5 > contested._pair_score("a", "b")
+    # a third of class a labelled b, on 30 rows: the rate's lower bound keeps it clear evidence
+    assert rejected._pair_score("a", "b") > 0.4
+    assert contested._pair_score("a", "b") <= 0.25 * rejected._pair_score("a", "b")
     assert "backed the given label" in contested._pair_note("a", "b")
 
 

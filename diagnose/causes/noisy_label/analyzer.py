@@ -139,6 +139,7 @@ class NoisyLabel(Analyzer):
             flagged = find_label_issues(labels, probs, filter_by=self.filter_by, n_jobs=1)
         support = _annotator_support(data)
         self.pair_rate_, self.pair_support_ = _pair_noise(joint, data, support, self.class_index_)
+        self.pair_rate_low_ = _rate_lower_bound(joint)
         ranked = probs.copy()
         ranked[np.flatnonzero(flagged), labels[flagged]] = -1.0  # a flagged row's suggestion is never its own label
         choice = ranked.argmax(axis=1)
@@ -220,7 +221,7 @@ class NoisyLabel(Analyzer):
         if gold is None or gold == pred or gold not in self.class_index_ or pred not in self.class_index_:
             return 0.0
         key = (self.class_index_[pred], self.class_index_[gold])
-        rate = max(0.0, self.pair_rate_[key] - self.pair_rate_[key[::-1]])
+        rate = max(0.0, self.pair_rate_low_[key] - self.pair_rate_[key[::-1]])
         return float(min(1.0, rate / self.pair_rate_scale) * _rejected(self.pair_support_.get(key, 0.0)))
 
     def _row_support(self, issues: pl.DataFrame, given: list, suggested: list) -> np.ndarray:
@@ -446,6 +447,20 @@ def _rejected(support):
     0.90 of the evidence, an even split keeps 0.25.
     """
     return (1.0 - np.asarray(support, dtype=float)) ** 2
+
+
+def _rate_lower_bound(joint: np.ndarray, level: float = 0.1) -> np.ndarray:
+    """Lower ``level`` (Jeffreys) bound of each pair rate of :func:`_pair_noise`, read as
+    ``joint[given, true]`` rows out of the true class's estimated size: a rate resting on a
+    handful of rows of a rare class (5 of 15: 0.33) is weak evidence (bound 0.18), one on
+    hundreds is not."""
+    from scipy.stats import beta
+
+    size = joint.sum(axis=0, keepdims=True).astype(float)
+    low = beta.ppf(level, joint + 0.5, np.maximum(size - joint, 0.0) + 0.5)
+    low = np.where(size > 0, low, 0.0)
+    np.fill_diagonal(low, 0.0)
+    return low
 
 
 def _pair_noise(joint: np.ndarray, data: Prepared, support: dict, index: dict):
