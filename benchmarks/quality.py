@@ -44,7 +44,9 @@ SECTIONS = (
 SLOW = {"benchmarks.label_noise_train": 4, "benchmarks.attribution": 3, "benchmarks.coverage_clinc": 2}
 #: result files already produced by a section above (not appended twice)
 COVERED = {"context_ramdocs.md", "annotators_rte.md"}
-COVERED_PREFIXES = ("family_",)  # summarised by benchmarks.family_summary; per-draw tables stay in their files
+#: summarised by benchmarks.family_summary and disagreement_summary.md; per-draw tables stay in their files
+COVERED_PREFIXES = ("family_", "disagreement_")
+SUMMARIES = {"disagreement_summary.md"}  # appended although its prefix is covered
 log = logging.getLogger("benchmarks")
 
 
@@ -96,7 +98,7 @@ def write(parts: list[tuple[str, str, float]], started: float, header: str, done
     body += [text for _, text, _ in parts]
     if done:
         extra = sorted(p for p in (HERE / "results").glob("*.md")
-                       if p.name not in COVERED and not p.name.startswith(COVERED_PREFIXES))
+                       if p.name in SUMMARIES or (p.name not in COVERED and not p.name.startswith(COVERED_PREFIXES)))
         for path in extra:
             body.append(f"<!-- appended from benchmarks/results/{path.name} -->\n" + path.read_text())
     RESULTS.write_text("\n".join(body))
