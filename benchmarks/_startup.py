@@ -50,16 +50,14 @@ def _wall(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int]:
     return time.perf_counter() - start, status
 
 
-def cold_start(python: str, tree: Path, env: dict[str, str], kind: str) -> float:
-    """Wall seconds of ``diagnose --help`` (``kind="help"``) or of ``diagnose run`` on a missing file (``"missing"``)."""
-    if kind == "help":
-        wall, status = _wall([python, "-m", "diagnose.cli", "--help"], env, tree)
-        assert status == 0, f"diagnose --help failed in {tree}"
-        return wall
+def cold_start(python: str, tree: Path, env: dict[str, str], kind: str, result: Path | None = None) -> float:
+    """Wall seconds of ``diagnose --help`` (``kind="help"``), of ``diagnose run`` on a missing file (``"missing"``)
+    or of ``diagnose report RESULT --format md`` (``"report"``)."""
     with tempfile.TemporaryDirectory() as tmp:
-        wall, status = _wall([python, "-m", "diagnose.cli", "run", "--eval", f"{tmp}/missing.csv", "--out", f"{tmp}/out"],
-                             env, tree)
-    assert status == 2, f"a missing file gave exit status {status} in {tree} (expected 2)"
+        cmd, expect = {"help": (["--help"], 0), "missing": (["run", "--eval", f"{tmp}/missing.csv", "--out", f"{tmp}/out"], 2),
+                       "report": (["report", str(result), "--format", "md", "--out", f"{tmp}/report.md"], 0)}[kind]
+        wall, status = _wall([python, "-m", "diagnose.cli", *cmd], env, tree)
+    assert status == expect, f"diagnose {' '.join(cmd)} gave exit status {status} in {tree} (expected {expect})"
     return wall
 
 
@@ -126,9 +124,11 @@ def startup_lines(results: dict) -> list[str]:
     lines += ["", "## Cold start (s, wall, median / worst of "
               f"{len(next(iter(results['cold'].values()))['help'])})", "",
               "| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    for kind, label in (("help", "`diagnose --help`"), ("missing", "`diagnose run` on a missing file (exit 2)")):
+    for kind, label in (("help", "`diagnose --help`"), ("missing", "`diagnose run` on a missing file (exit 2)"),
+                        ("report", "`diagnose report DIR --format md` (a 1k-row result)")):
         lines.append(f"| {label} | " + " | ".join(
-            f"{_med(results['cold'][k][kind]):.2f} / {max(results['cold'][k][kind]):.2f}" for k in names) + " |")
+            f"{_med(results['cold'][k][kind]):.2f} / {max(results['cold'][k][kind]):.2f}" if kind in results["cold"][k]
+            else "—" for k in names) + " |")
     phases = [("wall_s", "wall, spawn to exit"), ("cpu_s", "CPU seconds"), ("startup_s", "interpreter start and `import diagnose.cli`"),
               ("rest_s", "in `main`, besides stages and writing: imports, input checks"), ("stages_s", "stages (sum, `summary.json`)"),
               ("save_s", "writing the output folder"), ("shutdown_s", "interpreter shutdown"),

@@ -24,7 +24,7 @@ smallest size each repeat also runs every tree once through
 ``benchmarks/_cli_anatomy.py`` (start-up, stages, writing, the rest of
 ``main``, garbage collection, shutdown), and one ``-X importtime`` run gives
 the import cost per package. Cold starts (``diagnose --help``, a missing
-input file) are timed for every tree. The outputs of every tree are checked
+input file, ``diagnose report`` on a 1k-row result) are timed for every tree. The outputs of every tree are checked
 against the first one's (baseline when given): every Parquet file byte for
 byte and ``summary.json`` besides timings, memory and versions. The proxy
 model's out-of-fold probabilities before (scikit-learn lbfgs) and after
@@ -152,6 +152,9 @@ def measure(sizes: list[int], repeats: int, trees: dict[str, tuple[str, Path]], 
         first = next(iter(here))
         results["same"][str(n)] = {name: same_results(outs[first], outs[name]) for name in list(here)[1:]}
         if n == min(sizes):
+            for name, (python, tree) in here.items():
+                results["cold"][name]["report"] = [cold_start(python, tree, _env(tree), "report", outs[first])
+                                                   for _ in range(max(5, repeats))]
             results["imports"] = {name: import_costs(python, tree, _env(tree), paths, outs[name])
                                   for name, (python, tree) in here.items()}
         results["sizes"][str(n)] = runs
