@@ -268,7 +268,7 @@ def _stage_lines(results: dict) -> list[str]:
     return lines
 
 
-def write_report(results: dict, command: str, commit: str, baseline: str | None, plain: str | None) -> None:
+def write_report(results: dict, command: str, commit: str, baseline: str | None, plain: str | None, out: Path = OUT) -> None:
     n_runs = len(next(iter(results["sizes"].values()))["datalab"])
     lines = ["# Small-data timing (issue 18, part 1)", "", f"Command: `{command}`", "",
              f"Commit: {commit}" + (f"; baseline: {baseline} (same run)" if baseline else ""), "",
@@ -294,7 +294,7 @@ def write_report(results: dict, command: str, commit: str, baseline: str | None,
     lines += _main_table(results) + startup_lines(results) + _stage_lines(results)
     if results.get("proxy"):
         lines += _proxy_lines(results["proxy"])
-    OUT.write_text("\n".join(lines))
+    out.write_text("\n".join(lines))
     (WORK / "small_scale.json").write_text(json.dumps(results, indent=1))
 
 
@@ -307,6 +307,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="also time this commit at the smallest size with this interpreter: a virtual environment "
                              "with only the README's install (see benchmarks/README.md)")
     parser.add_argument("--no-proxy-check", action="store_true", help="skip the proxy model's before/after check")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"the Markdown report (default {OUT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -321,8 +322,8 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_proxy_check:
         results["proxy"] = {str(n): proxy_check(n) for n in sizes}
     command = "python -m benchmarks.small_scale " + " ".join(argv if argv is not None else sys.argv[1:])
-    write_report(results, command.strip(), commit, args.baseline_rev, args.plain_python)
-    log(f"wrote {OUT}")
+    write_report(results, command.strip(), commit, args.baseline_rev, args.plain_python, args.out)
+    log(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ _RUN_MODULES = ("diagnose.pipeline", "diagnose.cache", "diagnose.distributed", "
 
 @contextmanager
 def _imports_frozen() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the analysis stack loads, then exempt what it made from collections.
+    """Pause the cyclic garbage collector while the inputs are checked and the analysis stack loads, then exempt
+    what the imports made from collections.
 
     The imports create some 10^5 long-lived objects and almost no garbage; full collections while they
     load, and again during the run, would walk them all for nothing (about 0.4 s of a 1k-row run).
