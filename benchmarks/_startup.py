@@ -125,7 +125,7 @@ def startup_lines(results: dict) -> list[str]:
               f"{len(next(iter(results['cold'].values()))['help'])})", "",
               "| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     for kind, label in (("help", "`diagnose --help`"), ("missing", "`diagnose run` on a missing file (exit 2)"),
-                        ("report", "`diagnose report DIR --format md` (a 1k-row result)")):
+                        ("report", f"`diagnose report DIR --format md` (a {min(int(n) for n in results['sizes']):,}-row result)")):
         lines.append(f"| {label} | " + " | ".join(
             f"{_med(results['cold'][k][kind]):.2f} / {max(results['cold'][k][kind]):.2f}" if kind in results["cold"][k]
             else "—" for k in names) + " |")
