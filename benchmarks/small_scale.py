@@ -13,19 +13,35 @@ each repeat it times, one after the other so they share the machine's load:
   ``git archive`` into a temporary folder, so before and after are measured
   in the same run;
 * the Datalab pipeline of :mod:`benchmarks.scale` (TF-IDF + SVD-256, 5-fold
-  logistic regression, Datalab label / outlier / near_duplicate).
+  logistic regression, Datalab label / outlier / near_duplicate);
+* with ``--plain-python``, this commit at the smallest size run by another
+  interpreter: a virtual environment with only the README's install.
 
-It also times start-up (``python -m diagnose.cli --help``) and compares the
-proxy model's out-of-fold probabilities before (scikit-learn lbfgs) and after
-(:class:`diagnose.probs.SoftmaxRegression`) on each dataset. Medians of
-``--repeats`` runs (and the slowest run) go to
+Every ``diagnose`` subprocess gets one BLAS thread and bytecode compiled
+beforehand into a cache folder of its own (as after ``pip install``); each
+tree runs once untimed before the timed runs (a warm file cache). At the
+smallest size each repeat also runs every tree once through
+``benchmarks/_cli_anatomy.py`` (start-up, stages, writing, the rest of
+``main``, garbage collection, shutdown), and one ``-X importtime`` run gives
+the import cost per package. Cold starts (``diagnose --help``, a missing
+input file, ``diagnose report`` on a 1k-row result) are timed for every tree. The outputs of every tree are checked
+against the first one's (baseline when given): every Parquet file byte for
+byte and ``summary.json`` besides timings, memory and versions. The proxy
+model's out-of-fold probabilities before (scikit-learn lbfgs) and after
+(:class:`diagnose.probs.SoftmaxRegression`) are compared on each dataset.
+Medians of ``--repeats`` runs (and the slowest run) go to
 ``benchmarks/results/small_scale.md`` with per-stage medians from
 ``summary.json``, the command, commit and load average.
 
 Run::
 
-    python -m benchmarks.small_scale --baseline-rev 451c4d4
-    python -m benchmarks.small_scale --sizes 1000 --repeats 1   # quick
+    python -m benchmarks.small_scale --baseline-rev 4b53fc8 --plain-python /path/to/venv/bin/python
+    python -m benchmarks.small_scale --sizes 1000 --repeats 1 --no-proxy-check   # quick
+
+The README-install interpreter: ``python -m venv V && V/bin/pip install numpy scipy
+polars pyarrow scikit-learn cleanlab krippendorff tqdm pandas threadpoolctl
+streamlit`` (the versions of this environment; never the project itself, which
+comes from ``PYTHONPATH``).
 """
 from __future__ import annotations
 
@@ -42,6 +58,7 @@ from pathlib import Path
 import polars as pl
 
 from benchmarks._scale_data import WORK, log, make_dataset
+from benchmarks._startup import anatomy, child_env, cold_start, import_costs, precompile, run_args, same_results, startup_lines
 from benchmarks.scale import _machine, run_datalab
 
 HERE = Path(__file__).resolve().parent
@@ -73,10 +90,7 @@ def dataset(n_train: int) -> dict[str, Path]:
 
 
 def _env(tree: Path) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
-    env.pop("DIAGNOSE_CACHE", None)
-    return env
+    return child_env(tree, WORK)
 
 
 def _child(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int, str]:
@@ -88,10 +102,8 @@ def _child(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float
     return wall, usage.ru_utime + usage.ru_stime, status, proc.stderr.read().decode(errors="replace")[-2000:]
 
 
-def time_diagnose(tree: Path, paths: dict[str, Path], out: Path) -> dict:
-    cmd = [sys.executable, "-m", "diagnose.cli", "run", "--eval", str(paths["eval"]), "--train", str(paths["train"]),
-           "--annotations", str(paths["annotations"]), "--contexts", str(paths["contexts"]), "--out", str(out),
-           "--force", "--quiet"]
+def time_diagnose(tree: Path, paths: dict[str, Path], out: Path, python: str = sys.executable) -> dict:
+    cmd = [python, "-m", "diagnose.cli", *run_args(paths, out)]
     wall, cpu, status, err = _child(cmd, _env(tree), tree)
     if status != 0:
         log(f"diagnose failed in {tree}: {err}")
@@ -101,10 +113,6 @@ def time_diagnose(tree: Path, paths: dict[str, Path], out: Path) -> dict:
             "counts": summary.get("counts", {}).get("per_cause")}
 
 
-def time_help(tree: Path) -> float:
-    return _child([sys.executable, "-m", "diagnose.cli", "--help"], _env(tree), tree)[0]
-
-
 def baseline_tree(rev: str, into: Path) -> Path:
     """The files of commit ``rev`` unpacked under ``into`` (no git metadata is touched)."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
@@ -112,19 +120,43 @@ def baseline_tree(rev: str, into: Path) -> Path:
     return into
 
 
-def measure(sizes: list[int], repeats: int, trees: dict[str, Path]) -> dict:
-    results: dict = {"load_start": os.getloadavg()[0], "sizes": {}, "help": {}}
-    for name, tree in trees.items():
-        results["help"][name] = [time_help(tree) for _ in range(repeats)]
+def measure(sizes: list[int], repeats: int, trees: dict[str, tuple[str, Path]], plain_sizes: set[int]) -> dict:
+    """Time every tree (``name -> (python, tree)``) at every size, interleaved with the Datalab pipeline.
+
+    A tree whose name ends in ``README install`` runs only at ``plain_sizes``. Per size: the runs, and
+    what differs between each tree's output and the first tree's (nothing, when the results are unchanged).
+    """
+    results: dict = {"load_start": os.getloadavg()[0], "sizes": {}, "cold": {}, "anatomy": {}, "imports": {}, "same": {}}
+    for name, (python, tree) in trees.items():
+        precompile(python, tree, _env(tree))
+        env = _env(tree)
+        results["cold"][name] = {kind: [cold_start(python, tree, env, kind) for _ in range(max(5, repeats))]
+                                 for kind in ("help", "missing")}
     for n in sizes:
         paths = dataset(n)
-        runs: dict[str, list] = {name: [] for name in [*trees, "datalab"]}
+        here = {k: v for k, v in trees.items() if n in plain_sizes or not k.endswith("README install")}
+        runs: dict[str, list] = {name: [] for name in [*here, "datalab"]}
+        outs = {name: WORK / f"small_out_{i}_{n}" for i, name in enumerate(here)}
+        if n == min(sizes):  # one untimed run per tree, so that no tree's first run reads its modules from disk
+            for name, (python, tree) in here.items():
+                time_diagnose(tree, paths, outs[name], python)
         for rep in range(repeats):
-            for name, tree in trees.items():
+            for name, (python, tree) in here.items():
                 log(f"{n:,} rows, run {rep + 1}/{repeats}: diagnose ({name})")
-                runs[name].append(time_diagnose(tree, paths, WORK / f"small_out_{name}_{n}"))
+                runs[name].append(time_diagnose(tree, paths, outs[name], python))
             log(f"{n:,} rows, run {rep + 1}/{repeats}: Datalab pipeline")
             runs["datalab"].append(run_datalab(paths, _env(ROOT)))
+            if n == min(sizes):
+                for name, (python, tree) in here.items():
+                    results["anatomy"].setdefault(name, []).append(anatomy(python, tree, _env(tree), paths, outs[name]))
+        first = next(iter(here))
+        results["same"][str(n)] = {name: same_results(outs[first], outs[name]) for name in list(here)[1:]}
+        if n == min(sizes):
+            for name, (python, tree) in here.items():
+                results["cold"][name]["report"] = [cold_start(python, tree, _env(tree), "report", outs[first])
+                                                   for _ in range(max(5, repeats))]
+            results["imports"] = {name: import_costs(python, tree, _env(tree), paths, outs[name])
+                                  for name, (python, tree) in here.items()}
         results["sizes"][str(n)] = runs
     results["load_end"] = os.getloadavg()[0]
     return results
@@ -204,47 +236,65 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def write_report(results: dict, command: str, commit: str, baseline: str | None) -> None:
-    names = [k for k in results["help"]]
-    lines = ["# Small-data timing (issue 18, part 1)", "", f"Command: `{command}`", "",
-             f"Commit: {commit}" + (f"; baseline: {baseline} (same run)" if baseline else ""), "",
-             f"Machine: {_machine()}; BLAS/OpenMP threads per process: 1 (diagnose's own default, plus its "
-             f"two fold/block threads); load average {results['load_start']:.1f} at start, "
-             f"{results['load_end']:.1f} at the end (other jobs shared the 2 cores).", "",
-             "Data: `benchmarks/_scale_data.py: make_dataset` (perturbed BANKING77 + CLINC150 queries, 228 classes, "
-             "3% flipped training labels, eval rows with a user model's predictions and probabilities, "
-             "annotations for 5% of rows, passages for 20% of eval rows); 1k/200 is the first 1,000 training "
-             "rows and the 200 eval rows of the 2k dataset. `diagnose run` runs as a subprocess with all four "
-             "analyzers and writes every output; times are wall seconds, the median of "
-             f"{len(next(iter(results['sizes'].values()))['datalab'])} runs interleaved with the others, "
-             "and the slowest run.", "",
-             "| train / eval rows | " + " | ".join(f"diagnose {n} (median / worst)" for n in names)
+def _main_table(results: dict) -> list[str]:
+    names = list(results["cold"])
+    lines = ["| train / eval rows | " + " | ".join(f"diagnose {n} (median / worst)" for n in names)
              + " | Datalab pipeline (median / worst) | " + " | ".join(f"{n} / Datalab" for n in names) + " |",
              "|---|" + "---:|" * (2 * len(names) + 1)]
     for n, runs in results["sizes"].items():
         dl = _median(runs["datalab"])
-        cells = [f"{_fmt(_median(runs[k]))} / {_fmt(_worst(runs[k]))}" for k in names]
-        ratios = [f"{_median(runs[k]) / dl:.2f}" if dl and _median(runs[k]) else "—" for k in names]
+        cells = [f"{_fmt(_median(runs[k]))} / {_fmt(_worst(runs[k]))}" if k in runs else "—" for k in names]
+        ratios = [f"{_median(runs[k]) / dl:.2f}" if k in runs and dl and _median(runs[k]) else "—" for k in names]
         lines.append(f"| {int(n):,} / {EVAL_ROWS.get(int(n), int(n) // 10):,} | " + " | ".join(cells)
                      + f" | {_fmt(dl)} / {_fmt(_worst(runs['datalab']))} | " + " | ".join(ratios) + " |")
-    lines += ["", "Start-up, `python -m diagnose.cli --help` (s, median): "
-              + ", ".join(f"{k} {statistics.median(v):.2f}" for k, v in results["help"].items()), ""]
-    lines += ["## Time per stage (s, median over runs, from `summary.json`)", "",
-              "| train rows | stage | " + " | ".join(names) + " |", "|---|---|" + "---:|" * len(names)]
+    cpu = [f"{int(n):,}: " + ", ".join(f"{k} {_fmt(_median(runs[k], 'cpu_s'))}" for k in [*names, "datalab"] if k in runs)
+           for n, runs in results["sizes"].items()]
+    return lines + ["", "CPU seconds of the process (median): " + "; ".join(cpu), ""]
+
+
+def _stage_lines(results: dict) -> list[str]:
+    lines = ["## Time per stage (s, median over runs, from `summary.json`)", ""]
     for n, runs in results["sizes"].items():
+        names = [k for k in results["cold"] if k in runs]
         medians = {k: _stage_medians(runs[k]) for k in names}
         order = sorted({s for m in medians.values() for s in m}, key=lambda s: -max(m.get(s, 0) for m in medians.values()))
-        for stage in order:
-            lines.append(f"| {int(n):,} | {stage} | " + " | ".join(_fmt(medians[k].get(stage), 2) for k in names) + " |")
-        cpu = " | ".join(_fmt(_median(runs[k], "cpu_s")) for k in names)
-        lines.append(f"| {int(n):,} | *CPU seconds of the process* | {cpu} |")
-    lines += ["", "Datalab pipeline stages (s, median): " + "; ".join(
+        lines += [f"{int(n):,} training rows:", "", "| stage | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+        lines += [f"| {stage} | " + " | ".join(_fmt(medians[k].get(stage), 2) for k in names) + " |" for stage in order]
+        lines += ["| *sum of the stages* | " + " | ".join(_fmt(sum(medians[k].values()), 2) for k in names) + " |", ""]
+    lines += ["Datalab pipeline stages (s, median): " + "; ".join(
         f"{int(n):,}: " + ", ".join(f"{k} {statistics.median([r['stages'][k] for r in runs['datalab'] if r.get('stages')]):.1f}"
                                     for k in ("features", "cross_val_probs", "find_issues"))
         for n, runs in results["sizes"].items()), ""]
+    return lines
+
+
+def write_report(results: dict, command: str, commit: str, baseline: str | None, plain: str | None, out: Path = OUT) -> None:
+    n_runs = len(next(iter(results["sizes"].values()))["datalab"])
+    lines = ["# Small-data timing (issue 18, part 1)", "", f"Command: `{command}`", "",
+             f"Commit: {commit}" + (f"; baseline: {baseline} (same run)" if baseline else ""), "",
+             f"Machine: {_machine()}; BLAS/OpenMP threads per process: 1 (diagnose's own default, plus its "
+             f"two fold/block threads); load average {results['load_start']:.1f} at start, "
+             f"{results['load_end']:.1f} at the end (other jobs shared the 2 cores: above 2, every process got a "
+             "fraction of a core, so compare CPU seconds too).", "",
+             "Data: `benchmarks/_scale_data.py: make_dataset` (perturbed BANKING77 + CLINC150 queries, 228 classes, "
+             "3% flipped training labels, eval rows with a user model's predictions and probabilities, "
+             "annotations for 5% of rows, passages for 20% of eval rows); 1k/200 is the first 1,000 training "
+             "rows and the 200 eval rows of the 2k dataset. `python -m diagnose.cli run` runs as a subprocess with all "
+             "four analyzers and writes every output (Parquet, JSON, Markdown and HTML reports); its bytecode is "
+             "compiled beforehand into a cache folder, as `pip install` does (this machine sets "
+             "PYTHONDONTWRITEBYTECODE, which would otherwise recompile diagnose on every run), and each tree ran once "
+             "untimed first. Times are wall "
+             f"seconds from spawn to exit, the median of {n_runs} runs interleaved with the others, and the slowest run.",
+             ""]
+    if plain:
+        lines += [f"*README install*: the same commit run by `{plain}`, a virtual environment holding only the "
+                  "README's install (the project's dependencies and the dashboard extra, same versions; no "
+                  "`datasets`, which this machine has for the `evaluate` and test extras and which cleanlab's "
+                  "`__init__` imports when present).", ""]
+    lines += _main_table(results) + startup_lines(results) + _stage_lines(results)
     if results.get("proxy"):
         lines += _proxy_lines(results["proxy"])
-    OUT.write_text("\n".join(lines))
+    out.write_text("\n".join(lines))
     (WORK / "small_scale.json").write_text(json.dumps(results, indent=1))
 
 
@@ -253,21 +303,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000", help="training rows, comma-separated (1000 and/or 10000)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline-rev", default=None, help="a commit to time in the same run (e.g. the branch's start)")
+    parser.add_argument("--plain-python", default=None, metavar="PYTHON",
+                        help="also time this commit at the smallest size with this interpreter: a virtual environment "
+                             "with only the README's install (see benchmarks/README.md)")
     parser.add_argument("--no-proxy-check", action="store_true", help="skip the proxy model's before/after check")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"the Markdown report (default {OUT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="diagnose_baseline_") as tmp:
-        trees = {"this commit": ROOT}
+        trees = {"this commit": (sys.executable, ROOT)}
         if args.baseline_rev:
-            trees = {"baseline": baseline_tree(args.baseline_rev, Path(tmp)), "this commit": ROOT}
-        results = measure(sizes, args.repeats, trees)
+            trees = {"baseline": (sys.executable, baseline_tree(args.baseline_rev, Path(tmp))), **trees}
+        if args.plain_python:
+            trees["this commit, README install"] = (args.plain_python, ROOT)
+        results = measure(sizes, args.repeats, trees, {min(sizes)})
     if not args.no_proxy_check:
         results["proxy"] = {str(n): proxy_check(n) for n in sizes}
     command = "python -m benchmarks.small_scale " + " ".join(argv if argv is not None else sys.argv[1:])
-    write_report(results, command.strip(), commit, args.baseline_rev)
-    log(f"wrote {OUT}")
+    write_report(results, command.strip(), commit, args.baseline_rev, args.plain_python, args.out)
+    log(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from tqdm.auto import tqdm
 
 from diagnose.attribution import AttributionConfig, attribute, calibrate, count_causes, explainers, threshold_view
 from diagnose.core import CAUSES, Analyzer, Prepared, analyzer_classes, empty_scores
-from diagnose.embed import TfidfSvdEmbedder
 from diagnose.probs import cross_val_probs, fit_predict_probs
 from diagnose.result import Result
 from diagnose.schema import Columns
@@ -247,6 +246,7 @@ def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int, engine: 
            hits: dict | None = None):
     """Eval and training embeddings; ``engine`` (a DaskEngine or None) runs the transform; ``cache`` keeps them."""
     from diagnose.cache import embedding_key
+    from diagnose.embed import TfidfSvdEmbedder
 
     embedder = embedder or TfidfSvdEmbedder(n_components=config.embed_dim, seed=seed, progress=config.progress)
     eval_texts = inputs.eval.get_column("text").to_list()

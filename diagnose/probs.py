@@ -15,8 +15,6 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from scipy.optimize import minimize
-from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
 __all__ = ["cross_val_probs", "fit_predict_probs", "fold_indices", "fold_probs", "fold_model", "held_probs", "map_threads",
@@ -76,6 +74,8 @@ class SoftmaxRegression:
         scale = np.where(scale > 1e-8, scale, 1.0)
         xs = np.ascontiguousarray(((x - mean) / scale).astype(np.float32))
         theta = self._start(init, mean, scale, x.shape[1])
+        from scipy.optimize import minimize
+
         result = minimize(_Objective(xs, codes, len(self.classes_), 1.0 / (self.C * len(y)), scale), theta,
                           jac=True, method="L-BFGS-B",
                           options={"maxiter": self.max_iter, "gtol": self.tol, "ftol": 64 * np.finfo(float).eps})
@@ -142,6 +142,8 @@ def fold_indices(y: np.ndarray, n_classes: int, *, folds: int = 5, seed: int = 0
     folds = effective_folds(len(y), folds, max_fit_rows)
     counts = np.bincount(y, minlength=n_classes)
     folds = int(max(2, min(folds, counts[counts > 0].min()))) if counts[counts > 0].min() >= 2 else 2
+    from sklearn.model_selection import StratifiedKFold
+
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     strat = y if counts[counts > 0].min() >= folds else np.zeros_like(y)
     return list(splitter.split(np.zeros((len(y), 1)), strat))

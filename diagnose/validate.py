@@ -211,8 +211,9 @@ def _used_columns(frame: pl.DataFrame, cols: Columns) -> list[str]:
 
 def _check_scalar(frame: pl.DataFrame, role: str, name: str, cols: Columns) -> None:
     """Refuse list, struct, binary or object cells in the columns diagnose reads."""
+    schema = frame.schema  # built anew on each access: once, not once per column
     for column in _used_columns(frame, cols):
-        dtype = frame.schema[column]
+        dtype = schema[column]
         if dtype.is_nested() or dtype in (pl.Binary, pl.Object):
             ids = frame.get_column(cols.id).head(3).to_list() if cols.id in frame.columns else range(1, 4)
             rows = [f"{i}: {v!r:.50}" for i, v in zip(ids, frame.get_column(column).head(3).to_list())]

@@ -11,7 +11,6 @@ import logging
 import warnings
 
 import numpy as np
-from scipy.special import digamma, gammaln
 
 __all__ = ["alpha_reading", "consensus", "crowdlab_quality", "dawid_skene", "krippendorff_alpha",
            "posterior_accuracy", "voter_skill", "weighted_agreement"]
@@ -115,6 +114,8 @@ def _expected_log(alpha: np.ndarray, variational: bool) -> np.ndarray:
     """E[log p] under Dirichlet(alpha) (last axis), or log of its mean."""
     total = alpha.sum(-1, keepdims=True)
     if variational:
+        from scipy.special import digamma
+
         return digamma(alpha) - digamma(total)
     return np.log(alpha / total)
 
@@ -188,6 +189,8 @@ class _Communities:
 
 def _dm_loglik(counts: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Dirichlet-multinomial log-likelihood per annotator and row (no multinomial term)."""
+    from scipy.special import gammaln
+
     total = alpha.sum(-1)
     return (gammaln(total) - gammaln(total + counts.sum(-1))
             + (gammaln(alpha + counts) - gammaln(alpha)).sum(-1))
@@ -195,6 +198,8 @@ def _dm_loglik(counts: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 def _fit_dirichlet_rows(counts, alpha, weight, steps):
     """Minka's fixed-point update of Dirichlet-multinomial rows from weighted count rows."""
+    from scipy.special import digamma
+
     n = counts.sum(-1)
     for _ in range(steps):
         num = np.einsum("j,jck->ck", weight, digamma(counts + alpha) - digamma(alpha))

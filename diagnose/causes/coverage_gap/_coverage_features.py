@@ -21,7 +21,6 @@ bounded by ``block × classes``.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from diagnose.probs import map_threads
 
@@ -80,6 +79,8 @@ def _split_terms(queries, base):
 
 def class_sums(rows, y: np.ndarray, n_classes: int):
     """Per-class sums of ``rows`` (sparse stays sparse) and their squared norms."""
+    import scipy.sparse as sp
+
     member = sp.csr_matrix((np.ones(len(y), dtype=np.float32), (y, np.arange(len(y)))), shape=(n_classes, len(y)))
     sums = member @ rows
     sums = sums.tocsr() if sp.issparse(sums) else np.asarray(sums, dtype=np.float32)
@@ -92,6 +93,8 @@ def centre_distance(rows, sums, sq_norms: np.ndarray, *, own: np.ndarray | None 
     ``own[i]`` is the class of training row ``i``, removed from its own
     centre first (leave-one-out); None for eval rows.
     """
+    import scipy.sparse as sp
+
     out = np.empty(rows.shape[0], dtype=np.float64)
     sums_t = sums.T.tocsc() if sp.issparse(sums) else sums.T
     for start in range(0, rows.shape[0], block):
@@ -122,6 +125,8 @@ def nearest_in_group(queries, query_groups: np.ndarray, base, base_groups: np.nd
     blocks of ``block`` queries, so memory stays bounded by ``block`` × the
     largest group × the threads.
     """
+    import scipy.sparse as sp
+
     out = np.full(queries.shape[0], np.nan)
     q_order = np.argsort(query_groups, kind="stable")
     b_order = np.argsort(base_groups, kind="stable")
@@ -155,6 +160,8 @@ def nearest_in_group(queries, query_groups: np.ndarray, base, base_groups: np.nd
 
 
 def _squared_norms(rows) -> np.ndarray:
+    import scipy.sparse as sp
+
     if sp.issparse(rows):
         return np.asarray(rows.multiply(rows).sum(axis=1), dtype=np.float64).ravel()
     return (np.asarray(rows, dtype=np.float64) ** 2).sum(axis=1)

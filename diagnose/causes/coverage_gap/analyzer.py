@@ -5,7 +5,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from diagnose.causes.coverage_gap._coverage_features import centre_distance, class_sums, entropy, nearest_in_group, percentile, sparse_top_k
 from diagnose.causes.coverage_gap.regions import describe_regions
@@ -167,6 +166,8 @@ class CoverageGap(Analyzer):
         n = data.train.height
         rows = np.random.default_rng(data.seed).permutation(n)[: self.reference_rows]
         if self.space_ == "char":
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
             texts = data.train.get_column("text").to_list()
             self.vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                                min_df=2 if len(texts) > 5000 else 1, dtype=np.float32)

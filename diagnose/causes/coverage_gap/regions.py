@@ -3,16 +3,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import cache
 
 import numpy as np
 import polars as pl
-from sklearn.cluster import KMeans
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*", re.UNICODE)
 _EXTRA_STOP = ("aren couldn didn doesn don hadn hasn haven isn mightn mustn needn shan shouldn wasn weren won wouldn "
                "dont doesnt didnt isnt wasnt cant couldnt wouldnt shouldnt havent hasnt wont taken took got gotten")
-_STOP = ENGLISH_STOP_WORDS | frozenset(_EXTRA_STOP.split())  # sklearn's list lacks negated contractions
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words and the negated contractions its list lacks (imported when first needed)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return ENGLISH_STOP_WORDS | frozenset(_EXTRA_STOP.split())
 
 
 def describe_regions(data, pct: np.ndarray, *, cutoff: float = 0.95, max_regions: int = 8, seed: int = 0) -> pl.DataFrame:
@@ -26,6 +32,8 @@ def describe_regions(data, pct: np.ndarray, *, cutoff: float = 0.95, max_regions
     rows = np.flatnonzero(pct >= cutoff)
     if len(rows) < 2 or data.eval_embeddings is None:
         return empty
+    from sklearn.cluster import KMeans
+
     n_clusters = int(min(max_regions, max(1, len(rows) // 5)))
     labels = KMeans(n_clusters=n_clusters, n_init=4, random_state=seed).fit_predict(data.eval_embeddings[rows])
     texts = data.eval.get_column("text").to_list()
@@ -55,7 +63,8 @@ def keywords(text: str) -> set[str]:
     ['card', 'pin', 'work']
     """
     words = (w.replace("\u2019", "'").split("'")[0] for w in _WORD.findall(text.lower()))
-    return {w for w in words if len(w) >= 3 and not w.isdigit() and w not in _STOP}
+    stop = _stop_words()
+    return {w for w in words if len(w) >= 3 and not w.isdigit() and w not in stop}
 
 
 def _counts(texts: list[str]) -> Counter:

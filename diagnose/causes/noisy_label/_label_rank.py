@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from cleanlab.count import num_label_issues
 
 from diagnose.probs import _smooth, fold_indices, fold_model, held_probs, map_threads
 
@@ -109,6 +108,8 @@ def flag_issues(data, labels: np.ndarray, probs: np.ndarray, quality: np.ndarray
     training probabilities (``data.notes["train_probs"] == "given"``: their
     model is not ours to replace) the posterior of ``probs`` ranks the rows.
     """
+    from cleanlab.count import num_label_issues
+
     n_issues = num_label_issues(labels, probs)
     trans = noise_transition(joint, smooth)
     flagged, post = lowest(quality, n_issues), None

@@ -5,9 +5,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from cleanlab.count import compute_confident_joint
-from cleanlab.filter import find_label_issues
-from cleanlab.rank import get_label_quality_scores
 
 from diagnose.causes.noisy_label._label_rank import centre_margin, flag_issues
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels
@@ -125,6 +122,10 @@ class NoisyLabel(Analyzer):
         return self
 
     def _train_issues(self, data: Prepared) -> pl.DataFrame:
+        from cleanlab.count import compute_confident_joint
+        from cleanlab.filter import find_label_issues
+        from cleanlab.rank import get_label_quality_scores
+
         labels = np.array([self.class_index_[c] for c in data.train.get_column("label").to_list()])
         probs = self._blend(data, labels)
         quality = (1.0 - self.margin_weight) * get_label_quality_scores(labels, probs)
@@ -280,6 +281,8 @@ class NoisyLabel(Analyzer):
         probs = data.eval_probs[known][:, present]
         probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
         remap = np.searchsorted(present, codes[known])
+        from cleanlab.filter import find_label_issues
+
         out[np.flatnonzero(known)] = find_label_issues(remap, probs, n_jobs=1)
         return out
 
