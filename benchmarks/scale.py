@@ -72,6 +72,7 @@ def run_diagnose(paths: dict[str, Path], out: Path, env: dict[str, str], engine:
     summary = json.loads((out / "summary.json").read_text()) if status == 0 else {}
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_gib": round(rss, 2), "status": status,
             "stages": summary.get("timings_seconds", {}), "notes": summary.get("notes", {}), "cache": summary.get("cache"),
+            "peak_rss_after_stage": summary.get("peak_rss_gib_after_stage", {}),
             "n_errors": summary.get("n_errors"), "counts": summary.get("counts", {}).get("per_cause")}
 
 
@@ -222,6 +223,18 @@ def _machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
+def _peak_table(results: dict, sizes: list[str], stage_names: list[str]) -> list[str]:
+    """Peak RSS of the cold run after each stage (``summary.json`` → ``peak_rss_gib_after_stage``)."""
+    peaks = {n: results["sizes"][n].get("diagnose", {}).get("peak_rss_after_stage") or {} for n in sizes}
+    shown = [n for n in sizes if peaks[n]]
+    if not shown:
+        return []
+    lines = ["", "## diagnose peak RSS after each stage (GiB, cold run; the process's peak so far)", "",
+             "| stage | " + " | ".join(f"{int(n):,}" for n in shown) + " |", "|---|" + "---:|" * len(shown)]
+    order = [k for k in peaks[shown[-1]] if k in stage_names] or stage_names
+    return lines + [f"| {k} | " + " | ".join(str(peaks[n].get(k, "—")) for n in shown) + " |" for k in order]
+
+
 def write_report(results: dict, command: str) -> None:
     sizes = sorted(results["sizes"], key=int)
     runs = results.get("commands") or [{"command": command, "load": results.get("load", "?")}]
@@ -264,6 +277,7 @@ def write_report(results: dict, command: str) -> None:
               "| stage | " + " | ".join(f"{int(n):,}" for n in sizes) + " |", "|---|" + "---:|" * len(sizes)]
     for k in stage_names:
         lines.append(f"| {k} | " + " | ".join(str(results["sizes"][n].get("diagnose", {}).get("stages", {}).get(k, "—")) for n in sizes) + " |")
+    lines += _peak_table(results, sizes, stage_names)
     reruns = [n for n in sizes if (results["sizes"][n].get("rerun") or {}).get("stages")]
     if reruns:
         lines += ["", "## Re-run after relabelling 1% of training rows: time per stage (s)", "",
