@@ -94,3 +94,13 @@ def test_ivf_threads_do_not_change_results_and_chunks_only_round_off(monkeypatch
         assert (ia == iw).mean() > 0.99
     exact = neighbors.search(queries, base, k=5, method="exact").similarities
     assert (whole[0][1][:, -1] <= exact[:, -1] + 1e-6).all()
+
+
+def test_top_unordered_matches_a_full_sort_and_keeps_the_first_tied_columns():
+    rng = np.random.default_rng(5)
+    scores = rng.standard_normal((300, 40)).astype(np.float32)
+    part, values = neighbors._top_unordered(scores, 6)
+    np.testing.assert_array_equal(np.sort(values, axis=1), np.sort(scores, axis=1)[:, -6:])
+    np.testing.assert_array_equal(np.take_along_axis(scores, part, axis=1), values)
+    tied = np.array([[1, 2, 2, 2, 0.5], [1, 1, 1, 1, 1]], dtype=np.float32)
+    assert neighbors._top_unordered(tied, 2)[0].tolist() == [[1, 2], [0, 1]]
