@@ -52,7 +52,7 @@ def test_predict_into_rows_of_a_table():
 def test_label_steps_in_blocks_equal_whole_table(monkeypatch):
     from cleanlab.rank import get_label_quality_scores
 
-    from diagnose.causes.noisy_label import _label_rank, analyzer
+    from diagnose.causes.noisy_label import _label_rank
 
     rng = np.random.default_rng(0)
     p = rng.random((5000, 9)).astype(np.float32)
@@ -66,11 +66,10 @@ def test_label_steps_in_blocks_equal_whole_table(monkeypatch):
     ranked = p.copy()
     ranked[np.flatnonzero(flagged), y[flagged]] = -1.0
     margin = _label_rank.centre_margin(emb, y, suggested, 9)
-    monkeypatch.setattr(analyzer, "_CHUNK", 1000)
     monkeypatch.setattr(_label_rank, "_CHUNK", 1000)
     for method, expected in whole.items():
-        np.testing.assert_array_equal(analyzer._row_scores(y, p, method), expected)
-    np.testing.assert_array_equal(analyzer._suggestions(p, y, flagged), ranked.argmax(1))
+        np.testing.assert_array_equal(_label_rank.row_scores(y, p, method), expected)
+    np.testing.assert_array_equal(_label_rank.suggestions(p, y, flagged), ranked.argmax(1))
     np.testing.assert_allclose(_label_rank.centre_margin(emb, y, suggested, 9), margin, rtol=0, atol=1e-12)
 
 

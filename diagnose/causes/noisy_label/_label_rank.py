@@ -23,6 +23,7 @@ import logging
 
 import numpy as np
 from cleanlab.count import num_label_issues
+from cleanlab.rank import get_label_quality_scores
 
 from diagnose.probs import _smooth, fold_indices, fold_model, held_probs, map_threads
 
@@ -157,3 +158,22 @@ def centre_margin(emb: np.ndarray, labels: np.ndarray, suggested: np.ndarray, n_
         out[rows] = other - own / own_norm
     out[suggested == labels] = np.nan
     return out
+
+
+def row_scores(labels: np.ndarray, probs: np.ndarray, method: str) -> np.ndarray:
+    """cleanlab's per-row label quality (``method``), computed in blocks of rows."""
+    if len(labels) <= _CHUNK:
+        return get_label_quality_scores(labels, probs, method=method)
+    return np.concatenate([get_label_quality_scores(labels[s:s + _CHUNK], probs[s:s + _CHUNK], method=method)
+                           for s in range(0, len(labels), _CHUNK)])
+
+
+def suggestions(probs: np.ndarray, labels: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    """Most probable class of each row, never a flagged row's own label (in blocks of rows)."""
+    choice = np.empty(len(labels), dtype=np.int64)
+    for s in range(0, len(labels), _CHUNK):
+        ranked = probs[s:s + _CHUNK].copy()
+        rows = np.flatnonzero(flagged[s:s + _CHUNK])
+        ranked[rows, labels[s:s + _CHUNK][rows]] = -1.0  # a flagged row's suggestion is never its own label
+        choice[s:s + _CHUNK] = ranked.argmax(axis=1)
+    return choice

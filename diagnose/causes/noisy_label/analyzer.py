@@ -7,9 +7,8 @@ import numpy as np
 import polars as pl
 from cleanlab.count import compute_confident_joint
 from cleanlab.filter import find_label_issues
-from cleanlab.rank import get_label_quality_scores
 
-from diagnose.causes.noisy_label._label_rank import centre_margin, flag_issues
+from diagnose.causes.noisy_label._label_rank import centre_margin, flag_issues, row_scores, suggestions
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels
 from diagnose.votes import share_against, simulate, vote_table
 
@@ -127,9 +126,9 @@ class NoisyLabel(Analyzer):
     def _train_issues(self, data: Prepared) -> pl.DataFrame:
         labels = np.array([self.class_index_[c] for c in data.train.get_column("label").to_list()])
         probs = self._blend(data, labels)
-        quality = (1.0 - self.margin_weight) * _row_scores(labels, probs, "self_confidence")
+        quality = (1.0 - self.margin_weight) * row_scores(labels, probs, "self_confidence")
         if self.margin_weight > 0:
-            quality += self.margin_weight * _row_scores(labels, probs, "normalized_margin")
+            quality += self.margin_weight * row_scores(labels, probs, "normalized_margin")
         joint = compute_confident_joint(labels, probs)  # calibrated; shared by the ranking and the pair rates
         if self.filter_by == "rank":
             flagged = flag_issues(data, labels, probs, quality, lambda fresh: self._blend(data, labels, fresh),
@@ -139,7 +138,7 @@ class NoisyLabel(Analyzer):
             flagged = find_label_issues(labels, probs, filter_by=self.filter_by, n_jobs=1)
         support = _annotator_support(data)
         self.pair_rate_, self.pair_support_ = _pair_noise(joint, data, support, self.class_index_)
-        choice = _suggestions(probs, labels, flagged)
+        choice = suggestions(probs, labels, flagged)
         suggested = np.asarray(data.classes, dtype=object)[choice]
         return pl.DataFrame({
             "id": data.train.get_column("id"),
@@ -374,29 +373,6 @@ class NoisyLabel(Analyzer):
             out["train_label_issues"] = int(issues.get_column("is_label_issue").sum())
             out["train_rows"] = issues.height
         return out
-
-
-#: rows per block of the row-wise steps below (no copy of the rows × classes table at scale)
-_CHUNK = 65_536
-
-
-def _row_scores(labels: np.ndarray, probs: np.ndarray, method: str) -> np.ndarray:
-    """cleanlab's per-row label quality (``method``), computed in blocks of rows."""
-    if len(labels) <= _CHUNK:
-        return get_label_quality_scores(labels, probs, method=method)
-    return np.concatenate([get_label_quality_scores(labels[s:s + _CHUNK], probs[s:s + _CHUNK], method=method)
-                           for s in range(0, len(labels), _CHUNK)])
-
-
-def _suggestions(probs: np.ndarray, labels: np.ndarray, flagged: np.ndarray) -> np.ndarray:
-    """Most probable class of each row, never a flagged row's own label (in blocks of rows)."""
-    choice = np.empty(len(labels), dtype=np.int64)
-    for s in range(0, len(labels), _CHUNK):
-        ranked = probs[s:s + _CHUNK].copy()
-        rows = np.flatnonzero(flagged[s:s + _CHUNK])
-        ranked[rows, labels[s:s + _CHUNK][rows]] = -1.0  # a flagged row's suggestion is never its own label
-        choice[s:s + _CHUNK] = ranked.argmax(axis=1)
-    return choice
 
 
 def _suggestion_strength(data: Prepared, labels: np.ndarray, flagged: np.ndarray, probs: np.ndarray,
