@@ -307,7 +307,7 @@ def _top_unordered(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Column indices and values of the ``k`` largest scores of each row, in column order.
 
     A value partition finds each row's k-th largest score and a comparison
-    picks the columns at or above it (the first ``k`` on ties): about 2.4× less
+    picks the columns above it and the first columns equal to it: about 2.4× less
     CPU than ``argpartition``, which moves an index with every value.
     """
     m = scores.shape[1]
@@ -321,9 +321,11 @@ def _top_unordered(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         part = np.argpartition(scores, m - k, axis=1)[:, m - k:]
     elif counts.max(initial=k) == k:
         part = cols.reshape(-1, k)
-    else:  # ties at the k-th score: keep the first k columns of each row
-        rank = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-        part = cols[rank < k].reshape(-1, k)
+    else:  # ties at the k-th score: every larger score, then the first tied columns up to k
+        above = scores > kth[:, None]
+        tied = scores == kth[:, None]
+        wanted = k - above.sum(axis=1)
+        part = np.nonzero(above | (tied & (np.cumsum(tied, axis=1) <= wanted[:, None])))[1].reshape(-1, k)
     return part, np.take_along_axis(scores, part, axis=1)
 
 

@@ -103,3 +103,5 @@ def test_top_unordered_matches_a_full_sort_and_keeps_the_first_tied_columns():
     np.testing.assert_array_equal(np.take_along_axis(scores, part, axis=1), values)
     tied = np.array([[1, 2, 2, 2, 0.5], [1, 1, 1, 1, 1]], dtype=np.float32)
     assert neighbors._top_unordered(tied, 2)[0].tolist() == [[1, 2], [0, 1]]
+    merged = np.array([[-np.inf, -np.inf, -np.inf, 0.3, 0.1], [0.5, -np.inf, -np.inf, -np.inf, 0.2]], dtype=np.float32)
+    assert neighbors._top_unordered(merged, 3)[0].tolist() == [[0, 3, 4], [0, 1, 4]]  # larger scores always kept
