@@ -72,6 +72,7 @@ def run_diagnose(paths: dict[str, Path], out: Path, env: dict[str, str], engine:
     summary = json.loads((out / "summary.json").read_text()) if status == 0 else {}
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_gib": round(rss, 2), "status": status,
             "stages": summary.get("timings_seconds", {}), "notes": summary.get("notes", {}), "cache": summary.get("cache"),
+            "peak_rss_after_stage": summary.get("peak_rss_gib_after_stage", {}),
             "n_errors": summary.get("n_errors"), "counts": summary.get("counts", {}).get("per_cause")}
 
 
@@ -222,6 +223,18 @@ def _machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
+def _peak_table(results: dict, sizes: list[str], stage_names: list[str]) -> list[str]:
+    """Peak RSS of the cold run after each stage (``summary.json`` → ``peak_rss_gib_after_stage``)."""
+    peaks = {n: results["sizes"][n].get("diagnose", {}).get("peak_rss_after_stage") or {} for n in sizes}
+    shown = [n for n in sizes if peaks[n]]
+    if not shown:
+        return []
+    lines = ["", "## diagnose peak RSS after each stage (GiB, cold run; the process's peak so far)", "",
+             "| stage | " + " | ".join(f"{int(n):,}" for n in shown) + " |", "|---|" + "---:|" * len(shown)]
+    order = [k for k in peaks[shown[-1]] if k in stage_names] or stage_names
+    return lines + [f"| {k} | " + " | ".join(str(peaks[n].get(k, "—")) for n in shown) + " |" for k in order]
+
+
 def write_report(results: dict, command: str) -> None:
     sizes = sorted(results["sizes"], key=int)
     runs = results.get("commands") or [{"command": command, "load": results.get("load", "?")}]
@@ -264,6 +277,7 @@ def write_report(results: dict, command: str) -> None:
               "| stage | " + " | ".join(f"{int(n):,}" for n in sizes) + " |", "|---|" + "---:|" * len(sizes)]
     for k in stage_names:
         lines.append(f"| {k} | " + " | ".join(str(results["sizes"][n].get("diagnose", {}).get("stages", {}).get(k, "—")) for n in sizes) + " |")
+    lines += _peak_table(results, sizes, stage_names)
     reruns = [n for n in sizes if (results["sizes"][n].get("rerun") or {}).get("stages")]
     if reruns:
         lines += ["", "## Re-run after relabelling 1% of training rows: time per stage (s)", "",
@@ -327,8 +341,11 @@ NOTES = """## How diagnose stays linear
   lists nearest it (enough to scan about 4,000 rows), and the scores are computed list by list as one matrix
   product for all queries probing that list, merged into a running top k. That is the recall of an IVF-Flat
   index of the same lists at about half faiss's CPU per query (faiss scans each query's lists separately, which
-  is memory-bound once the rows outgrow the cache). Similarities are true cosines. faiss stays available as
-  `--neighbors faiss` (extra `diagnose[ann]`).
+  is memory-bound once the rows outgrow the cache). The rows are stored grouped by list (one contiguous block
+  per list, no gather per search), queries are searched in chunks of 500k (each list's product then has
+  thousands of query rows, where BLAS runs near its peak) and the chunks, the k-means assignment and the list
+  assignment run on threads (one per core; the results do not depend on the number of threads).
+  Similarities are true cosines. faiss stays available as `--neighbors faiss` (extra `diagnose[ann]`).
 * **Re-runs** (`diagnose/cache.py`, `--cache DIR`): embeddings (keyed by the embedder's settings and code and
   every text, not the labels) and neighbour tables (keyed by the embeddings' bytes, k, method, seed and code)
   are kept as `.npy` files; a re-run after relabelling reuses both and gives byte-identical outputs to a cold
@@ -337,8 +354,14 @@ NOTES = """## How diagnose stays linear
 * **Proxy probabilities** (`diagnose/probs.py`): each cross-validation fit uses a class-stratified sample of
   at most 20k rows (accuracy on held-out rows: 0.671 with 5k, 0.715 with 10k, 0.763 with 20k rows at 100k
   training rows); with capped fits only as many folds are used as keep each fit at the cap (2 at 100k and 1M),
-  since more folds would fit the same number of rows more often. Prediction is batched and the probability
-  matrix is smoothed in place. Tables up to 25k rows behave exactly as before.
+  since more folds would fit the same number of rows more often. Each fold predicts in batches straight into
+  the one out-of-fold table, which is smoothed in place; tables above 5·10⁷ cells (rows × classes) are float32
+  (1M × 228: 0.9 GB instead of 1.8 GB), smaller ones stay float64 (bit-identical results below that size).
+  Tables up to 25k rows behave exactly as before.
+* **Analyzers at scale**: the label-quality scores, the suggested relabels and the class centres of
+  `noisy_label` are computed in blocks of 65k rows, the annotator analyzer counts near-duplicate labels in
+  uint16 and expands only the annotated rows' probabilities: no rows × classes float64 copies (bit-identical
+  results).
 * Memory grows with rows × (embedding dim + classes), never with train × eval.
 
 ## Why Dask (not Ray) for the distributed engine

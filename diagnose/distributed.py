@@ -67,7 +67,7 @@ from tqdm.auto import tqdm
 from diagnose.core import Neighbors
 from diagnose.errors import DiagnoseError, OptionalDependencyError
 from diagnose.neighbors import FAISS_BATCH, IVF_CHUNK, NeighborIndex, _drop_self, exact_block, faiss_block, query_blocks
-from diagnose.probs import MAX_FIT_ROWS, _model, _smooth, cap_rows, fold_indices, fold_probs, predict_expanded
+from diagnose.probs import MAX_FIT_ROWS, _model, _smooth, cap_rows, fold_indices, fold_probs, predict_expanded, probs_dtype
 
 __all__ = ["ADDRESS_ENV", "DaskEngine", "code_fingerprint", "connect", "session"]
 
@@ -237,7 +237,7 @@ class DaskEngine:
         rx, ry = self.client.scatter([x, y], broadcast=True, hash=False)
         futures = [self.submit(fold_probs, rx, ry, fit, held, n_classes, seed=seed)
                    for fit, held in splits]
-        out = np.zeros((len(y), n_classes))
+        out = np.zeros((len(y), n_classes), dtype=probs_dtype(len(y), n_classes))  # as the local path
         for (_, held), part in zip(splits, self._gather(futures, "proxy folds (dask)")):
             out[held] = part
         return _smooth(out)

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 __all__ = ["cross_val_probs", "fit_predict_probs", "fold_indices", "fold_probs", "fold_model", "held_probs", "map_threads",
-           "cap_rows", "effective_folds", "SoftmaxRegression", "MAX_FIT_ROWS", "TOL"]
+           "cap_rows", "effective_folds", "probs_dtype", "FLOAT32_CELLS", "SoftmaxRegression", "MAX_FIT_ROWS", "TOL"]
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 #: sample gives nearly the accuracy of the full fold (see
 #: ``benchmarks/results/scale.md``) at a bounded cost
 MAX_FIT_ROWS = 20_000
+
+#: cells (rows × classes) above which out-of-fold probability tables are kept as float32: a
+#: 1M × 228 table is 1.8 GB in float64, the largest array of a run at that size; float32 keeps
+#: 7 significant digits (the proxy's own error is far larger) and smaller tables stay float64
+FLOAT32_CELLS = 50_000_000
 
 #: solver tolerance of :class:`SoftmaxRegression`: out-of-fold probabilities within 0.03 (mean L1 per row)
 #: of scikit-learn's lbfgs at its default tolerance, a tenth of what another fold split changes
@@ -194,14 +199,18 @@ def fold_probs(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, held_rows: np
 
 def held_probs(model: SoftmaxRegression | None, x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray,
                held_rows: np.ndarray, n_classes: int, *, seed: int = 0,
-               max_fit_rows: int | None = MAX_FIT_ROWS) -> np.ndarray:
+               max_fit_rows: int | None = MAX_FIT_ROWS, out: np.ndarray | None = None) -> np.ndarray:
     """Raw probabilities of ``held_rows`` from ``model``; without one (a fit set of one class, as in
-    tiny tables) the add-one class shares of the fit set."""
+    tiny tables) the add-one class shares of the fit set. With ``out`` (rows × classes), they are
+    written to ``out[held_rows]`` batch by batch (no held-out-sized temporary) and ``out`` is returned."""
     if model is None:
         rows = cap_rows(fit_rows, y, max_fit_rows, seed=seed)
         prior = (np.bincount(y[rows], minlength=n_classes) + 1.0) / (len(rows) + n_classes)
-        return np.tile(prior, (len(held_rows), 1))
-    return predict_expanded(model, x, held_rows, n_classes)
+        if out is None:
+            return np.tile(prior, (len(held_rows), 1))
+        out[held_rows] = prior
+        return out
+    return predict_expanded(model, x, held_rows, n_classes, out=out)
 
 
 #: threads of :func:`map_threads` at most by default (each holds a block of scores or a fit's temporaries)
@@ -230,14 +239,31 @@ def map_threads(task, items: list, n_jobs: int | None = None, *, work: float | N
 
 
 def predict_expanded(model: SoftmaxRegression, x: np.ndarray, rows: np.ndarray | None, n_classes: int,
-                     batch: int = 50_000) -> np.ndarray:
-    """Probabilities over all ``n_classes`` for ``x[rows]``, predicted in batches."""
+                     batch: int = 50_000, out: np.ndarray | None = None) -> np.ndarray:
+    """Probabilities over all ``n_classes`` for ``x[rows]``, predicted in batches.
+
+    With ``out`` (``len(x)`` × ``n_classes``), row ``rows[i]`` is written to ``out[rows[i]]``
+    (zeros in the classes the model lacks) and ``out`` is returned: no copy of the table.
+    """
     rows = np.arange(len(x)) if rows is None else rows
-    out = np.zeros((len(rows), n_classes), dtype=np.float64)
+    target = np.zeros((len(rows), n_classes), dtype=np.float64) if out is None else out
     for start in range(0, len(rows), batch):
         part = rows[start:start + batch]
-        out[start:start + len(part), model.classes_] = model.predict_proba(x[part])
-    return out
+        probs = model.predict_proba(x[part])
+        if out is None:
+            target[start:start + len(part), model.classes_] = probs
+        elif len(model.classes_) == n_classes:  # classes_ is then 0 .. n_classes - 1
+            target[part] = probs
+        else:
+            block = np.zeros((len(part), n_classes))
+            block[:, model.classes_] = probs
+            target[part] = block
+    return target
+
+
+def probs_dtype(n_rows: int, n_classes: int) -> type:
+    """dtype of an out-of-fold probability table: float32 above :data:`FLOAT32_CELLS` cells, else float64."""
+    return np.float32 if n_rows * n_classes > FLOAT32_CELLS else np.float64
 
 
 def cross_val_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int = 5, seed: int = 0,
@@ -251,6 +277,9 @@ def cross_val_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int 
     cost stays bounded on large tables; tables whose folds fit under the cap
     are fitted on every row of the other folds, as before. Folds are fitted
     on ``n_jobs`` threads (:func:`map_threads`); the result does not depend on it.
+    Each fold predicts straight into the result, in batches (memory: the
+    result plus one batch per thread); tables above :data:`FLOAT32_CELLS`
+    cells are float32 (:func:`probs_dtype`).
 
     Examples
     --------
@@ -261,16 +290,14 @@ def cross_val_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int 
     """
     splits = fold_indices(y, n_classes, folds=folds, seed=seed, max_fit_rows=max_fit_rows)
     bar = tqdm(total=len(splits), desc="proxy model folds", unit="fold", disable=not progress, leave=False)
+    out = np.zeros((len(y), n_classes), dtype=probs_dtype(len(y), n_classes))
 
-    def one(split: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        part = fold_probs(x, y, split[0], split[1], n_classes, seed=seed, max_fit_rows=max_fit_rows)
+    def one(split: tuple[np.ndarray, np.ndarray]) -> None:  # each fold writes its own held-out rows
+        model = fold_model(x, y, split[0], n_classes, seed=seed, max_fit_rows=max_fit_rows)
+        held_probs(model, x, y, split[0], split[1], n_classes, seed=seed, max_fit_rows=max_fit_rows, out=out)
         bar.update(1)
-        return part
 
-    out = np.zeros((len(y), n_classes))
-    work = len(y) * x.shape[1] * n_classes
-    for (_, held_idx), part in zip(splits, map_threads(one, splits, n_jobs, work=work)):
-        out[held_idx] = part
+    map_threads(one, splits, n_jobs, work=len(y) * x.shape[1] * n_classes)
     bar.close()
     return _smooth(out)
 

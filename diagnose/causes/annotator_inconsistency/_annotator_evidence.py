@@ -84,12 +84,11 @@ def _item_probs(data: Prepared, ids: pl.DataFrame, classes: tuple) -> np.ndarray
     out = np.zeros((ids.height, len(classes)))
     sources = (("train", data.train, data.train_probs), ("eval", data.eval, data.eval_probs))
     for split, frame, probs in sources:
-        probs = _expand_probs(probs, data.classes, classes)
-        if frame is None or probs is None:
+        if frame is None or probs is None or len(data.classes) != probs.shape[1]:  # as _expand_probs
             continue
         rows = pl.DataFrame({"id": frame["id"].cast(pl.Utf8)}).with_row_index("row")
         hit = ids.with_row_index("item").filter(pl.col("split") == split).join(rows, on="id")
-        out[hit["item"].to_numpy()] = probs[hit["row"].to_numpy()]
+        out[hit["item"].to_numpy()] = _expand_probs(probs[hit["row"].to_numpy()], data.classes, classes)  # hit rows only
     return out
 
 
@@ -158,13 +157,14 @@ def _fit_annotations(data: Prepared, ann: pl.DataFrame, classes: tuple,
             "alpha": krippendorff_alpha(counts), "overlap": n_shared > 0}
 
 
-def _label_groups(own: np.ndarray, nb_labels: np.ndarray, close: np.ndarray, k: int):
-    """Per row: class counts of its own label plus its close neighbours' labels."""
-    counts = np.zeros((len(own), k))
+def _label_groups(own: np.ndarray, nb_labels: np.ndarray, close: np.ndarray, k: int, dtype=np.float64):
+    """Per row: class counts of its own label plus its close neighbours' labels (``dtype``: an integer
+    type keeps the rows × classes table small on large training sets)."""
+    counts = np.zeros((len(own), k), dtype=dtype)
     rows = np.nonzero(own >= 0)[0]
-    counts[rows, own[rows]] += 1.0
+    counts[rows, own[rows]] += 1
     r, c = np.nonzero(close & (nb_labels >= 0))
-    np.add.at(counts, (r, nb_labels[r, c]), 1.0)
+    np.add.at(counts, (r, nb_labels[r, c]), 1)
     return counts
 
 
@@ -179,10 +179,10 @@ def _duplicate_items(data: Prepared, classes: tuple, threshold: float):
     labels = _codes(data.train["label"], classes)
     nb = data.train_neighbors
     close = nb.similarities >= threshold
-    counts = _label_groups(labels, labels[nb.indices], close, len(classes))
-    n = counts.sum(1)
+    counts = _label_groups(labels, labels[nb.indices], close, len(classes), dtype=np.uint16)  # at most k + 1 per cell
+    n = counts.sum(1, dtype=np.float64)
     cons = counts.argmax(1)
-    share = counts.max(1) / np.maximum(n, 1)
+    share = counts.max(1).astype(np.float64) / np.maximum(n, 1)
     disagreement = np.where(close.any(1) & (n >= 2),
                             _disagreement(share, n, len(classes)), np.nan)
     conflict = (counts > 0).sum(1) >= 2

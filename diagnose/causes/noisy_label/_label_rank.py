@@ -142,17 +142,40 @@ def centre_margin(emb: np.ndarray, labels: np.ndarray, suggested: np.ndarray, n_
     cluster were flipped, the probabilities cannot tell which half). NaN where
     the suggestion is the given label.
     """
-    unit = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
-    sums = np.zeros((n_classes, unit.shape[1]))
-    np.add.at(sums, labels, unit)
+    unit = lambda rows: emb[rows] / np.maximum(np.linalg.norm(emb[rows], axis=1, keepdims=True), 1e-12)
+    blocks = [np.arange(start, min(start + _CHUNK, len(labels))) for start in range(0, len(labels), _CHUNK)]
+    sums = np.zeros((n_classes, emb.shape[1]))
+    for rows in blocks:  # block by block: no normalised copy of the embeddings
+        np.add.at(sums, labels[rows], unit(rows))
     sq = (sums * sums).sum(axis=1)
     out = np.full(len(labels), np.nan)
-    for start in range(0, len(labels), _CHUNK):
-        rows = np.arange(start, min(start + _CHUNK, len(labels)))
-        dots = unit[rows] @ sums.T
+    for rows in blocks:
+        start = rows[0]
+        dots = unit(rows) @ sums.T
         own = dots[rows - start, labels[rows]] - 1.0  # the row left out of its own class (x·x = 1)
         own_norm = np.sqrt(np.maximum(sq[labels[rows]] - 2.0 * dots[rows - start, labels[rows]] + 1.0, 1e-12))
         other = dots[rows - start, suggested[rows]] / np.sqrt(np.maximum(sq[suggested[rows]], 1e-12))
         out[rows] = other - own / own_norm
     out[suggested == labels] = np.nan
     return out
+
+
+def row_scores(labels: np.ndarray, probs: np.ndarray, method: str) -> np.ndarray:
+    """cleanlab's per-row label quality (``method``), computed in blocks of rows."""
+    from cleanlab.rank import get_label_quality_scores
+
+    if len(labels) <= _CHUNK:
+        return get_label_quality_scores(labels, probs, method=method)
+    return np.concatenate([get_label_quality_scores(labels[s:s + _CHUNK], probs[s:s + _CHUNK], method=method)
+                           for s in range(0, len(labels), _CHUNK)])
+
+
+def suggestions(probs: np.ndarray, labels: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    """Most probable class of each row, never a flagged row's own label (in blocks of rows)."""
+    choice = np.empty(len(labels), dtype=np.int64)
+    for s in range(0, len(labels), _CHUNK):
+        ranked = probs[s:s + _CHUNK].copy()
+        rows = np.flatnonzero(flagged[s:s + _CHUNK])
+        ranked[rows, labels[s:s + _CHUNK][rows]] = -1.0  # a flagged row's suggestion is never its own label
+        choice[s:s + _CHUNK] = ranked.argmax(axis=1)
+    return choice

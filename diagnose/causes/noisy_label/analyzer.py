@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from diagnose.causes.noisy_label._label_rank import centre_margin, flag_issues
+from diagnose.causes.noisy_label._label_rank import centre_margin, flag_issues, row_scores, suggestions
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels
 from diagnose.votes import share_against, simulate, vote_table
 
@@ -124,13 +124,12 @@ class NoisyLabel(Analyzer):
     def _train_issues(self, data: Prepared) -> pl.DataFrame:
         from cleanlab.count import compute_confident_joint
         from cleanlab.filter import find_label_issues
-        from cleanlab.rank import get_label_quality_scores
 
         labels = np.array([self.class_index_[c] for c in data.train.get_column("label").to_list()])
         probs = self._blend(data, labels)
-        quality = (1.0 - self.margin_weight) * get_label_quality_scores(labels, probs)
+        quality = (1.0 - self.margin_weight) * row_scores(labels, probs, "self_confidence")
         if self.margin_weight > 0:
-            quality += self.margin_weight * get_label_quality_scores(labels, probs, method="normalized_margin")
+            quality += self.margin_weight * row_scores(labels, probs, "normalized_margin")
         joint = compute_confident_joint(labels, probs)  # calibrated; shared by the ranking and the pair rates
         if self.filter_by == "rank":
             flagged = flag_issues(data, labels, probs, quality, lambda fresh: self._blend(data, labels, fresh),
@@ -141,9 +140,7 @@ class NoisyLabel(Analyzer):
         support = _annotator_support(data)
         self.pair_rate_, self.pair_support_ = _pair_noise(joint, data, support, self.class_index_)
         self.pair_rate_low_ = _rate_lower_bound(joint)
-        ranked = probs.copy()
-        ranked[np.flatnonzero(flagged), labels[flagged]] = -1.0  # a flagged row's suggestion is never its own label
-        choice = ranked.argmax(axis=1)
+        choice = suggestions(probs, labels, flagged)
         suggested = np.asarray(data.classes, dtype=object)[choice]
         return pl.DataFrame({
             "id": data.train.get_column("id"),
