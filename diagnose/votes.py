@@ -206,14 +206,16 @@ def _noise_rows_of(post: dict, rows: np.ndarray):
     return None if noise is None else (noise[0][rows], noise[1])
 
 
-def pair_cross_votes(annotations, accuracy: dict, n_classes: int) -> tuple[dict, dict]:
+def pair_cross_votes(annotations, accuracy: dict, n_classes: int, noise: tuple | None = None) -> tuple[dict, dict]:
     """Votes that cross between two classes across all annotated items, observed and expected.
 
     On every item with a clear majority label, each other vote crosses from the
     majority to the label it names. Under the one-coin null, a vote by an
     annotator of accuracy ``a`` crosses to one particular other class with
     probability ``(1 - a) / (k - 1)``. Returns two dicts keyed by the unordered
-    pair ``frozenset({c, d})``: observed crossings and their expectation.
+    pair ``frozenset({c, d})``: observed crossings and their expectation. With
+    ``noise`` = ``(annotator index, class index, noise rows)`` (:func:`noise_rows`) the
+    null is class-conditional: an error goes to a class as the annotator's row says.
 
     Examples
     --------
@@ -234,6 +236,7 @@ def pair_cross_votes(annotations, accuracy: dict, n_classes: int) -> tuple[dict,
     mean = float(np.mean(known)) if known else 0.8
     volume: dict = defaultdict(float)  # per majority class: expected crossings to any one other class
     seen: dict = defaultdict(int)
+    spent: dict = defaultdict(float)  # per (annotator, majority class): expected errors
     for votes in by_item.values():
         (top, count), *rest = Counter(label for _, label in votes).most_common()
         if len(votes) < 2 or (rest and rest[0][1] == count):
@@ -241,11 +244,27 @@ def pair_cross_votes(annotations, accuracy: dict, n_classes: int) -> tuple[dict,
         for who, label in votes:
             a = accuracy.get(who)
             volume[top] += (1.0 - (mean if a is None else a)) / (k - 1)
+            spent[(who, top)] += 1.0 - (mean if a is None else a)
             if label != top:
                 seen[frozenset((top, label))] += 1
     classes = sorted({label for votes in by_item.values() for _, label in votes})
     expected = {frozenset((c, d)): volume[c] + volume[d] for i, c in enumerate(classes) for d in classes[i + 1:]}
+    if noise is not None:
+        expected.update(_class_crossings(spent, noise))
     return dict(seen), expected
+
+
+def _class_crossings(spent: dict, noise: tuple) -> dict:
+    """Expected crossings per class pair when each annotator's errors follow their noise rows."""
+    people, index, rows = noise
+    off = rows * (1.0 - np.eye(rows.shape[1]))
+    off = off / np.clip(off.sum(2, keepdims=True), 1e-12, None)
+    flow = np.zeros(rows.shape[1:])
+    for (who, top), miss in spent.items():
+        if top in index:
+            flow[index[top]] += miss * off[people.get(who, -1), index[top]]
+    names = list(index)
+    return {frozenset((c, d)): flow[i, j] + flow[j, i] for i, c in enumerate(names) for j, d in enumerate(names) if i < j}
 
 
 def class_noise(codes: np.ndarray, who: np.ndarray, n_classes: int, **kw) -> tuple[np.ndarray, np.ndarray]:
@@ -320,8 +339,9 @@ def _eval_posterior(data, floor: float, min_votes_for_weight: int, noise: str) -
     index = {c: n for n, c in enumerate(classes)}
     gold = np.array([index.get(g, -1) if g is not None else -1 for g in data.eval.get_column("label").cast(pl.Utf8).to_list()])
     mean = spread_mean(probs, gold, len(ids), len(classes))
-    odds = _pair_odds(data, ann, annotator_accuracy(ann), classes)
-    rows_noise = _table_noise(ann, rows, classes) if noise == "confusion" else None
+    rows_noise, people = _table_noise(ann, rows, classes) if noise == "confusion" else (None, None)
+    odds = _pair_odds(data, ann, annotator_accuracy(ann), classes,
+                      noise=None if people is None else (people, {c: n for n, c in enumerate(classes)}, rows_noise[1]))
     spread = fit_spread(prior, codes, weights, mean=mean, noise=rows_noise, seed=data.seed)
     post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, mean=mean, odds=odds, noise=rows_noise,
                                seed=data.seed)
@@ -329,8 +349,9 @@ def _eval_posterior(data, floor: float, min_votes_for_weight: int, noise: str) -
             "spread": spread, "odds": odds, "noise": rows_noise}
 
 
-def _table_noise(ann, rows: list, classes: list) -> tuple[np.ndarray, np.ndarray]:
-    """Class-conditional noise fitted on the whole annotation table, and each eval vote's annotator."""
+def _table_noise(ann, rows: list, classes: list) -> tuple[tuple[np.ndarray, np.ndarray], dict]:
+    """Class-conditional noise fitted on the whole annotation table: ``(each eval vote's annotator, rows)``
+    and the annotator index."""
     index = {c: n for n, c in enumerate(classes)}
     kept = [(i, w, index[lab]) for i, w, lab in ann.iter_rows() if lab in index]
     items = {i: n for n, i in enumerate(dict.fromkeys(i for i, _, _ in kept))}
@@ -344,13 +365,13 @@ def _table_noise(ann, rows: list, classes: list) -> tuple[np.ndarray, np.ndarray
     for i, row in enumerate(rows):
         for j, (w, _) in enumerate(row):
             at[i, j] = people.get(w, -1)
-    return at, matrices
+    return (at, matrices), people
 
 
-def _pair_odds(data, ann, accuracy: dict, classes: list, cap: float = 20.0) -> np.ndarray:
+def _pair_odds(data, ann, accuracy: dict, classes: list, cap: float = 20.0, noise: tuple | None = None) -> np.ndarray:
     """Per eval row: how many times more often its gold and prediction are split across all annotated
     items than the annotators' error rates explain (one-coin null), from 1 (no more) to ``cap``."""
-    seen, expected = pair_cross_votes(ann, accuracy, len(classes))
+    seen, expected = pair_cross_votes(ann, accuracy, len(classes), noise)
     gold = data.eval.get_column("label").cast(str).to_list()
     pred = data.eval.get_column("prediction").cast(str).to_list() if "prediction" in data.eval.columns else gold
     out = np.ones(len(gold))
