@@ -319,10 +319,11 @@ def noise_rows(item, annotator, label, shape: tuple[int, int, int], *, own: floa
     (the last: the pooled rows, for anonymous votes and annotators never seen).
 
     The true class of each item comes from a Dawid–Skene fit of the annotation table (items with
-    two votes or more); an annotator's votes off that class are their noise. Each row is shrunk
-    towards the pooled row with ``own`` pseudo-votes and the pooled row towards the uniform
-    (one-coin noise) with ``pooled``, so annotators with few votes keep close to one-coin noise.
-    Without items of two votes or more every row is uniform.
+    two votes or more); an annotator's votes off that class are their noise. Where the noise goes
+    among the other classes is shrunk towards the pooled rows with ``own`` pseudo-votes and the
+    pooled rows towards the uniform with ``pooled``, so annotators with few votes keep close to
+    one-coin noise; as there, a noise vote names the true class with chance ``1 / k``. Without
+    items of two votes or more every row is uniform (exactly one-coin noise).
     """
     from diagnose.causes.annotator_inconsistency._crowd import _expected_counts, dawid_skene
 
@@ -333,7 +334,11 @@ def noise_rows(item, annotator, label, shape: tuple[int, int, int], *, own: floa
         post, _ = dawid_skene(item[many], annotator[many], label[many], shape, prior_strength=1.0)
         counts = _expected_counts(post, item[many], annotator[many], label[many], np.zeros((n_items, k)), n_ann)
         off = counts[:n_ann] * (1.0 - np.eye(k))
-    pool = off.sum(0) + pooled / k
+    other = 1.0 - np.eye(k)
+    pool = off.sum(0) + pooled * other / max(k - 1, 1)
     pool /= pool.sum(1, keepdims=True)
     own_rows = off + own * pool
-    return np.concatenate([own_rows / own_rows.sum(2, keepdims=True), pool[None]])
+    own_rows /= own_rows.sum(2, keepdims=True)
+    # a noise vote lands on the true class by chance (1 / k), as with one-coin noise; the rest as the counts say
+    chance = np.eye(k) / k
+    return np.concatenate([(1.0 - 1.0 / k) * own_rows + chance, ((1.0 - 1.0 / k) * pool + chance)[None]])
