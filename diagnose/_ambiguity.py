@@ -316,29 +316,28 @@ def replay_clear(prior, codes, rel, true, gold, *, spread: tuple[float, float, f
 def noise_rows(item, annotator, label, shape: tuple[int, int, int], *, own: float = 10.0,
                pooled: float = 20.0) -> np.ndarray:
     """Where each annotator's noise votes go, per true class: ``(n_annotators + 1) x k x k`` rows
-    (the last: the pooled rows, for anonymous votes and annotators never seen).
+    (the last, uniform: anonymous votes and annotators never seen keep one-coin noise).
 
     The true class of each item comes from a Dawid–Skene fit of the annotation table (items with
-    two votes or more); an annotator's votes off that class are their noise. Where the noise goes
-    among the other classes is shrunk towards the pooled rows with ``own`` pseudo-votes and the
-    pooled rows towards the uniform with ``pooled``, so annotators with few votes keep close to
-    one-coin noise; as there, a noise vote names the true class with chance ``1 / k``. Without
-    items of two votes or more every row is uniform (exactly one-coin noise).
+    two votes or more); an annotator's votes off that class cross to other classes. Only their
+    crossings beyond what the other annotators' crossings predict (with ``pooled`` uniform
+    pseudo-crossings per true class) are the annotator's own habit: a class pair that every
+    annotator splits is the items' ambiguity (the pair odds read it), not anyone's noise. The
+    habit shapes the row with ``own`` uniform pseudo-crossings, so annotators with few votes keep
+    one-coin noise; as there, a noise vote names the true class with chance ``1 / k``.
     """
     from diagnose.causes.annotator_inconsistency._crowd import _expected_counts, dawid_skene
 
     n_items, n_ann, k = shape
     many = np.bincount(item, minlength=n_items)[item] >= 2
+    other = (1.0 - np.eye(k)) / max(k - 1, 1)
     off = np.zeros((n_ann, k, k))
     if many.any():
         post, _ = dawid_skene(item[many], annotator[many], label[many], shape, prior_strength=1.0)
         counts = _expected_counts(post, item[many], annotator[many], label[many], np.zeros((n_items, k)), n_ann)
         off = counts[:n_ann] * (1.0 - np.eye(k))
-    other = 1.0 - np.eye(k)
-    pool = off.sum(0) + pooled * other / max(k - 1, 1)
-    pool /= pool.sum(1, keepdims=True)
-    own_rows = off + own * pool
-    own_rows /= own_rows.sum(2, keepdims=True)
-    # a noise vote lands on the true class by chance (1 / k), as with one-coin noise; the rest as the counts say
-    chance = np.eye(k) / k
-    return np.concatenate([(1.0 - 1.0 / k) * own_rows + chance, ((1.0 - 1.0 / k) * pool + chance)[None]])
+    others = off.sum(0)[None] - off + pooled * other  # the other annotators' crossings, smoothed
+    habit = np.clip(off - off.sum(2, keepdims=True) * others / others.sum(2, keepdims=True), 0.0, None)
+    rows = habit + own * other
+    rows = (1.0 - 1.0 / k) * rows / rows.sum(2, keepdims=True) + np.eye(k) / k
+    return np.concatenate([rows, ((1.0 - 1.0 / k) * other + np.eye(k) / k)[None]])

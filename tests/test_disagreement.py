@@ -149,7 +149,7 @@ def test_an_annotator_who_names_a_as_b_reads_as_their_noise_not_ambiguity():
     assert only_z.sum() >= 20
     one_coin = eval_posterior(data, noise="one_coin")["p_ambiguous"][only_z].mean()
     post = eval_posterior(data, noise="confusion")
-    assert post["p_ambiguous"][only_z].mean() < 0.6 * one_coin  # z's a -> b is their habit, not the items'
+    assert post["p_ambiguous"][only_z].mean() < 0.75 * one_coin  # z's a -> b is their habit, not the items'
     assert (post["p_ambiguous"][only_z] < 0.5).all()
     who, rows = post["noise"]
     z = who[np.asarray(data.annotations.filter(pl.col("annotator") == "z")["id"].str.slice(1).cast(int))[0]]
@@ -166,7 +166,11 @@ def test_noise_rows_follow_a_biased_annotator_and_stay_pooled_with_few_votes():
     rows = noise_rows(item, annotator, label, (300, 4, 3))
     assert rows.shape == (5, 3, 3) and np.allclose(rows.sum(2), 1.0)
     assert [int(rows[0, t].argmax()) for t in range(3)] == [1, 2, 0]
-    assert np.abs(rows[2] - rows[-1]).max() < 0.1  # one vote: the pooled rows
+    assert np.abs(rows[2] - rows[-1]).max() < 0.1  # one vote: one-coin noise
+    assert np.allclose(rows[-1], 1 / 3)
+    shared = noise_rows(item, np.tile([0, 1, 2], 300), np.where(np.arange(900) % 3 == 2, (item % 3 + 1) % 3, item % 3),
+                        (300, 3, 3))
+    assert np.abs(shared[2] - 1 / 3).max() > np.abs(shared[0] - 1 / 3).max()
     single = noise_rows(np.arange(10), np.arange(10) % 2, np.arange(10) % 3, (10, 2, 3))
     assert np.allclose(single, 1 / 3)  # no item with two votes: one-coin noise
 
