@@ -318,24 +318,28 @@ def noise_rows(item, annotator, label, shape: tuple[int, int, int], *, own: floa
     """Where each annotator's noise votes go, per true class: ``(n_annotators + 1) x k x k`` rows
     (the last, uniform: anonymous votes and annotators never seen keep one-coin noise).
 
-    The true class of each item comes from a Dawid–Skene fit of the annotation table (items with
-    two votes or more); an annotator's votes off that class cross to other classes. Only their
+    Each vote's true class is read from the shares of the other votes on its item (items with two
+    votes or more; the core may not import the Dawid–Skene of the annotator cause); a vote off
+    that class crosses to another class. Only their
     crossings beyond what the other annotators' crossings predict (with ``pooled`` uniform
     pseudo-crossings per true class) are the annotator's own habit: a class pair that every
     annotator splits is the items' ambiguity (the pair odds read it), not anyone's noise. The
     habit shapes the row with ``own`` uniform pseudo-crossings, so annotators with few votes keep
     one-coin noise; as there, a noise vote names the true class with chance ``1 / k``.
     """
-    from diagnose.causes.annotator_inconsistency._crowd import _expected_counts, dawid_skene
-
     n_items, n_ann, k = shape
     many = np.bincount(item, minlength=n_items)[item] >= 2
     other = (1.0 - np.eye(k)) / max(k - 1, 1)
     off = np.zeros((n_ann, k, k))
     if many.any():
-        post, _ = dawid_skene(item[many], annotator[many], label[many], shape, prior_strength=1.0)
-        counts = _expected_counts(post, item[many], annotator[many], label[many], np.zeros((n_items, k)), n_ann)
-        off = counts[:n_ann] * (1.0 - np.eye(k))
+        item, annotator, label = item[many], annotator[many], label[many]
+        counts = np.zeros((n_items, k))
+        np.add.at(counts, (item, label), 1.0)
+        size = counts.sum(1)[item]  # the other votes on the item and one pseudo-vote spread over the classes
+        for t in range(k):  # P(true = t) for each vote: the shares of the *other* votes on its item
+            seen = (counts[item, t] - (label == t) + 1.0 / k) / size
+            off[:, t, :] = np.bincount(annotator * k + label, weights=seen, minlength=n_ann * k).reshape(n_ann, k)
+        off *= 1.0 - np.eye(k)
     others = off.sum(0)[None] - off + pooled * other  # the other annotators' crossings, smoothed
     habit = np.clip(off - off.sum(2, keepdims=True) * others / others.sum(2, keepdims=True), 0.0, None)
     rows = habit + own * other
