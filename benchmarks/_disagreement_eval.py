@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_curve, roc_auc_score
 
-from diagnose.votes import VERDICTS, ambiguity_posterior, fit_spread, smooth_prior, spread_mean, verdicts
+from diagnose import votes as library_votes
+from diagnose.votes import VERDICTS, ambiguity_posterior, class_noise, fit_spread, smooth_prior, spread_mean, verdicts
 
 __all__ = ["auroc", "recall_at", "macro_f1", "run_model", "vote_entropy", "model_entropy",
            "majority_verdicts", "calibration", "crowd_baselines"]
@@ -37,12 +38,18 @@ def macro_f1(pred, truth) -> float:
     return float(f1_score(list(truth), list(pred), labels=list(VERDICTS), average="macro", zero_division=0))
 
 
-def run_model(probs, codes, rel, gold, *, seed: int, floor: float = 0.6, spread=None, **kw):
-    """The library's posterior on one set: returns (posterior dict, verdict, stated precision, spread)."""
+def run_model(probs, codes, rel, gold, *, seed: int, floor: float = 0.6, spread=None, who=None, noise=None, **kw):
+    """The library's posterior on one set: returns (posterior dict, verdict, stated precision, spread).
+
+    ``who``: each vote's annotator (0..m-1, -1 anonymous; None: all anonymous); ``noise``: the
+    library's noise model ("one_coin" or "confusion", default the library's)."""
     prior = smooth_prior(probs, len(gold), probs.shape[1] if probs is not None else codes.max() + 1, floor)
     mean = spread_mean(probs, gold, len(gold), prior.shape[1])
-    spread = spread or fit_spread(prior, codes, rel, mean=mean, seed=seed)
-    post = ambiguity_posterior(prior, codes, rel, gold, spread=spread, mean=mean, seed=seed, **kw)
+    rows = None
+    if (noise or library_votes.NOISE) == "confusion":
+        rows = class_noise(codes, np.full(codes.shape, -1) if who is None else who, prior.shape[1])
+    spread = spread or fit_spread(prior, codes, rel, mean=mean, noise=rows, seed=seed)
+    post = ambiguity_posterior(prior, codes, rel, gold, spread=spread, mean=mean, noise=rows, seed=seed, **kw)
     verdict, stated = verdicts(post)
     return post, verdict, stated, spread
 

@@ -137,8 +137,13 @@ def main() -> None:
     ap.add_argument("--floor", type=float, default=0.6)
     ap.add_argument("--ks", default=",".join(map(str, KS)))
     ap.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    ap.add_argument("--noise", choices=("one_coin", "confusion"), default=None, help="default: the library's")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
+    if args.noise:
+        from diagnose import votes as library_votes
+
+        library_votes.NOISE = args.noise
     d = load()
     rows = half(len(d["given"]), args.half)
     start, results = time.time(), []
@@ -152,7 +157,7 @@ def main() -> None:
 
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
         meta = {"half": args.half, "floor": args.floor, "commit": commit, "seconds": round(time.time() - start, 1),
-                "load": os.getloadavg()[0]}
+                "load": os.getloadavg()[0], "noise": args.noise or "library default"}
         (OUT / f"disagreement_cifar10h_{args.half}.md").write_text(render_cifar(results, meta))
         (OUT / f"disagreement_cifar10h_{args.half}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1, default=str))
 

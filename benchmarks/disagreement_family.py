@@ -87,7 +87,7 @@ def evaluate(seed: int, **kw) -> dict:
     """All figures on one draw."""
     d = draw(seed)
     rel = reliability_weights(d["codes"], d["who"])
-    post, verdict, stated, spread = run_model(d["probs"], d["codes"], rel, d["gold"], seed=seed, **kw)
+    post, verdict, stated, spread = run_model(d["probs"], d["codes"], rel, d["gold"], seed=seed, who=d["who"], **kw)
     none = np.full((len(d["gold"]), 1), -1)
     _, model_only, _, _ = run_model(d["probs"], none, np.zeros(none.shape), d["gold"], seed=seed, spread=spread, **kw)
     e = np.flatnonzero(d["probs"].argmax(1) != d["gold"])
@@ -108,17 +108,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", choices=("dev", "report"), default="report")
     ap.add_argument("--floor", type=float, default=0.6)
+    ap.add_argument("--noise", choices=("one_coin", "confusion"), default=None, help="default: the library's")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     start, results = time.time(), []
     for seed in DEV if args.seeds == "dev" else REPORT:
-        results.append(evaluate(seed, floor=args.floor))
+        results.append(evaluate(seed, floor=args.floor, **({"noise": args.noise} if args.noise else {})))
         print(json.dumps({key: v for key, v in results[-1].items() if key != "calibration"}), flush=True)
     if not args.no_write:
         from benchmarks._disagreement_report import render_family
 
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-        meta = {"seeds": args.seeds, "floor": args.floor, "commit": commit, "seconds": round(time.time() - start, 1),
+        meta = {"seeds": args.seeds, "floor": args.floor, "noise": args.noise or "library default", "commit": commit, "seconds": round(time.time() - start, 1),
                 "load": os.getloadavg()[0]}
         (OUT / f"disagreement_family_{args.seeds}.md").write_text(render_family(results, meta))
 

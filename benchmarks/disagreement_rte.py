@@ -236,8 +236,13 @@ def main() -> None:
     ap.add_argument("--half", choices=("dev", "report"), default="report")
     ap.add_argument("--ks", default=",".join(map(str, KS)))
     ap.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    ap.add_argument("--noise", choices=("one_coin", "confusion"), default=None, help="default: the library's")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
+    if args.noise:
+        from diagnose import votes as library_votes
+
+        library_votes.NOISE = args.noise
     start = time.time()
     d = load()
     rows = half(len(d["ids"]), args.half)
@@ -251,7 +256,7 @@ def main() -> None:
         from benchmarks._disagreement_rte_report import render_rte
 
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-        meta = {"half": args.half, "commit": commit, "seconds": round(time.time() - start, 1), "load": os.getloadavg()[0],
+        meta = {"half": args.half, "commit": commit, "seconds": round(time.time() - start, 1), "load": os.getloadavg()[0], "noise": args.noise or "library default",
                 "items": int(len(rows)), "model_accuracy_all": float(np.mean(d["probs"].argmax(1) == d["gold"]))}
         (OUT / f"disagreement_rte_{args.half}.md").write_text(render_rte(results, meta))
         (OUT / f"disagreement_rte_{args.half}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1,

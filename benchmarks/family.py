@@ -276,18 +276,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-precision", type=float, default=None,
                         help="RunConfig.min_precision for every run (default: the library's), to study the setting")
     parser.add_argument("--render", type=Path, help="only rewrite --out from this saved JSON of draws")
+    parser.add_argument("--noise", choices=("one_coin", "confusion"), default=None,
+                        help="annotator noise model of the ambiguity posterior (default: the library's; --jobs 1 only)")
     args = parser.parse_args(argv)
     if args.render:
         saved = json.loads(args.render.read_text())
         args.out.write_text(render(saved["draws"], saved["meta"]))
         return
     import diagnose
+    from diagnose import votes
 
+    votes.NOISE = args.noise or votes.NOISE
     root = Path(diagnose.__file__).resolve().parents[1]
     commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
     meta = {"command": "python -m benchmarks.family " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
             "diagnose_file": str(Path(diagnose.__file__).resolve()), "commit": commit or "unknown",
-            "jobs": args.jobs, "load_start": _load()}
+            "jobs": args.jobs, "load_start": _load(), "noise": __import__("diagnose").votes.NOISE}
     start = time.perf_counter()
     settings = {} if args.min_precision is None else {"min_precision": args.min_precision}
     draws = run_seeds(_seeds(args.seeds), jobs=args.jobs, no_fault=True if args.no_fault else None, settings=settings)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["VERDICTS", "ambiguity_posterior", "fit_spread", "relative_reliability", "smooth_prior",
+__all__ = ["VERDICTS", "ambiguity_posterior", "fit_spread", "noise_rows", "relative_reliability", "smooth_prior",
            "replay_clear", "spread_mean", "verdicts", "vote_arrays"]
 
 def vote_arrays(votes: list[list[tuple[str, str]]], classes, reliability: dict | None = None):
@@ -94,31 +94,44 @@ def _draws(prior, codes, rel, alpha, samples, rng, lift=0.8):
     return theta, log_dir(a0) - log_dir(a1)
 
 
-def _narrow(prior, codes, gold, mean):
+def _narrow(prior, codes, gold, mean, noise=None):
     """The few classes that matter per item (its gold, its votes, the model's likeliest), so that many
-    classes cost little: prior renormalised over them, codes and gold as positions among them, and
-    the full number of classes (uniform noise still spreads over all of them)."""
+    classes cost little: prior renormalised over them, codes and gold as positions among them, the
+    full number of classes (noise still spreads over all of them), and per vote the chance that
+    noise lands on it from each candidate true class (``noise_at``; ``1 / k`` for one-coin noise)."""
     n, k = prior.shape
     width = min(k, max(8, codes.shape[1] + 4))
-    if width >= k:
-        return prior, codes, gold, k, mean
     rows = np.arange(n)
-    bonus = prior.copy()
-    for j in range(codes.shape[1]):
-        ok = codes[:, j] >= 0
-        bonus[rows[ok], codes[ok, j]] += 2.0
-    bonus[rows[gold >= 0], gold[gold >= 0]] += 4.0
-    cand = np.argsort(-bonus, axis=1, kind="stable")[:, :width]
+    if width >= k:
+        cand = np.tile(np.arange(k), (n, 1))
+    else:
+        bonus = prior.copy()
+        for j in range(codes.shape[1]):
+            ok = codes[:, j] >= 0
+            bonus[rows[ok], codes[ok, j]] += 2.0
+        bonus[rows[gold >= 0], gold[gold >= 0]] += 4.0
+        cand = np.argsort(-bonus, axis=1, kind="stable")[:, :width]
     local, spread = prior[rows[:, None], cand], mean[rows[:, None], cand]
     pos = np.full((n, k), -1, dtype=np.int64)
     pos[rows[:, None], cand] = np.arange(width)
     local_codes = np.where(codes >= 0, pos[rows[:, None], np.clip(codes, 0, None)], -1)
     local_gold = np.where(gold >= 0, pos[rows, np.clip(gold, 0, None)], -1)
-    return local / local.sum(1, keepdims=True), local_codes, local_gold, k, spread / spread.sum(1, keepdims=True)
+    return (local / local.sum(1, keepdims=True), local_codes, local_gold, k, spread / spread.sum(1, keepdims=True),
+            _noise_at(codes, cand, k, noise))
 
 
-def _log_lik(theta, codes, rel, noise_r, k):
-    """Log likelihood of each item's votes at each theta draw, votes of reliability ``r * rel``."""
+def _noise_at(codes, cand, k, noise):
+    """n x votes x candidates: P(a noise vote names this vote's class | true class = candidate)."""
+    if noise is None:
+        return np.full((*codes.shape, cand.shape[1]), 1.0 / k)
+    who, rows = noise
+    who = np.where(who >= 0, who, len(rows) - 1)  # anonymous votes: the pooled rows (last)
+    return rows[who[:, :, None], cand[:, None, :], np.clip(codes, 0, None)[:, :, None]]
+
+
+def _log_lik(theta, codes, rel, noise_r, k, nz):
+    """Log likelihood of each item's votes at each theta draw, votes of reliability ``r * rel`` whose
+    noise lands on class c from true class t with chance ``nz`` (per vote, per candidate t)."""
     out = np.zeros(theta.shape[:2])
     for j in range(codes.shape[1]):
         ok = codes[:, j] >= 0
@@ -126,14 +139,14 @@ def _log_lik(theta, codes, rel, noise_r, k):
             continue
         r = np.clip(noise_r * rel[ok, j], 0.0, 1.0)[:, None]
         hit = np.take_along_axis(theta[ok], codes[ok, j][:, None, None], axis=2)[:, :, 0]
-        out[ok] += np.log(r * hit + (1.0 - r) / k)
+        out[ok] += np.log(r * hit + (1.0 - r) * np.einsum("nsl,nl->ns", theta[ok], nz[ok, j]))
     return out
 
 
 _CLEAR_NOISE = 0.05  # a clear item: this share of careful people still name another class
 
 
-def _clear_log_lik(codes, rel, reliability, k, width):
+def _clear_log_lik(codes, rel, reliability, k, width, nz):
     """Log likelihood of each item's votes if it were clear with class z, for every z (n x width)."""
     out = np.zeros((len(codes), width))
     for j in range(codes.shape[1]):
@@ -142,25 +155,26 @@ def _clear_log_lik(codes, rel, reliability, k, width):
             continue
         r = np.clip(reliability * rel[ok, j], 0.0, 1.0)[:, None]
         hit = np.arange(width)[None, :] == codes[ok, j][:, None]
-        out[ok] += np.log(r * np.where(hit, 1.0 - _CLEAR_NOISE, _CLEAR_NOISE / (k - 1)) + (1.0 - r) / k)
+        noise = (1.0 - _CLEAR_NOISE) * nz[ok, j] + _CLEAR_NOISE * nz[ok, j].mean(1, keepdims=True)
+        out[ok] += np.log(r * np.where(hit, 1.0 - _CLEAR_NOISE, _CLEAR_NOISE / (k - 1)) + (1.0 - r) * noise)
     return out
 
 
-def _components(prior, mean, codes, rel, spread, samples, rng, k, odds=None):
+def _components(prior, mean, codes, rel, spread, samples, rng, k, nz, odds=None):
     """Log evidence of the clear readings (n x k) and of the spread one (n), and the spread draws."""
     from scipy.special import logsumexp
 
     alpha, reliability, share = spread
     theta, logw = _draws(mean, codes, rel, alpha, samples, rng)
-    amb = logw + _log_lik(theta, codes, rel, reliability, k)
-    clear = np.log(1.0 - share) + np.log(prior) + _clear_log_lik(codes, rel, reliability, k, prior.shape[1])
+    amb = logw + _log_lik(theta, codes, rel, reliability, k, nz)
+    clear = np.log(1.0 - share) + np.log(prior) + _clear_log_lik(codes, rel, reliability, k, prior.shape[1], nz)
     spread_ev = np.log(share) + logsumexp(amb, axis=1) - np.log(samples)
     if odds is not None:  # how much more often this item's class pair splits across the set than noise explains
         spread_ev = spread_ev + np.log(odds)
     return clear, spread_ev, theta, amb
 
 
-def fit_spread(prior, codes, rel, *, mean=None, seed: int = 0, samples: int = 48, max_items: int = 2000,
+def fit_spread(prior, codes, rel, *, mean=None, noise=None, seed: int = 0, samples: int = 48, max_items: int = 2000,
                alphas=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0), reliabilities=(0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0),
                shares=(0.02, 0.05, 0.1, 0.2, 0.35, 0.5),
                default: tuple[float, float, float] = (2.0, 0.9, 0.1)) -> tuple[float, float, float]:
@@ -181,19 +195,24 @@ def fit_spread(prior, codes, rel, *, mean=None, seed: int = 0, samples: int = 48
     if len(many) > max_items:
         many = np.sort(rng.choice(many, max_items, replace=False))
     mean = prior if mean is None else mean
-    p, c, _, k, m = _narrow(prior[many], codes[many], np.full(len(many), -1), mean[many])
+    p, c, _, k, m, nz = _narrow(prior[many], codes[many], np.full(len(many), -1), mean[many], _rows_of(noise, many))
     w = rel[many]
     best, best_ll = default, -np.inf
     for alpha in alphas:
         theta, logw = _draws(m, c, w, alpha, samples, rng)
         for r in reliabilities:
-            amb = logsumexp(logw + _log_lik(theta, c, w, r, k), axis=1) - np.log(samples)
-            clear = logsumexp(np.log(p) + _clear_log_lik(c, w, r, k, p.shape[1]), axis=1)
+            amb = logsumexp(logw + _log_lik(theta, c, w, r, k, nz), axis=1) - np.log(samples)
+            clear = logsumexp(np.log(p) + _clear_log_lik(c, w, r, k, p.shape[1], nz), axis=1)
             for share in shares:
                 ll = float(np.logaddexp(np.log(share) + amb, np.log(1.0 - share) + clear).sum())
                 if ll > best_ll:
                     best, best_ll = (float(alpha), float(r), float(share)), ll
     return best
+
+
+def _rows_of(noise, rows):
+    """The class-conditional noise ``(who, matrices)`` restricted to some items (None stays None)."""
+    return None if noise is None else (noise[0][rows], noise[1])
 
 
 def _weighted_quantile(values, weights, q):
@@ -204,7 +223,7 @@ def _weighted_quantile(values, weights, q):
     return np.take_along_axis(v, pick, axis=1)[:, 0]
 
 
-def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, float], mean=None, odds=None,
+def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, float], mean=None, odds=None, noise=None,
                         ambiguous_below: float = 0.7, samples: int = 256, seed: int = 0,
                         chunk: int = 1000) -> dict[str, np.ndarray]:
     """Per item: expected share of people who would disagree with the majority label, its 80%
@@ -225,8 +244,9 @@ def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, 
     rng = np.random.default_rng(seed)
     for s in range(0, n, chunk):
         sl = slice(s, min(n, s + chunk))
-        p, c, g, k, m = _narrow(prior[sl], codes[sl], gold[sl], (prior if mean is None else mean)[sl])
-        _fill(out, sl, *_components(p, m, c, rel[sl], spread, samples, rng, k, None if odds is None else odds[sl]),
+        p, c, g, k, m, nz = _narrow(prior[sl], codes[sl], gold[sl], (prior if mean is None else mean)[sl],
+                                    _rows_of(noise, sl))
+        _fill(out, sl, *_components(p, m, c, rel[sl], spread, samples, rng, k, nz, None if odds is None else odds[sl]),
               g, ambiguous_below)
     out["n_votes"] = (codes >= 0).sum(axis=1)
     return out
@@ -266,20 +286,62 @@ def verdicts(post: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def replay_clear(prior, codes, rel, true, gold, *, spread: tuple[float, float, float], mean=None, odds=None,
-                 reps: int = 5,
-                 seed: int = 0, **kw) -> dict[str, np.ndarray]:
+                 noise=None, reps: int = 5, seed: int = 0, **kw) -> dict[str, np.ndarray]:
     """The posterior on votes redrawn ``reps`` times from each item's own voters when the item is
-    clear with class ``true`` (each voter names it with probability ``r + (1 - r) / k``, otherwise
-    one of the other classes at random): the reference of items without ambiguity."""
+    clear with class ``true``: the reference of items without ambiguity. Each voter names it with
+    probability ``r``, otherwise a class drawn from their noise row of ``true`` (uniform over all
+    classes with one-coin noise, so ``r + (1 - r) / k`` in all)."""
     rng = np.random.default_rng(seed)
     k = prior.shape[1]
     c, w = np.repeat(codes, reps, axis=0), np.repeat(rel, reps, axis=0)
     t = np.repeat(np.asarray(true, dtype=np.int64), reps)
     r = np.clip(spread[1] * w, 0.0, 1.0)
-    right = rng.random(c.shape) < r + (1.0 - r) / k
-    other = (t[:, None] + rng.integers(1, k, size=c.shape)) % k
+    if noise is None:
+        right = rng.random(c.shape) < r + (1.0 - r) / k
+        other = (t[:, None] + rng.integers(1, k, size=c.shape)) % k
+    else:
+        who = np.repeat(noise[0], reps, axis=0)
+        row = noise[1][np.where(who >= 0, who, len(noise[1]) - 1), t[:, None]]  # n x votes x k
+        right = rng.random(c.shape) < r
+        cum = np.cumsum(row, axis=2)
+        other = np.minimum((cum < rng.random(c.shape)[:, :, None] * cum[:, :, -1:]).sum(2), k - 1)
+        noise = (who, noise[1])
     drawn = np.where(c >= 0, np.where(right, t[:, None], other), -1)
     return ambiguity_posterior(np.repeat(prior, reps, axis=0), drawn, w, np.repeat(np.asarray(gold), reps),
                                spread=spread, mean=None if mean is None else np.repeat(mean, reps, axis=0),
-                               odds=None if odds is None else np.repeat(odds, reps),
+                               odds=None if odds is None else np.repeat(odds, reps), noise=noise,
                                seed=seed, **kw)
+
+
+def noise_rows(item, annotator, label, shape: tuple[int, int, int], *, own: float = 10.0,
+               pooled: float = 20.0) -> np.ndarray:
+    """Where each annotator's noise votes go, per true class: ``(n_annotators + 1) x k x k`` rows
+    (the last, uniform: anonymous votes and annotators never seen keep one-coin noise).
+
+    Each vote's true class is read from the shares of the other votes on its item (items with two
+    votes or more; the core may not import the Dawid–Skene of the annotator cause); a vote off
+    that class crosses to another class. Only their
+    crossings beyond what the other annotators' crossings predict (with ``pooled`` uniform
+    pseudo-crossings per true class) are the annotator's own habit: a class pair that every
+    annotator splits is the items' ambiguity (the pair odds read it), not anyone's noise. The
+    habit shapes the row with ``own`` uniform pseudo-crossings, so annotators with few votes keep
+    one-coin noise; as there, a noise vote names the true class with chance ``1 / k``.
+    """
+    n_items, n_ann, k = shape
+    many = np.bincount(item, minlength=n_items)[item] >= 2
+    other = (1.0 - np.eye(k)) / max(k - 1, 1)
+    off = np.zeros((n_ann, k, k))
+    if many.any():
+        item, annotator, label = item[many], annotator[many], label[many]
+        counts = np.zeros((n_items, k))
+        np.add.at(counts, (item, label), 1.0)
+        size = counts.sum(1)[item]  # the other votes on the item and one pseudo-vote spread over the classes
+        for t in range(k):  # P(true = t) for each vote: the shares of the *other* votes on its item
+            seen = (counts[item, t] - (label == t) + 1.0 / k) / size
+            off[:, t, :] = np.bincount(annotator * k + label, weights=seen, minlength=n_ann * k).reshape(n_ann, k)
+        off *= 1.0 - np.eye(k)
+    others = off.sum(0)[None] - off + pooled * other  # the other annotators' crossings, smoothed
+    habit = np.clip(off - off.sum(2, keepdims=True) * others / others.sum(2, keepdims=True), 0.0, None)
+    rows = habit + own * other
+    rows = (1.0 - 1.0 / k) * rows / rows.sum(2, keepdims=True) + np.eye(k) / k
+    return np.concatenate([rows, ((1.0 - 1.0 / k) * other + np.eye(k) / k)[None]])

@@ -16,6 +16,7 @@ from diagnose._ambiguity import (
     VERDICTS,
     ambiguity_posterior,
     fit_spread,
+    noise_rows,
     relative_reliability,
     replay_clear,
     smooth_prior,
@@ -24,8 +25,8 @@ from diagnose._ambiguity import (
     vote_arrays,
 )
 
-__all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "eval_posterior", "fit_spread",
-           "minority_share", "pair_cross_votes", "relative_reliability", "replay_clear", "share_against", "simulate",
+__all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "class_noise", "eval_posterior",
+           "fit_spread", "minority_share", "pair_cross_votes", "relative_reliability", "replay_clear", "share_against", "simulate",
            "smooth_prior", "spread_mean", "verdicts", "vote_arrays", "vote_table", "wrong_gold_posterior"]
 
 
@@ -182,7 +183,7 @@ def _votes_only(post: dict) -> dict:
     if "votes_only" not in post:
         flat = np.full(post["prior"].shape, 1.0 / post["prior"].shape[1])
         post["votes_only"] = ambiguity_posterior(flat, post["codes"], post["rel"], post["gold"], spread=post["spread"],
-                                                 mean=flat, odds=post["odds"], seed=0)
+                                                 mean=flat, odds=post["odds"], noise=post.get("noise"), seed=0)
     return post["votes_only"]
 
 
@@ -193,19 +194,28 @@ def _replay_gold(post: dict, rows: np.ndarray, seed: int, reps: int = 5) -> np.n
         return np.zeros(0)
     flat = np.full((len(rows), post["prior"].shape[1]), 1.0 / post["prior"].shape[1])
     again = replay_clear(flat, post["codes"][rows], post["rel"][rows], post["gold"][rows],
-                         post["gold"][rows], spread=post["spread"], mean=flat, odds=post["odds"][rows], reps=reps, seed=seed)
+                         post["gold"][rows], spread=post["spread"], mean=flat, odds=post["odds"][rows], reps=reps, seed=seed,
+                         noise=_noise_rows_of(post, rows))
     return again["p_wrong_gold"]
 
 
 
-def pair_cross_votes(annotations, accuracy: dict, n_classes: int) -> tuple[dict, dict]:
+def _noise_rows_of(post: dict, rows: np.ndarray):
+    """The posterior's class-conditional noise on some rows (None with one-coin noise)."""
+    noise = post.get("noise")
+    return None if noise is None else (noise[0][rows], noise[1])
+
+
+def pair_cross_votes(annotations, accuracy: dict, n_classes: int, noise: tuple | None = None) -> tuple[dict, dict]:
     """Votes that cross between two classes across all annotated items, observed and expected.
 
     On every item with a clear majority label, each other vote crosses from the
     majority to the label it names. Under the one-coin null, a vote by an
     annotator of accuracy ``a`` crosses to one particular other class with
     probability ``(1 - a) / (k - 1)``. Returns two dicts keyed by the unordered
-    pair ``frozenset({c, d})``: observed crossings and their expectation.
+    pair ``frozenset({c, d})``: observed crossings and their expectation. With
+    ``noise`` = ``(annotator index, class index, noise rows)`` (:func:`noise_rows`) the
+    null is class-conditional: an error goes to a class as the annotator's row says.
 
     Examples
     --------
@@ -226,6 +236,7 @@ def pair_cross_votes(annotations, accuracy: dict, n_classes: int) -> tuple[dict,
     mean = float(np.mean(known)) if known else 0.8
     volume: dict = defaultdict(float)  # per majority class: expected crossings to any one other class
     seen: dict = defaultdict(int)
+    spent: dict = defaultdict(float)  # per (annotator, majority class): expected errors
     for votes in by_item.values():
         (top, count), *rest = Counter(label for _, label in votes).most_common()
         if len(votes) < 2 or (rest and rest[0][1] == count):
@@ -233,34 +244,72 @@ def pair_cross_votes(annotations, accuracy: dict, n_classes: int) -> tuple[dict,
         for who, label in votes:
             a = accuracy.get(who)
             volume[top] += (1.0 - (mean if a is None else a)) / (k - 1)
+            spent[(who, top)] += 1.0 - (mean if a is None else a)
             if label != top:
                 seen[frozenset((top, label))] += 1
     classes = sorted({label for votes in by_item.values() for _, label in votes})
     expected = {frozenset((c, d)): volume[c] + volume[d] for i, c in enumerate(classes) for d in classes[i + 1:]}
+    if noise is not None:
+        expected.update(_class_crossings(spent, noise))
     return dict(seen), expected
 
+
+def _class_crossings(spent: dict, noise: tuple) -> dict:
+    """Expected crossings per class pair when each annotator's errors follow their noise rows."""
+    people, index, rows = noise
+    off = rows * (1.0 - np.eye(rows.shape[1]))
+    off = off / np.clip(off.sum(2, keepdims=True), 1e-12, None)
+    flow = np.zeros(rows.shape[1:])
+    for (who, top), miss in spent.items():
+        if top in index:
+            flow[index[top]] += miss * off[people.get(who, -1), index[top]]
+    names = list(index)
+    return {frozenset((c, d)): flow[i, j] + flow[j, i] for i, c in enumerate(names) for j, d in enumerate(names) if i < j}
+
+
+def class_noise(codes: np.ndarray, who: np.ndarray, n_classes: int, **kw) -> tuple[np.ndarray, np.ndarray]:
+    """Class-conditional annotator noise of padded votes: ``(who, rows)`` for :func:`ambiguity_posterior`.
+
+    ``who`` holds each vote's annotator as ``0 .. m-1`` (-1: anonymous, read with the pooled rows);
+    ``rows`` comes from :func:`noise_rows` on these votes (``kw`` goes there).
+    """
+    ok = codes >= 0
+    item = np.nonzero(ok)[0]
+    m = int(who[ok].max()) + 1 if ok.any() and (who[ok] >= 0).any() else 0
+    ann = np.where(who[ok] >= 0, who[ok], m)  # anonymous votes fit as one more annotator; read as pooled
+    rows = noise_rows(item, ann, codes[ok], (len(codes), m + 1, n_classes), **kw)
+    return np.where(ok & (who >= 0), who, -1), rows
+
+
+NOISE = "one_coin"  # default noise model of eval_posterior: "one_coin" or "confusion" (see class_noise)
 
 _LAST: dict = {}  # the last posterior and the inputs it was computed from (both analyzers ask for it)
 
 
-def eval_posterior(data, *, floor: float = 0.6, min_votes_for_weight: int = 5) -> dict | None:
+def eval_posterior(data, *, floor: float = 0.6, min_votes_for_weight: int = 5, noise: str | None = None) -> dict | None:
     """The ambiguity posterior of every eval row from its votes and the model's probabilities.
 
     Annotators with at least ``min_votes_for_weight`` votes on items others also voted on are
     weighted by their relative reliability; the others (and anonymous votes) count as the
     average annotator. Returns None when no eval row has a vote. Keys: those of
     :func:`ambiguity_posterior`, plus ``classes``, ``codes``, ``rel``, ``prior``, ``gold``
-    (class codes, -1 unknown) and ``spread`` (alpha, reliability, share).
+    (class codes, -1 unknown), ``spread`` (alpha, reliability, share) and ``noise``.
+
+    ``noise`` (default :data:`NOISE`): where a vote that does not follow the item goes; "one_coin"
+    uniformly over the classes, "confusion" by the annotator's own class-conditional rows
+    (:func:`class_noise`, fitted on the whole annotation table).
     """
-    inputs = (data.eval, data.annotations, data.eval_probs, data.classes, data.seed, floor, min_votes_for_weight)
-    if _LAST.get("inputs") is not None and all(a is b for a, b in zip(_LAST["inputs"], inputs)):
+    noise = NOISE if noise is None else noise
+    inputs = (data.eval, data.annotations, data.eval_probs, data.classes, data.seed, floor, min_votes_for_weight, noise)
+    same = lambda a, b: a is b or (isinstance(a, (int, float, str)) and a == b)  # noqa: E731
+    if _LAST.get("inputs") is not None and all(same(a, b) for a, b in zip(_LAST["inputs"], inputs)):
         return _LAST["post"]
-    post = _eval_posterior(data, floor, min_votes_for_weight)
+    post = _eval_posterior(data, floor, min_votes_for_weight, noise)
     _LAST.update(inputs=inputs, post=post)
     return post
 
 
-def _eval_posterior(data, floor: float, min_votes_for_weight: int) -> dict | None:
+def _eval_posterior(data, floor: float, min_votes_for_weight: int, noise: str) -> dict | None:
     import polars as pl
 
     if data.annotations is None or not data.annotations.height:
@@ -290,17 +339,39 @@ def _eval_posterior(data, floor: float, min_votes_for_weight: int) -> dict | Non
     index = {c: n for n, c in enumerate(classes)}
     gold = np.array([index.get(g, -1) if g is not None else -1 for g in data.eval.get_column("label").cast(pl.Utf8).to_list()])
     mean = spread_mean(probs, gold, len(ids), len(classes))
-    odds = _pair_odds(data, ann, annotator_accuracy(ann), classes)
-    spread = fit_spread(prior, codes, weights, mean=mean, seed=data.seed)
-    post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, mean=mean, odds=odds, seed=data.seed)
+    rows_noise, people = _table_noise(ann, rows, classes) if noise == "confusion" else (None, None)
+    odds = _pair_odds(data, ann, annotator_accuracy(ann), classes,
+                      noise=None if people is None else (people, {c: n for n, c in enumerate(classes)}, rows_noise[1]))
+    spread = fit_spread(prior, codes, weights, mean=mean, noise=rows_noise, seed=data.seed)
+    post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, mean=mean, odds=odds, noise=rows_noise,
+                               seed=data.seed)
     return {**post, "classes": classes, "codes": codes, "rel": weights, "prior": prior, "mean": mean, "gold": gold,
-            "spread": spread, "odds": odds}
+            "spread": spread, "odds": odds, "noise": rows_noise}
 
 
-def _pair_odds(data, ann, accuracy: dict, classes: list, cap: float = 20.0) -> np.ndarray:
+def _table_noise(ann, rows: list, classes: list) -> tuple[tuple[np.ndarray, np.ndarray], dict]:
+    """Class-conditional noise fitted on the whole annotation table: ``(each eval vote's annotator, rows)``
+    and the annotator index."""
+    index = {c: n for n, c in enumerate(classes)}
+    kept = [(i, w, index[lab]) for i, w, lab in ann.iter_rows() if lab in index]
+    items = {i: n for n, i in enumerate(dict.fromkeys(i for i, _, _ in kept))}
+    people = {w: n for n, w in enumerate(dict.fromkeys(w for _, w, _ in kept))}
+    item = np.array([items[i] for i, _, _ in kept], dtype=np.int64)
+    who = np.array([people[w] for _, w, _ in kept], dtype=np.int64)
+    label = np.array([c for _, _, c in kept], dtype=np.int64)
+    matrices = noise_rows(item, who, label, (len(items), len(people), len(classes)))
+    width = max([len(v) for v in rows] + [1])
+    at = np.full((len(rows), width), -1, dtype=np.int64)
+    for i, row in enumerate(rows):
+        for j, (w, _) in enumerate(row):
+            at[i, j] = people.get(w, -1)
+    return (at, matrices), people
+
+
+def _pair_odds(data, ann, accuracy: dict, classes: list, cap: float = 20.0, noise: tuple | None = None) -> np.ndarray:
     """Per eval row: how many times more often its gold and prediction are split across all annotated
     items than the annotators' error rates explain (one-coin null), from 1 (no more) to ``cap``."""
-    seen, expected = pair_cross_votes(ann, accuracy, len(classes))
+    seen, expected = pair_cross_votes(ann, accuracy, len(classes), noise)
     gold = data.eval.get_column("label").cast(str).to_list()
     pred = data.eval.get_column("prediction").cast(str).to_list() if "prediction" in data.eval.columns else gold
     out = np.ones(len(gold))

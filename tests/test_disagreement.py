@@ -115,3 +115,73 @@ def test_votes_in_wide_anonymous_or_long_form_give_the_same_votes(form):
         assert ann.get_column("annotator").n_unique() == ann.height  # one annotator per vote: no reliability
     else:
         assert sorted(ann.rows()) == sorted(long.rows())
+
+
+def _one_biased_annotator(n=400):
+    """Reliable annotators and one, ``z``, who names every ``a`` item ``b``; the model leans to ``b`` on the
+    ``a`` items ``z`` voted on. Returns the data and the errors where only ``z`` dissents."""
+    rng = np.random.default_rng(0)
+    true = rng.integers(0, 4, n)
+    people = [f"p{j}" for j in range(10)]
+    votes, probs, dissent = [], [], []
+    for i in range(n):
+        who = [*rng.choice(people, 2, replace=False), "z" if rng.random() < 0.5 else f"x{i % 40}"]
+        row = [(w, "b" if w == "z" and true[i] == 0 else
+                CLASSES[true[i]] if w == "z" or rng.random() >= 0.05 else CLASSES[rng.integers(0, 4)]) for w in who]
+        votes.append(row)
+        p = np.full(4, 0.1)
+        if rng.random() < 0.3 or (true[i] == 0 and "z" in who):
+            p[(true[i] + 1) % 4], p[true[i]] = 0.45, 0.35
+        else:
+            p[true[i]] = 0.7
+        probs.append(p / p.sum())
+        dissent.append(true[i] == 0 and "z" in who and [lab for _, lab in row].count("a") == 2)
+    gold = [CLASSES[t] for t in true]
+    pred = [CLASSES[int(np.argmax(p))] for p in probs]
+    err = np.array([g != p for g, p in zip(gold, pred)])
+    return _prepared(gold, pred, np.array(probs), votes), np.array(dissent) & err
+
+
+def test_an_annotator_who_names_a_as_b_reads_as_their_noise_not_ambiguity():
+    from diagnose.votes import eval_posterior
+
+    data, only_z = _one_biased_annotator()
+    assert only_z.sum() >= 20
+    one_coin = eval_posterior(data, noise="one_coin")["p_ambiguous"][only_z].mean()
+    post = eval_posterior(data, noise="confusion")
+    assert post["p_ambiguous"][only_z].mean() < 0.75 * one_coin  # z's a -> b is their habit, not the items'
+    assert (post["p_ambiguous"][only_z] < 0.5).mean() > 0.9
+    who, rows = post["noise"]
+    first = int(data.annotations.filter(pl.col("annotator") == "z")["id"][0][1:])
+    assert rows[who[first, 2], 0].argmax() == 1  # z (third voter) puts their noise on "b" when the truth is "a"
+
+
+def test_noise_rows_follow_a_biased_annotator_and_stay_pooled_with_few_votes():
+    from diagnose.votes import noise_rows
+
+    item = np.repeat(np.arange(300), 3)
+    annotator = np.tile([0, 1, 3], 300)
+    annotator[0] = 2  # annotator 2 votes once
+    label = np.where(annotator == 0, (item % 3 + 1) % 3, item % 3)  # annotator 0 names the next class
+    rows = noise_rows(item, annotator, label, (300, 4, 3))
+    assert rows.shape == (5, 3, 3) and np.allclose(rows.sum(2), 1.0)
+    assert [int(rows[0, t].argmax()) for t in range(3)] == [1, 2, 0]
+    assert np.abs(rows[2] - rows[-1]).max() < 0.1  # one vote: one-coin noise
+    assert np.allclose(rows[-1], 1 / 3)
+    shared = noise_rows(item, np.tile([0, 1, 2], 300), np.where(np.arange(900) % 3 == 2, (item % 3 + 1) % 3, item % 3),
+                        (300, 3, 3))
+    assert np.abs(shared[2] - 1 / 3).max() > np.abs(shared[0] - 1 / 3).max()
+    single = noise_rows(np.arange(10), np.arange(10) % 2, np.arange(10) % 3, (10, 2, 3))
+    assert np.allclose(single, 1 / 3)  # no item with two votes: one-coin noise
+
+
+def test_replay_under_class_noise_draws_each_voters_row():
+    from diagnose.votes import replay_clear
+
+    codes = np.zeros((50, 3), dtype=np.int64)
+    rows = np.zeros((2, 4, 4))
+    rows[:, :, 3] = 1.0  # every noise vote names class 3 ("d")
+    prior = smooth_prior(None, 50, 4)
+    again = replay_clear(prior, codes, np.ones((50, 3)), np.zeros(50, dtype=np.int64), np.zeros(50, dtype=np.int64),
+                         spread=(2.0, 0.5, 0.2), noise=(np.zeros((50, 3), dtype=np.int64), rows), reps=2, seed=0)
+    assert len(again["p_ambiguous"]) == 100

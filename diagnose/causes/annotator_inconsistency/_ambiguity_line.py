@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from diagnose.core import ScorePart
-from diagnose.votes import replay_clear, verdicts
+from diagnose.votes import _noise_rows_of, replay_clear, verdicts
 
 _PREFIX = "annotator_inconsistency_"
 READING = {"ambiguous": "ambiguous item", "wrong_gold": "wrong gold label", "model_mistake": "model mistake"}
@@ -81,7 +81,7 @@ def part(data, post: dict | None, reps: int = 5) -> ScorePart | None:
     true = np.where(true >= 0, true, 0)
     again = replay_clear(post["prior"][rows], post["codes"][rows], post["rel"][rows], true, gold[rows],
                          spread=post["spread"], mean=post["mean"][rows], odds=post["odds"][rows],
-                         reps=reps, seed=data.seed)
+                         noise=_noise_rows_of(post, rows), reps=reps, seed=data.seed)
     return ScorePart("ambiguity", scores, again["p_ambiguous"],
                      "the same errors' voters replayed on a clear item (each names its class at their "
                      "estimated reliability); stated precision at most the posterior P(ambiguous)",
