@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--coverage-features", default="default", choices=["default", "shared", "char"],
                    help="CoverageGap feature space (its char n-gram default is an exact sparse search, quadratic)")
     p.add_argument("--skip-f1", action="store_true", help="skip the exact-vs-ANN scenario F1")
-    p.add_argument("--skip-rerun", action="store_true", help="skip the re-run after relabelling 1% of training rows")
+    p.add_argument("--skip-rerun", action="store_true", help="skip the re-run after relabelling 1%% of training rows")
     args = p.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
