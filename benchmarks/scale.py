@@ -423,6 +423,18 @@ def write_plot(results: dict) -> None:
     fig.savefig(HERE / "scale_plot.png", dpi=120)
 
 
+def _clear_own_cache(folder: Path) -> None:
+    """Remove ``folder`` only when it is a diagnose cache (its marker file says so); refuse anything else."""
+    from diagnose.cache import MARKER
+
+    if not folder.exists():
+        return
+    if not (folder / MARKER).is_file():
+        raise SystemExit(f"{folder}: exists and is not a diagnose cache (no {MARKER}); this benchmark removes only "
+                         "its own cache folders. Move it away or set DIAGNOSE_SCALE_DIR to another folder.")
+    shutil.rmtree(folder)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="10000,100000,1000000", help="training rows, comma-separated")
@@ -450,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in (int(s) for s in args.sizes.split(",") if s):
         paths = make_dataset(n)
         cache = WORK / f"cache_{n}"
-        shutil.rmtree(cache, ignore_errors=True)  # this benchmark's own cache folder: the first run is cold
+        _clear_own_cache(cache)  # the first run is cold
         log(f"diagnose run at {n:,} rows (cold, cache {cache})")
         entry = results["sizes"].setdefault(str(n), {})
         entry["diagnose"] = run_diagnose(paths, WORK / f"out_{n}", env, engine=args.engine, coverage=args.coverage_features,

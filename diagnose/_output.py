@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from diagnose.errors import OutputExistsError, format_examples
 
@@ -172,18 +173,25 @@ def write_file(target: Path, text: str, *, force: bool) -> Path:
     if target.exists() and not force:
         raise OutputExistsError(f"{target}: file already exists; expected a new file. Pass --force to replace it, or choose another --out.")
     target.parent.mkdir(parents=True, exist_ok=True)
+    replace_atomically(target, lambda stream: stream.write(text.encode("utf-8")))
+    return target
+
+
+def replace_atomically(target: Path, fill: Callable[[Any], Any]) -> None:
+    """Write ``target`` through ``fill(binary stream)`` into a temporary file beside it, then rename it into
+    place: readers see the old file or the new one, never a torn one. The mode follows the umask; only
+    the temporary file this call made is ever removed."""
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
     tmp = Path(name)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            fill(stream)
         os.chmod(tmp, 0o666 & ~_umask())
         with _signals_held():
             tmp.replace(target)
     finally:
         with _signals_held():
             tmp.unlink(missing_ok=True)
-    return target
 
 
 def _follow_umask(folder: Path) -> None:

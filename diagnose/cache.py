@@ -29,12 +29,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from diagnose._output import replace_atomically
 from diagnose.errors import InputError
 
 __all__ = ["ArrayCache", "content_key", "embedding_key", "cached_neighbors", "MARKER"]
@@ -117,8 +117,8 @@ class ArrayCache:
                 )
         self.directory.mkdir(parents=True, exist_ok=True)
         if not marker.is_file():
-            _atomic_write(marker, json.dumps({"format": _FORMAT, "written_by": "diagnose",
-                                              "note": "delete this folder to clear the cache"}).encode())
+            note = json.dumps({"format": _FORMAT, "written_by": "diagnose", "note": "delete this folder to clear the cache"})
+            replace_atomically(marker, lambda stream: stream.write(note.encode()))
         self._claimed = True
 
     def get(self, kind: str, key: str, names: list[str]) -> dict[str, np.ndarray] | None:
@@ -138,7 +138,8 @@ class ArrayCache:
         folder = self.directory / kind / key
         folder.mkdir(parents=True, exist_ok=True)
         for name, value in arrays.items():
-            _atomic_save(folder / f"{name}.npy", np.asarray(value))
+            array = np.asarray(value)
+            replace_atomically(folder / f"{name}.npy", lambda stream: np.save(stream, array, allow_pickle=False))  # noqa: B023 (called at once)
 
 
 def embedding_key(embedder: Any, train_texts: list[str], eval_texts: list[str]) -> str | None:
@@ -181,33 +182,3 @@ def cached_neighbors(train_emb, eval_emb, config: Any, seed: int, engine: Any, c
                                      "train_idx": train_nb.indices, "train_sim": train_nb.similarities})
         hits["neighbors"] = "stored"
     return eval_nb, train_nb
-
-
-def _atomic_save(target: Path, array: np.ndarray) -> None:
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.save(stream, array, allow_pickle=False)
-        _replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        _replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _replace(tmp: Path, target: Path) -> None:
-    from diagnose._output import _signals_held, _umask
-
-    os.chmod(tmp, 0o666 & ~_umask())
-    with _signals_held():
-        tmp.replace(target)

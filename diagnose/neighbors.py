@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from diagnose.core import Neighbors
 from diagnose.errors import InputError
+from diagnose.probs import map_threads
 
 __all__ = ["search", "NeighborIndex", "EXACT_LIMIT", "query_blocks", "ivf_settings", "METHODS"]
 
@@ -274,7 +275,7 @@ class IVFLists:
             idx[start - start0:stop - start0], sim[start - start0:stop - start0] = self._search_chunk(chunk, probes, k)
             bar.update(1)
 
-        _map_threads(one, list(range(start0, stop0, IVF_CHUNK)))
+        map_threads(one, list(range(start0, stop0, IVF_CHUNK)), IVF_THREADS)
         bar.close()
         return idx, sim
 
@@ -331,19 +332,6 @@ def _top_unordered(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return part, np.take_along_axis(scores, part, axis=1)
 
 
-def _map_threads(task, items: list) -> list:
-    """``[task(item) for item in items]`` on up to :data:`IVF_THREADS` threads (matrix products, partitions
-    and gathers release the GIL; each item is computed alone, so results do not depend on the threads)."""
-    import os
-    from concurrent.futures import ThreadPoolExecutor
-
-    jobs = min(len(items), IVF_THREADS or min(os.cpu_count() or 1, 4))
-    if jobs <= 1:
-        return [task(item) for item in items]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(task, items))
-
-
 def spherical_kmeans(x: np.ndarray, nlist: int, *, seed: int = 0, niter: int = 10, per_list: int = 40) -> np.ndarray:
     """``nlist`` unit-length centres from a seeded sample of ``per_list`` rows per list (deterministic)."""
     from scipy.sparse import csr_matrix
@@ -381,7 +369,7 @@ def nearest_lists(x: np.ndarray, centres: np.ndarray, n: int, block: int = 16_38
             out[start:start + block] = top
             first[start:start + block] = np.take_along_axis(top, values.argmax(axis=1)[:, None], axis=1)[:, 0]
 
-    _map_threads(one, list(range(0, len(x), block)))
+    map_threads(one, list(range(0, len(x), block)), IVF_THREADS)
     return (out, first) if with_first else out
 
 

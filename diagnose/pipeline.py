@@ -216,6 +216,7 @@ def check_config(config: RunConfig) -> RunConfig:
     import importlib.util
 
     from diagnose.errors import InputError, OptionalDependencyError
+    from diagnose.neighbors import METHODS
 
     problems = []
     if not 0.0 < config.min_precision < 1.0:
@@ -229,7 +230,7 @@ def check_config(config: RunConfig) -> RunConfig:
     for name, low in (("k", 1), ("embed_dim", 2), ("cv_folds", 2), ("min_reference", 1)):
         if not isinstance(getattr(config, name), (int, np.integer)) or getattr(config, name) < low:
             problems.append(f"{name}={getattr(config, name)!r} (expected an integer >= {low})")
-    for name, allowed in (("neighbors", ("auto", "exact", "ivf", "faiss")), ("engine", ("local", "dask"))):
+    for name, allowed in (("neighbors", METHODS), ("engine", ("local", "dask"))):
         if getattr(config, name) not in allowed:
             problems.append(f"{name}={getattr(config, name)!r} (expected one of {list(allowed)})")
     if problems:

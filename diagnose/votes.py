@@ -14,6 +14,7 @@ import numpy as np
 
 from diagnose._ambiguity import (
     VERDICTS,
+    _rows_of,
     ambiguity_posterior,
     fit_spread,
     noise_rows,
@@ -202,8 +203,7 @@ def _replay_gold(post: dict, rows: np.ndarray, seed: int, reps: int = 5) -> np.n
 
 def _noise_rows_of(post: dict, rows: np.ndarray):
     """The posterior's class-conditional noise on some rows (None with one-coin noise)."""
-    noise = post.get("noise")
-    return None if noise is None else (noise[0][rows], noise[1])
+    return _rows_of(post.get("noise"), rows)
 
 
 def pair_cross_votes(annotations, accuracy: dict, n_classes: int, noise: tuple | None = None) -> tuple[dict, dict]:

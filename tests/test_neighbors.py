@@ -40,15 +40,19 @@ def test_query_blocks_cover_every_row_once():
     assert sum(b - a for a, b in blocks) == 1000
 
 
+def _assert_recall_and_true_similarities(nb, queries, base, k: int = 10) -> None:
+    """recall@k >= 0.9 against brute force, and similarities that are the true cosines."""
+    truth = _brute(queries, base, k)
+    recall = np.mean([len(set(a) & set(b)) / k for a, b in zip(nb.indices, truth)])
+    assert recall >= 0.9
+    np.testing.assert_allclose(nb.similarities, np.einsum("ij,ikj->ik", queries, base[nb.indices]), atol=1e-5)
+
+
 def test_faiss_recall_and_exact_similarities():
     pytest.importorskip("faiss")
     base, queries = _clustered(5000, dim=32), _clustered(300, dim=32, seed=2)
     index = NeighborIndex(method="faiss", seed=0).fit(base)
-    nb = index.search(queries, k=10)
-    truth = _brute(queries, base, 10)
-    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(nb.indices, truth)])
-    assert recall >= 0.9
-    np.testing.assert_allclose(nb.similarities, np.einsum("ij,ikj->ik", queries, base[nb.indices]), atol=1e-5)
+    _assert_recall_and_true_similarities(index.search(queries, k=10), queries, base)
     train = index.search(base[:100], k=5, exclude_self=True)
     assert not (train.indices == np.arange(100)[:, None]).any()
 
@@ -57,10 +61,7 @@ def test_ivf_recall_true_similarities_and_determinism():
     base, queries = _clustered(6000, dim=32, centers=60), _clustered(300, dim=32, centers=60, seed=2)
     index = NeighborIndex(method="ivf", seed=0).fit(base)
     nb = index.search(queries, k=10)
-    truth = _brute(queries, base, 10)
-    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(nb.indices, truth)])
-    assert recall >= 0.9
-    np.testing.assert_allclose(nb.similarities, np.einsum("ij,ikj->ik", queries, base[nb.indices]), atol=1e-5)
+    _assert_recall_and_true_similarities(nb, queries, base)
     assert np.all(np.diff(nb.similarities, axis=1) <= 0)
     again = NeighborIndex(method="ivf", seed=0).fit(base).search(queries, k=10)
     np.testing.assert_array_equal(nb.indices, again.indices)
