@@ -6,9 +6,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from diagnose.causes.noisy_label._gold_votes import follow_chance, replay_gold_right, split_share
 from diagnose.causes.noisy_label._label_rank import centre_margin, flag_issues, row_scores, suggestions
+from diagnose.causes.noisy_label._pairs import _pair_noise, _rate_lower_bound, _reverse_rate, _shortfall
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels
-from diagnose.votes import share_against, simulate, vote_table
+from diagnose.votes import share_against, vote_table
 
 
 class NoisyLabel(Analyzer):
@@ -140,6 +142,8 @@ class NoisyLabel(Analyzer):
         support = _annotator_support(data)
         self.pair_rate_, self.pair_support_ = _pair_noise(joint, data, support, self.class_index_)
         self.pair_rate_low_ = _rate_lower_bound(joint)
+        self.pair_back_ = _reverse_rate(joint, _shortfall(data, labels, len(self.class_index_)), self.pair_rate_,
+                                        self.pair_rate_low_)
         choice = suggestions(probs, labels, flagged)
         suggested = np.asarray(data.classes, dtype=object)[choice]
         return pl.DataFrame({
@@ -214,12 +218,13 @@ class NoisyLabel(Analyzer):
 
     def _pair_score(self, gold: str | None, pred: str) -> float:
         """Evidence that training labels of class ``gold`` were systematically given as ``pred``: the
-        confident joint's rate one way beyond its rate the other way (two classes that are simply
-        confusable are confused both ways; a flip runs one way)."""
+        confident joint's count one way beyond its count the other way, as a share of the gold class
+        (two classes that are simply confusable are confused about as many times both ways, whatever
+        their sizes; a flip runs one way)."""
         if gold is None or gold == pred or gold not in self.class_index_ or pred not in self.class_index_:
             return 0.0
         key = (self.class_index_[pred], self.class_index_[gold])
-        rate = max(0.0, self.pair_rate_low_[key] - self.pair_rate_[key[::-1]])
+        rate = max(0.0, self.pair_rate_low_[key] - self.pair_back_[key])
         return float(min(1.0, rate / self.pair_rate_scale) * _rejected(self.pair_support_.get(key, 0.0)))
 
     def _row_support(self, issues: pl.DataFrame, given: list, suggested: list) -> np.ndarray:
@@ -285,15 +290,17 @@ class NoisyLabel(Analyzer):
 
     def _vote_line(self, data: Prepared, gold: list):
         """Share of each error's annotators who reject its gold (when a majority does), and the same on
-        its own voters replayed under the one-coin null (the gold is right; each annotator errs at their
-        estimated rate, uniformly over the other classes)."""
+        its own voters replayed with the gold right: the item clear, or split between the gold and
+        another class at the set's estimated share of split items among errors (each annotator errs at
+        the ambiguity model's rate, uniformly over the other classes; see ``_gold_votes``)."""
         if data.annotations is None or not data.annotations.height:
             return None, None
         table = vote_table(data, data.eval.get_column("id").to_list(), len(self.class_index_))
         stat = share_against(table, gold)
         errors = np.array([e is True for e in data.eval.get_column("is_error").to_list()], dtype=bool)
         rows = np.flatnonzero(errors & ~np.isnan(stat))
-        return stat, simulate(table, rows, "share_against", data.seed)
+        return stat, replay_gold_right(table, rows, split_share(table.post, rows), data.seed,
+                                       follow=follow_chance(table, table.post))
 
     def _gold_evidence(self, probs, g, share_pred, share_gold) -> tuple[float, float]:
         """How firmly the training neighbours back the other class and lack the gold. The model's own
@@ -353,7 +360,8 @@ class NoisyLabel(Analyzer):
                  else ScorePart("gold", gated, decide_at=self.gold_decide_at, explained_away_by=_COVERAGE)]
         if self.gold_votes_ is not None:
             lines.append(ScorePart("gold_votes", self.gold_votes_, self.gold_votes_reference_,
-                                   "the same errors' annotators replayed under the one-coin null (gold right)"))
+                                   "the same errors' annotators replayed with the gold right (clear, or split with another class "
+                                   "at the set's share of split items)"))
         return tuple(lines)
 
     def _neighbour_share(self, data: Prepared, pred: list) -> list[float | None]:
@@ -447,37 +455,3 @@ def _rejected(support):
     0.90 of the evidence, an even split keeps 0.25.
     """
     return (1.0 - np.asarray(support, dtype=float)) ** 2
-
-
-def _rate_lower_bound(joint: np.ndarray, level: float = 0.1) -> np.ndarray:
-    """Lower ``level`` (Jeffreys) bound of each pair rate of :func:`_pair_noise`, read as
-    ``joint[given, true]`` rows out of the true class's estimated size: a rate resting on a
-    handful of rows of a rare class (5 of 15: 0.33) is weak evidence (bound 0.18), one on
-    hundreds is not."""
-    from scipy.stats import beta
-
-    size = joint.sum(axis=0, keepdims=True).astype(float)
-    low = beta.ppf(level, joint + 0.5, np.maximum(size - joint, 0.0) + 0.5)
-    low = np.where(size > 0, low, 0.0)
-    np.fill_diagonal(low, 0.0)
-    return low
-
-
-def _pair_noise(joint: np.ndarray, data: Prepared, support: dict, index: dict):
-    """Per (given, true) class pair: estimated share of true-class rows given the other label
-    (cleanlab's calibrated confident ``joint``, normalised per true class), and how much annotators back the
-    given label on annotated training rows of that pair: rows labelled ``given`` on which some
-    annotator chose ``true`` (mean share of votes for the given label, at least two such rows).
-    A pair whose given label annotators reject is a labelling error; one they back about as often
-    as the other label is a matter of opinion (annotator inconsistency), not noise."""
-    rate = joint / np.maximum(joint.sum(axis=0, keepdims=True), 1)
-    np.fill_diagonal(rate, 0.0)
-    if not support:
-        return rate, {}
-    ann = data.annotations.select(pl.col("id").cast(pl.Utf8), pl.col("label").cast(pl.Utf8)).unique()
-    given = data.train.select(pl.col("id").cast(pl.Utf8), pl.col("label").cast(pl.Utf8).alias("given"))
-    rows = pl.DataFrame({"id": list(support), "share": list(support.values())}, schema={"id": pl.Utf8, "share": pl.Float64})
-    pairs = (ann.join(rows, on="id").join(given, on="id").filter(pl.col("label") != pl.col("given"))
-             .filter(pl.col("label").is_in(list(index)) & pl.col("given").is_in(list(index)))
-             .group_by("given", "label").agg(pl.len().alias("n"), pl.col("share").mean()).filter(pl.col("n") >= 2))
-    return rate, {(index[g], index[t]): float(v) for g, t, _, v in pairs.iter_rows()}
