@@ -52,9 +52,10 @@ def run() -> str:
              "each cell is **median / worst draw** over all datasets (BANKING77, CLINC150, TREC, SST-5). "
              "Reporting seeds 100-123 were never used to choose anything; the defaults were chosen on the "
              "dev seeds 0-9. Before = commit 84384cf, after = the calibrated verdicts at the commit named in each "
-             "`benchmarks/results/family_after_*.md` header. Known weak spot (found on the reporting seeds, "
-             "reproduced on dev seed 11, not fixed): SST-5 with one dominant class and no fault, where most ordinary "
-             "errors are called noisy labels by the class-pair line (`--no-fault` worst draw).", "",
+             "`benchmarks/results/family_after_*.md` header. A weak spot found on the reporting seeds and reproduced on "
+             "the extra dev draw 11 (SST-5 with one dominant class, no fault: most ordinary errors called noisy labels by "
+             "the class-pair line, `--no-fault` worst draw 0.841 at 1d2a9ab) was fixed on dev draw 11 alone (0.855 -> 0) "
+             "by comparing the pair's confusion counts (commit 0e757ad); the reporting runs below came after.", "",
              "| measure | target | " + " | ".join(t for t, _ in runs) + " |",
              "|---|---|" + "---:|" * len(runs)]
     for key, (label, _) in MEASURES.items():
