@@ -320,6 +320,7 @@ def class_noise(codes: np.ndarray, who: np.ndarray, n_classes: int, **kw) -> tup
     return np.where(ok & (who >= 0), who, -1), rows
 
 
+RELIABILITY_PRIOR = 100.0  # pseudo-votes pulling each annotator's relative reliability towards the pool's (0: none; chosen on the RTE dev half over 0 and 20)
 NOISE = "one_coin"  # default noise model of eval_posterior: "one_coin" or "confusion" (see class_noise)
 
 _LAST: dict = {}  # the last posterior and the inputs it was computed from (both analyzers ask for it)
@@ -329,8 +330,9 @@ def eval_posterior(data, *, floor: float = 0.6, min_votes_for_weight: int = 5, n
     """The ambiguity posterior of every eval row from its votes and the model's probabilities.
 
     Annotators with at least ``min_votes_for_weight`` votes on items others also voted on are
-    weighted by their relative reliability; the others (and anonymous votes) count as the
-    average annotator. Returns None when no eval row has a vote. Keys: those of
+    weighted by their relative reliability, shrunk towards the pool's with
+    :data:`RELIABILITY_PRIOR` pseudo-votes (an annotator of few votes stays near the average); the
+    others (and anonymous votes) count as the average annotator. Returns None when no eval row has a vote. Keys: those of
     :func:`ambiguity_posterior`, plus ``classes``, ``codes``, ``rel``, ``prior``, ``gold``
     (class codes, -1 unknown), ``spread`` (alpha, reliability, share) and ``noise``.
 
@@ -366,6 +368,9 @@ def _eval_posterior(data, floor: float, min_votes_for_weight: int, noise: str) -
     counts = ann.group_by("annotator").len()
     busy = set(counts.filter(pl.col("len") >= min_votes_for_weight).get_column("annotator").to_list())
     rel = {w: v for w, v in relative_reliability(annotator_accuracy(ann), len(classes)).items() if w in busy}
+    if RELIABILITY_PRIOR:  # shrink each annotator towards the pool (1) with that many pseudo-votes
+        sizes = dict(counts.iter_rows())
+        rel = {w: (sizes[w] * v + RELIABILITY_PRIOR) / (sizes[w] + RELIABILITY_PRIOR) for w, v in rel.items()}
     rows: list[list[tuple[str, str]]] = [[] for _ in ids]
     for item, who, label in on_eval.iter_rows():
         rows[wanted[item]].append((who, label))
