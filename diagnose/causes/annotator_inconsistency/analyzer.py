@@ -67,6 +67,7 @@ from diagnose.causes.annotator_inconsistency._crowd import alpha_reading, dawid_
 from diagnose.causes.annotator_inconsistency._pair_votes import (
     class_pair_rates,
     pair_scores,
+    split_posterior,
     train_vote_backing,
 )
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels, empty_scores
@@ -257,9 +258,13 @@ class AnnotatorInconsistency(Analyzer):
         self.scores_ = np.clip(both, 0.0, 1.0)
         self.ambiguity_part_ = _ambiguity_line.part(data, self.post_)
         self.pair_line_ = self._pair_line(data)
-        if self.post_ is not None and self.pair_line_[0] is not None:  # the item's own votes decide where they can
-            clear = (self.post_["n_votes"] == 0) | (np.fmax(self.post_["p_model_mistake"], self.post_["p_wrong_gold"]) >= 0.8)
-            self.pair_line_ = (np.where(clear, np.nan, self.pair_line_[0]), self.pair_line_[1])
+        self.pair_cap_ = None
+        if self.post_ is not None and self.pair_line_[0] is not None:  # the pair's prior, weighed by the item's own votes
+            ids = data.eval.get_column("id").cast(pl.Utf8).to_list()
+            self.pair_cap_ = split_posterior([self.votes_.get(i, []) for i in ids], data.eval.get_column("label").to_list(),
+                                             data.eval.get_column("prediction").to_list(), self.pair_line_[0],
+                                             self.quality_, len(self.classes_))
+            self.pair_line_ = (np.where(self.post_["n_votes"] == 0, np.nan, self.pair_line_[0]), self.pair_line_[1])
         return pl.DataFrame({
             "id": ids,
             f"score_{self.name}": pl.Series(np.clip(both, 0.0, 1.0), dtype=pl.Float64).fill_nan(None),
@@ -305,7 +310,7 @@ class AnnotatorInconsistency(Analyzer):
             "pair", self.pair_line_[0], self.pair_line_[1], "the same class pairs' crossing votes drawn under the "
             "one-coin null (Poisson with the expected count); stated precision at most 1 - 1/ratio, the share "
             "of the pair's crossings the annotators' error rates leave unexplained", decide_at=self.pair_ratio,
-            precision_cap=1.0 - 1.0 / np.maximum(self.pair_line_[0], 1.0))]
+            precision_cap=self._pair_cap())]
         if self.post_ is not None:
             return (self.ambiguity_part_, *lines)
         scores = self.scores_
@@ -313,6 +318,11 @@ class AnnotatorInconsistency(Analyzer):
             return (*lines, ScorePart("split", scores, decide_at=self.decide_at))
         return (*lines, ScorePart("split", scores, self.reference_, "correctly predicted eval rows, split between "
                                   "their gold and their likeliest confusion", decide_at=self.decide_at))
+
+    def _pair_cap(self) -> np.ndarray:
+        """1 - 1/ratio, and with votes on the error the posterior that its item is split (:func:`split_posterior`)."""
+        cap = 1.0 - 1.0 / np.maximum(self.pair_line_[0], 1.0)
+        return cap if getattr(self, "pair_cap_", None) is None else np.fmin(cap, self.pair_cap_)
 
     def _pair_line(self, data: Prepared, reps: int = 20):
         """How many times more often annotators cross between each error's gold and prediction, over all
