@@ -206,7 +206,7 @@ def _near_duplicates(data: Prepared, i: int, g: str, p: str, dup: float):
 
 
 def split_posterior(votes: list, gold: list, pred: list, ratio: np.ndarray, accuracy: dict, k: int,
-                    strength: float = 2.0, rounds: int = 20) -> np.ndarray:
+                    strength: float = 10.0, rounds: int = 20) -> np.ndarray:
     """Per error: the posterior that its item is split between its gold and prediction.
 
     An item split between the two classes has each voter mean either at random (then
