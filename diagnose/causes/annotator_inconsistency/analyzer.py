@@ -18,8 +18,9 @@ who disagree.
 
 With votes on eval rows, every such row gets an item ambiguity estimate, the
 expected share of people who would disagree with its majority label with an
-80% interval, and every such error one of three readings with its posterior
-probability: ambiguous item, wrong gold, model mistake
+80% interval (read from its votes alone, against how the set's items split:
+:mod:`diagnose._vote_reading`), and every such error one of three readings with
+its posterior probability: ambiguous item, wrong gold, model mistake
 (:func:`diagnose.votes.eval_posterior`: votes weighed by each annotator's
 estimated reliability, the model's probabilities as the prior over the item's
 class, and how much items of this set spread, fitted on the whole set). They are
@@ -301,7 +302,8 @@ class AnnotatorInconsistency(Analyzer):
         genuinely disagree on the error's item (:func:`diagnose.votes.eval_posterior`), against the
         same voters replayed on a clear item and capped at the posterior; and pair, how much more
         often annotators cross between the error's two classes over all annotated items than their
-        error rates explain. Without them, pair and split, disagreement among training
+        error rates explain, capped at the posterior that the error's own item is split
+        (:func:`~diagnose.causes.annotator_inconsistency._pair_votes.split_posterior`). Without them, pair and split, disagreement among training
         neighbours and near copies, against correct rows split between their gold and their
         likeliest confusion (or decided at ``decide_at`` when given)."""
         if not hasattr(self, "scores_"):
@@ -309,7 +311,8 @@ class AnnotatorInconsistency(Analyzer):
         lines = [] if self.pair_line_[0] is None else [ScorePart(
             "pair", self.pair_line_[0], self.pair_line_[1], "the same class pairs' crossing votes drawn under the "
             "one-coin null (Poisson with the expected count); stated precision at most 1 - 1/ratio, the share "
-            "of the pair's crossings the annotators' error rates leave unexplained", decide_at=self.pair_ratio,
+            "of the pair's crossings the annotators' error rates leave unexplained, and at most the posterior that "
+            "the error's own item is split, from its votes", decide_at=self.pair_ratio,
             precision_cap=self._pair_cap())]
         if self.post_ is not None:
             return (self.ambiguity_part_, *lines)
