@@ -17,8 +17,9 @@ training table is given: the votes path needs none (coverage_gap is then skipped
 Truth per error from all 10 votes: ``ambiguous`` when the top share is below 0.7;
 else ``wrong_gold`` when the 10-vote majority differs from gold; else ``model_mistake``.
 
-The items are split in two seeded halves, ``dev`` and ``report``. No default of the
-library was chosen or changed here, so both halves are plain measurements. Run
+The items are split in two seeded halves, ``dev`` and ``report``. One default of the
+library was chosen on ``dev`` (``diagnose.votes.RELIABILITY_PRIOR``); ``report`` is only
+measured. Run
 ``python -m benchmarks.disagreement_rte --half report``; it writes
 ``benchmarks/results/disagreement_rte_<half>.{md,json}``.
 """

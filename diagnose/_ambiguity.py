@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from diagnose._vote_reading import fit_vote_mixture, vote_reading
+
 __all__ = ["VERDICTS", "ambiguity_posterior", "fit_spread", "noise_rows", "relative_reliability", "smooth_prior",
            "replay_clear", "spread_mean", "verdicts", "vote_arrays"]
 
@@ -225,14 +227,17 @@ def _weighted_quantile(values, weights, q):
 
 def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, float], mean=None, odds=None, noise=None,
                         ambiguous_below: float = 0.7, samples: int = 256, seed: int = 0,
-                        chunk: int = 1000) -> dict[str, np.ndarray]:
+                        chunk: int = 1000, votes_only_share: bool = True) -> dict[str, np.ndarray]:
     """Per item: expected share of people who would disagree with the majority label, its 80%
     interval, and the posterior of the three readings of an error.
 
     The item is either clear (one class, named by all but a few careful people) or spread
     (a Dirichlet around the model's probabilities), in the proportion ``spread[2]``.
-    Returns ``ambiguity``, ``ambiguity_low``, ``ambiguity_high`` (the share of careful people
-    not naming the item's most named class: posterior mean, 10% and 90% quantiles),
+    Returns ``ambiguity``, ``ambiguity_low``, ``ambiguity_high`` (the share of people not naming
+    the item's most named class: posterior mean, 10% and 90% quantiles; on items with votes, read
+    from the votes alone by :func:`diagnose._vote_reading.vote_reading`, with the clear / spread
+    mixture of vote patterns fitted on these items, unless ``votes_only_share`` is False; on
+    items without votes, from the model's probabilities),
     ``p_ambiguous`` (that share is above ``1 - ambiguous_below``), ``p_wrong_gold`` (not
     ambiguous and most people name another class than ``gold``; NaN where gold is -1),
     ``p_model_mistake`` (not ambiguous and most people name the gold) and ``n_votes``.
@@ -249,6 +254,11 @@ def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, 
         _fill(out, sl, *_components(p, m, c, rel[sl], spread, samples, rng, k, nz, None if odds is None else odds[sl]),
               g, ambiguous_below)
     out["n_votes"] = (codes >= 0).sum(axis=1)
+    if votes_only_share and out["n_votes"].any():  # the share of people is read from the votes alone
+        read = vote_reading(codes, prior.shape[1], fit_vote_mixture(codes, prior.shape[1]), seed=seed)
+        has = out["n_votes"] > 0
+        for key in ("ambiguity", "ambiguity_low", "ambiguity_high"):
+            out[key] = np.where(has, read[key], out[key])
     return out
 
 

@@ -25,6 +25,7 @@ from diagnose._ambiguity import (
     verdicts,
     vote_arrays,
 )
+from diagnose._pair_crossings import pair_cross_votes
 
 __all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "class_noise", "eval_posterior",
            "fit_spread", "minority_share", "pair_cross_votes", "relative_reliability", "replay_clear", "share_against", "simulate",
@@ -206,67 +207,6 @@ def _noise_rows_of(post: dict, rows: np.ndarray):
     return _rows_of(post.get("noise"), rows)
 
 
-def pair_cross_votes(annotations, accuracy: dict, n_classes: int, noise: tuple | None = None) -> tuple[dict, dict]:
-    """Votes that cross between two classes across all annotated items, observed and expected.
-
-    On every item with a clear majority label, each other vote crosses from the
-    majority to the label it names. Under the one-coin null, a vote by an
-    annotator of accuracy ``a`` crosses to one particular other class with
-    probability ``(1 - a) / (k - 1)``. Returns two dicts keyed by the unordered
-    pair ``frozenset({c, d})``: observed crossings and their expectation. With
-    ``noise`` = ``(annotator index, class index, noise rows)`` (:func:`noise_rows`) the
-    null is class-conditional: an error goes to a class as the annotator's row says.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> ann = pl.DataFrame({"id": ["i"] * 3 + ["j"] * 3, "annotator": ["a", "b", "c"] * 2,
-    ...                     "label": ["x", "x", "y", "x", "x", "x"]})
-    >>> seen, expected = pair_cross_votes(ann, {"a": 0.9, "b": 0.9, "c": 0.9}, 3)
-    >>> seen[frozenset({"x", "y"})], round(expected[frozenset({"x", "y"})], 2)
-    (1, 0.3)
-    """
-    from collections import Counter, defaultdict
-
-    k = max(n_classes, 2)
-    by_item: dict = defaultdict(list)
-    for item, who, label in annotations.select("id", "annotator", "label").iter_rows():
-        by_item[item].append((who, label))
-    known = [v for v in accuracy.values() if v is not None]
-    mean = float(np.mean(known)) if known else 0.8
-    volume: dict = defaultdict(float)  # per majority class: expected crossings to any one other class
-    seen: dict = defaultdict(int)
-    spent: dict = defaultdict(float)  # per (annotator, majority class): expected errors
-    for votes in by_item.values():
-        (top, count), *rest = Counter(label for _, label in votes).most_common()
-        if len(votes) < 2 or (rest and rest[0][1] == count):
-            continue
-        for who, label in votes:
-            a = accuracy.get(who)
-            volume[top] += (1.0 - (mean if a is None else a)) / (k - 1)
-            spent[(who, top)] += 1.0 - (mean if a is None else a)
-            if label != top:
-                seen[frozenset((top, label))] += 1
-    classes = sorted({label for votes in by_item.values() for _, label in votes})
-    expected = {frozenset((c, d)): volume[c] + volume[d] for i, c in enumerate(classes) for d in classes[i + 1:]}
-    if noise is not None:
-        expected.update(_class_crossings(spent, noise))
-    return dict(seen), expected
-
-
-def _class_crossings(spent: dict, noise: tuple) -> dict:
-    """Expected crossings per class pair when each annotator's errors follow their noise rows."""
-    people, index, rows = noise
-    off = rows * (1.0 - np.eye(rows.shape[1]))
-    off = off / np.clip(off.sum(2, keepdims=True), 1e-12, None)
-    flow = np.zeros(rows.shape[1:])
-    for (who, top), miss in spent.items():
-        if top in index:
-            flow[index[top]] += miss * off[people.get(who, -1), index[top]]
-    names = list(index)
-    return {frozenset((c, d)): flow[i, j] + flow[j, i] for i, c in enumerate(names) for j, d in enumerate(names) if i < j}
-
-
 def class_noise(codes: np.ndarray, who: np.ndarray, n_classes: int, **kw) -> tuple[np.ndarray, np.ndarray]:
     """Class-conditional annotator noise of padded votes: ``(who, rows)`` for :func:`ambiguity_posterior`.
 
@@ -281,6 +221,7 @@ def class_noise(codes: np.ndarray, who: np.ndarray, n_classes: int, **kw) -> tup
     return np.where(ok & (who >= 0), who, -1), rows
 
 
+RELIABILITY_PRIOR = 100.0  # pseudo-votes pulling each annotator's relative reliability towards the pool's (0: none; chosen on the RTE dev half over 0 and 20)
 NOISE = "one_coin"  # default noise model of eval_posterior: "one_coin" or "confusion" (see class_noise)
 
 _LAST: dict = {}  # the last posterior and the inputs it was computed from (both analyzers ask for it)
@@ -290,8 +231,9 @@ def eval_posterior(data, *, floor: float = 0.6, min_votes_for_weight: int = 5, n
     """The ambiguity posterior of every eval row from its votes and the model's probabilities.
 
     Annotators with at least ``min_votes_for_weight`` votes on items others also voted on are
-    weighted by their relative reliability; the others (and anonymous votes) count as the
-    average annotator. Returns None when no eval row has a vote. Keys: those of
+    weighted by their relative reliability, shrunk towards the pool's with
+    :data:`RELIABILITY_PRIOR` pseudo-votes (an annotator of few votes stays near the average); the
+    others (and anonymous votes) count as the average annotator. Returns None when no eval row has a vote. Keys: those of
     :func:`ambiguity_posterior`, plus ``classes``, ``codes``, ``rel``, ``prior``, ``gold``
     (class codes, -1 unknown), ``spread`` (alpha, reliability, share) and ``noise``.
 
@@ -327,6 +269,9 @@ def _eval_posterior(data, floor: float, min_votes_for_weight: int, noise: str) -
     counts = ann.group_by("annotator").len()
     busy = set(counts.filter(pl.col("len") >= min_votes_for_weight).get_column("annotator").to_list())
     rel = {w: v for w, v in relative_reliability(annotator_accuracy(ann), len(classes)).items() if w in busy}
+    if RELIABILITY_PRIOR:  # shrink each annotator towards the pool (1) with that many pseudo-votes
+        sizes = dict(counts.iter_rows())
+        rel = {w: (sizes[w] * v + RELIABILITY_PRIOR) / (sizes[w] + RELIABILITY_PRIOR) for w, v in rel.items()}
     rows: list[list[tuple[str, str]]] = [[] for _ in ids]
     for item, who, label in on_eval.iter_rows():
         rows[wanted[item]].append((who, label))

@@ -185,3 +185,31 @@ def test_replay_under_class_noise_draws_each_voters_row():
     again = replay_clear(prior, codes, np.ones((50, 3)), np.zeros(50, dtype=np.int64), np.zeros(50, dtype=np.int64),
                          spread=(2.0, 0.5, 0.2), noise=(np.zeros((50, 3), dtype=np.int64), rows), reps=2, seed=0)
     assert len(again["p_ambiguous"]) == 100
+
+
+def test_the_share_of_people_follows_the_votes_not_the_model():
+    # the same vote pattern gives the same ambiguity whatever the model says; a 3-2 split reads higher than 5-0
+    rng = np.random.default_rng(3)
+    n = 200
+    labels = [["a"] * 5 if i % 4 else ["a", "a", "a", "b", "b"] for i in range(n)]
+    codes, rel = vote_arrays([[(f"w{j}", lab) for j, lab in enumerate(row)] for row in labels], CLASSES)
+    probs = rng.dirichlet(np.ones(4), n)
+    post = ambiguity_posterior(smooth_prior(probs, n, 4), codes, rel, np.zeros(n, dtype=np.int64), spread=(2.0, 0.9, 0.1))
+    split, clear = post["ambiguity"][0::4], post["ambiguity"][1::4]
+    assert np.ptp(split) < 1e-9 and np.ptp(clear) < 1e-9
+    assert split[0] > clear[0] + 0.1
+    assert (post["ambiguity_low"] <= post["ambiguity"]).all() and (post["ambiguity"] <= post["ambiguity_high"]).all()
+
+
+def test_two_vote_splits_count_as_crossings_of_their_class_pair():
+    from diagnose.votes import pair_cross_votes
+
+    rows = []
+    for i in range(60):  # 1-1 ties between a and b on a third of the items, agreement elsewhere
+        pair = ("a", "b") if i % 3 == 0 else ("c", "c") if i % 3 == 1 else ("d", "d")
+        rows += [(f"i{i}", "x", pair[0]), (f"i{i}", "y", pair[1])]
+    ann = pl.DataFrame(rows, schema=["id", "annotator", "label"], orient="row")
+    seen, expected = pair_cross_votes(ann, {"x": 0.9, "y": 0.9}, 4)
+    assert seen[frozenset({"a", "b"})] == 20
+    assert seen[frozenset({"a", "b"})] > 5 * expected[frozenset({"a", "b"})]
+    assert frozenset({"c", "d"}) not in seen

@@ -203,3 +203,50 @@ def _near_duplicates(data: Prepared, i: int, g: str, p: str, dup: float):
     train_ids = data.train.get_column("id")
     shown = ", ".join(f"{train_ids[j]} [{lab}] (sim {s:.2f})" for j, s, lab in close if lab in (g, p))
     return min(s for _, s, lab in close if lab in (g, p)), f"near-duplicate training rows carry both labels: {shown}"
+
+
+def split_posterior(votes: list, gold: list, pred: list, ratio: np.ndarray, accuracy: dict, k: int,
+                    strength: float = 10.0, rounds: int = 20) -> np.ndarray:
+    """Per error: the posterior that its item is split between its gold and prediction.
+
+    An item split between the two classes has each voter mean either at random (then
+    name it at their accuracy ``a``, else one of the other ``k - 1`` classes); a clear
+    item has one of the two (either alike). The prior share of split items among the errors
+    of a class pair is fitted on those errors' own votes (EM), starting from and shrunk
+    towards ``1 - 1/ratio`` (the share of the pair's crossings that the annotators' error
+    rates leave unexplained) with ``strength`` pseudo-errors: a pair that splits across the
+    set still holds clear items, and an item whose several votes all agree is likelier one
+    of them. NaN for rows without votes or without a pair ratio.
+
+    Examples
+    --------
+    >>> post = split_posterior([[("x", "a"), ("y", "b")], [("x", "a"), ("y", "a"), ("z", "a"), ("w", "a")]],
+    ...                        ["a", "a"], ["b", "b"], np.array([20.0, 20.0]), {}, 10)
+    >>> bool(post[0] > 0.9 > post[1])
+    True
+    """
+    known = [float(v) for v in accuracy.values() if v is not None]
+    mean = float(np.mean(known)) if known else 0.8
+    lr = np.full(len(gold), np.nan)
+    for i, (row, g, p) in enumerate(zip(votes, gold, pred)):
+        if not row or np.isnan(ratio[i]) or g is None or p is None or g == p:
+            continue
+        a = np.clip(np.array([mean if accuracy.get(w) is None else float(accuracy[w]) for w, _ in row]), 1.0 / k, 0.999)
+        miss = (1.0 - a) / (k - 1)
+        on_g = np.array([lab == g for _, lab in row])
+        on_p = np.array([lab == p for _, lab in row])
+        half = 0.5 * (a + miss)
+        split = np.where(on_g | on_p, half, miss)
+        clear_g, clear_p = np.where(on_g, a, miss), np.where(on_p, a, miss)
+        lr[i] = np.exp(np.log(split).sum() - np.logaddexp(np.log(clear_g).sum(), np.log(clear_p).sum()) + np.log(2.0))
+    keys = [frozenset((g, p)) if g is not None and p is not None else None for g, p in zip(gold, pred)]
+    out = np.full(len(gold), np.nan)
+    for key in {kk for kk, v in zip(keys, lr) if not np.isnan(v)}:
+        rows = np.array([kk == key and not np.isnan(v) for kk, v in zip(keys, lr)])
+        start = float(np.clip(1.0 - 1.0 / max(ratio[rows][0], 1.0), 1e-3, 1.0 - 1e-3))
+        pi = start
+        for _ in range(rounds):
+            post = pi * lr[rows] / (pi * lr[rows] + 1.0 - pi)
+            pi = float(np.clip((post.sum() + strength * start) / (rows.sum() + strength), 1e-3, 1.0 - 1e-3))
+        out[rows] = pi * lr[rows] / (pi * lr[rows] + 1.0 - pi)
+    return out

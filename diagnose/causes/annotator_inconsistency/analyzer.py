@@ -18,8 +18,9 @@ who disagree.
 
 With votes on eval rows, every such row gets an item ambiguity estimate, the
 expected share of people who would disagree with its majority label with an
-80% interval, and every such error one of three readings with its posterior
-probability: ambiguous item, wrong gold, model mistake
+80% interval (read from its votes alone, against how the set's items split:
+:mod:`diagnose._vote_reading`), and every such error one of three readings with
+its posterior probability: ambiguous item, wrong gold, model mistake
 (:func:`diagnose.votes.eval_posterior`: votes weighed by each annotator's
 estimated reliability, the model's probabilities as the prior over the item's
 class, and how much items of this set spread, fitted on the whole set). They are
@@ -67,6 +68,7 @@ from diagnose.causes.annotator_inconsistency._crowd import alpha_reading, dawid_
 from diagnose.causes.annotator_inconsistency._pair_votes import (
     class_pair_rates,
     pair_scores,
+    split_posterior,
     train_vote_backing,
 )
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels, empty_scores
@@ -257,9 +259,13 @@ class AnnotatorInconsistency(Analyzer):
         self.scores_ = np.clip(both, 0.0, 1.0)
         self.ambiguity_part_ = _ambiguity_line.part(data, self.post_)
         self.pair_line_ = self._pair_line(data)
-        if self.post_ is not None and self.pair_line_[0] is not None:  # the item's own votes decide where they can
-            clear = (self.post_["n_votes"] == 0) | (np.fmax(self.post_["p_model_mistake"], self.post_["p_wrong_gold"]) >= 0.8)
-            self.pair_line_ = (np.where(clear, np.nan, self.pair_line_[0]), self.pair_line_[1])
+        self.pair_cap_ = None
+        if self.post_ is not None and self.pair_line_[0] is not None:  # the pair's prior, weighed by the item's own votes
+            ids = data.eval.get_column("id").cast(pl.Utf8).to_list()
+            self.pair_cap_ = split_posterior([self.votes_.get(i, []) for i in ids], data.eval.get_column("label").to_list(),
+                                             data.eval.get_column("prediction").to_list(), self.pair_line_[0],
+                                             self.quality_, len(self.classes_))
+            self.pair_line_ = (np.where(self.post_["n_votes"] == 0, np.nan, self.pair_line_[0]), self.pair_line_[1])
         return pl.DataFrame({
             "id": ids,
             f"score_{self.name}": pl.Series(np.clip(both, 0.0, 1.0), dtype=pl.Float64).fill_nan(None),
@@ -296,7 +302,8 @@ class AnnotatorInconsistency(Analyzer):
         genuinely disagree on the error's item (:func:`diagnose.votes.eval_posterior`), against the
         same voters replayed on a clear item and capped at the posterior; and pair, how much more
         often annotators cross between the error's two classes over all annotated items than their
-        error rates explain. Without them, pair and split, disagreement among training
+        error rates explain, capped at the posterior that the error's own item is split
+        (:func:`~diagnose.causes.annotator_inconsistency._pair_votes.split_posterior`). Without them, pair and split, disagreement among training
         neighbours and near copies, against correct rows split between their gold and their
         likeliest confusion (or decided at ``decide_at`` when given)."""
         if not hasattr(self, "scores_"):
@@ -304,8 +311,9 @@ class AnnotatorInconsistency(Analyzer):
         lines = [] if self.pair_line_[0] is None else [ScorePart(
             "pair", self.pair_line_[0], self.pair_line_[1], "the same class pairs' crossing votes drawn under the "
             "one-coin null (Poisson with the expected count); stated precision at most 1 - 1/ratio, the share "
-            "of the pair's crossings the annotators' error rates leave unexplained", decide_at=self.pair_ratio,
-            precision_cap=1.0 - 1.0 / np.maximum(self.pair_line_[0], 1.0))]
+            "of the pair's crossings the annotators' error rates leave unexplained, and at most the posterior that "
+            "the error's own item is split, from its votes", decide_at=self.pair_ratio,
+            precision_cap=self._pair_cap())]
         if self.post_ is not None:
             return (self.ambiguity_part_, *lines)
         scores = self.scores_
@@ -313,6 +321,11 @@ class AnnotatorInconsistency(Analyzer):
             return (*lines, ScorePart("split", scores, decide_at=self.decide_at))
         return (*lines, ScorePart("split", scores, self.reference_, "correctly predicted eval rows, split between "
                                   "their gold and their likeliest confusion", decide_at=self.decide_at))
+
+    def _pair_cap(self) -> np.ndarray:
+        """1 - 1/ratio, and with votes on the error the posterior that its item is split (:func:`split_posterior`)."""
+        cap = 1.0 - 1.0 / np.maximum(self.pair_line_[0], 1.0)
+        return cap if getattr(self, "pair_cap_", None) is None else np.fmin(cap, self.pair_cap_)
 
     def _pair_line(self, data: Prepared, reps: int = 20):
         """How many times more often annotators cross between each error's gold and prediction, over all
