@@ -296,16 +296,17 @@ def verdicts(post: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def replay_clear(prior, codes, rel, true, gold, *, spread: tuple[float, float, float], mean=None, odds=None,
-                 noise=None, reps: int = 5, seed: int = 0, **kw) -> dict[str, np.ndarray]:
+                 noise=None, reps: int = 5, seed: int = 0, reliability: float | None = None, **kw) -> dict[str, np.ndarray]:
     """The posterior on votes redrawn ``reps`` times from each item's own voters when the item is
     clear with class ``true``: the reference of items without ambiguity. Each voter names it with
-    probability ``r``, otherwise a class drawn from their noise row of ``true`` (uniform over all
+    probability ``r`` (``reliability``, default the fitted ``spread[1]``, times the voter's relative
+    reliability), otherwise a class drawn from their noise row of ``true`` (uniform over all
     classes with one-coin noise, so ``r + (1 - r) / k`` in all)."""
     rng = np.random.default_rng(seed)
     k = prior.shape[1]
     c, w = np.repeat(codes, reps, axis=0), np.repeat(rel, reps, axis=0)
     t = np.repeat(np.asarray(true, dtype=np.int64), reps)
-    r = np.clip(spread[1] * w, 0.0, 1.0)
+    r = np.clip((spread[1] if reliability is None else reliability) * w, 0.0, 1.0)
     if noise is None:
         right = rng.random(c.shape) < r + (1.0 - r) / k
         other = (t[:, None] + rng.integers(1, k, size=c.shape)) % k
