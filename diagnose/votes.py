@@ -28,7 +28,7 @@ from diagnose._ambiguity import (
 from diagnose._pair_crossings import pair_cross_votes
 
 __all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "class_noise", "eval_posterior",
-           "fit_spread", "minority_share", "pair_cross_votes", "relative_reliability", "replay_clear", "share_against", "simulate",
+           "fit_spread", "minority_share", "pair_cross_votes", "relative_reliability", "replay_clear", "replay_reliability", "share_against", "simulate",
            "smooth_prior", "spread_mean", "verdicts", "vote_arrays", "vote_table", "wrong_gold_posterior"]
 
 
@@ -325,3 +325,29 @@ def _pair_odds(data, ann, accuracy: dict, classes: list, cap: float = 20.0, nois
         if g is not None and p is not None and g != p and expected.get(key, 0.0) > 0:
             out[i] = seen.get(key, 0) / expected[key]
     return np.clip(out, 1.0, cap)
+
+
+def replay_reliability(data, post: dict) -> float:
+    """How often a replayed voter names the item's class: the fitted pooled reliability, or less
+    where the annotators agree with each other less than that (vote-weighted mean agreement with
+    the other voters' majority, :func:`annotator_accuracy`, read as one-coin
+    reliability ``(a - 1/k) / (1 - 1/k)``).
+
+    The fitted mixture can read plain annotator noise as items that spread a little around their
+    class; replaying clear items at its reliability would then show fewer splits than noisy
+    annotators make on clear items, and ordinary errors would look ambiguous.
+    """
+    fitted = float(post["spread"][1])
+    if data.annotations is None or not data.annotations.height:
+        return fitted
+    import polars as pl
+
+    ann = data.annotations.select(pl.col(c).cast(pl.Utf8) for c in ("id", "annotator", "label")).drop_nulls()
+    accuracy = annotator_accuracy(ann)
+    counts = dict(ann.group_by("annotator").len().iter_rows())
+    total = sum(counts.get(w, 0) for w in accuracy)
+    if not total:
+        return fitted
+    agree = sum(a * counts.get(w, 0) for w, a in accuracy.items()) / total
+    k = max(len(post["classes"]), 2)
+    return float(min(fitted, max(0.0, (agree - 1.0 / k) / (1.0 - 1.0 / k))))

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from diagnose.core import ScorePart
-from diagnose.votes import _noise_rows_of, annotator_accuracy, replay_clear, verdicts
+from diagnose.votes import _noise_rows_of, replay_clear, replay_reliability, verdicts
 
 _PREFIX = "annotator_inconsistency_"
 READING = {"ambiguous": "ambiguous item", "wrong_gold": "wrong gold label", "model_mistake": "model mistake"}
@@ -63,30 +63,6 @@ def evidence(data, post: dict | None) -> list[str | None]:
             text += few if post["n_votes"][i] <= 2 else ""
         out[i] = text
     return out
-
-
-def replay_reliability(data, post: dict) -> float:
-    """How often a replayed voter names the item's class: the fitted pooled reliability, or less
-    where the annotators agree with each other less than that (vote-weighted mean agreement with
-    the other voters' majority, :func:`diagnose.votes.annotator_accuracy`, read as one-coin
-    reliability ``(a - 1/k) / (1 - 1/k)``).
-
-    The fitted mixture can read plain annotator noise as items that spread a little around their
-    class; replaying clear items at its reliability would then show fewer splits than noisy
-    annotators make on clear items, and ordinary errors would look ambiguous.
-    """
-    fitted = float(post["spread"][1])
-    if data.annotations is None or not data.annotations.height:
-        return fitted
-    ann = data.annotations.select(pl.col(c).cast(pl.Utf8) for c in ("id", "annotator", "label")).drop_nulls()
-    accuracy = annotator_accuracy(ann)
-    counts = dict(ann.group_by("annotator").len().iter_rows())
-    total = sum(counts.get(w, 0) for w in accuracy)
-    if not total:
-        return fitted
-    agree = sum(a * counts.get(w, 0) for w, a in accuracy.items()) / total
-    k = max(len(post["classes"]), 2)
-    return float(min(fitted, max(0.0, (agree - 1.0 / k) / (1.0 - 1.0 / k))))
 
 
 def part(data, post: dict | None, reps: int = 5) -> ScorePart | None:
