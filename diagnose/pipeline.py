@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from diagnose.attribution import AttributionConfig, attribute, calibrate, count_causes, explainers, threshold_view
 from diagnose.core import CAUSES, Analyzer, Prepared, analyzer_classes, empty_scores
-from diagnose.probs import cross_val_probs, fit_predict_probs
+from diagnose.probs import fit_predict_probs, proxy_probs
 from diagnose.result import Result
 from diagnose.schema import Columns
 from diagnose.validate import Inputs, load_inputs
@@ -170,9 +170,7 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
                              caller=caller, text_required=not hasattr(embedder, "embed_ids"))
     data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
     frames, status, tables, parts = [], {}, {}, {}
-    for analyzer in chosen:
-        with stages.stage(analyzer.name):
-            frame, status[analyzer.name], extra = _run_analyzer(analyzer, data)
+    for analyzer, (frame, status[analyzer.name], extra) in zip(chosen, _run_analyzers(chosen, data, stages)):
         frames.append(frame)
         tables.update(extra)
         parts[analyzer.name] = analyzer.parts() if status[analyzer.name]["status"] == "ran" else ()
@@ -287,14 +285,17 @@ def _probabilities(inputs: Inputs, train_emb, eval_emb, config: RunConfig, seed:
     if train_probs is None:
         if engine:
             train_probs = engine.cross_val_probs(train_emb, y, len(inputs.classes), folds=config.cv_folds, seed=seed)
-        else:
-            train_probs = cross_val_probs(train_emb, y, len(inputs.classes), folds=config.cv_folds, seed=seed,
-                                          progress=config.progress)
+        else:  # the eval rows' fit, when needed, shares the folds' threads
+            train_probs, fitted = proxy_probs(train_emb, y, eval_emb if eval_probs is None else None,
+                                              len(inputs.classes), folds=config.cv_folds, seed=seed,
+                                              progress=config.progress)
+            eval_probs = fitted if eval_probs is None else eval_probs
         folds = effective_folds(len(y), config.cv_folds, MAX_FIT_ROWS)
         notes["train_probs"] = f"proxy: logistic regression, {folds}-fold cross-validation{capped}"
-    if eval_probs is None:
-        fit = engine.predict_probs if engine else fit_predict_probs
-        eval_probs = fit(train_emb, y, eval_emb, len(inputs.classes), seed=seed)
+    if notes["eval_probs"] is None:
+        if eval_probs is None:
+            fit = engine.predict_probs if engine else fit_predict_probs
+            eval_probs = fit(train_emb, y, eval_emb, len(inputs.classes), seed=seed)
         notes["eval_probs"] = f"proxy: logistic regression fitted on all training rows{capped}"
     return train_probs, eval_probs, notes
 
@@ -319,6 +320,34 @@ def _chosen_analyzers(given: Sequence[Analyzer]) -> list[Analyzer]:
             )
         by_name[item.name] = item
     return [by_name[cls.name] if cls.name in by_name else cls() for cls in classes]
+
+
+#: analyzers run on a thread beside the analyzer before them: noisy_label spends its time in the proxy's
+#: refits (BLAS and numpy, which release the GIL), coverage_gap before it in character n-grams (Python)
+BESIDE_PREVIOUS = ("noisy_label",)
+
+
+def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages) -> list:
+    """``_run_analyzer`` of every analyzer, in order; one named in :data:`BESIDE_PREVIOUS` runs on a
+    thread while the analyzer before it runs. Analyzers only read ``data`` and each computes alone,
+    so the results are those of one after the other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(analyzer: Analyzer):
+        with stages.stage(analyzer.name):
+            return _run_analyzer(analyzer, data)
+
+    out = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for i, analyzer in enumerate(chosen):
+            if i and analyzer.name in BESIDE_PREVIOUS:
+                continue  # started beside the analyzer before it
+            later = chosen[i + 1] if i + 1 < len(chosen) and chosen[i + 1].name in BESIDE_PREVIOUS else None
+            pending = pool.submit(one, later) if later is not None else None
+            out.append(one(analyzer))
+            if pending is not None:
+                out.append(pending.result())
+    return out
 
 
 def _run_analyzer(analyzer: Analyzer, data: Prepared):
