@@ -168,6 +168,9 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
     with stages.stage("validate"):
         inputs = load_inputs(eval, train, annotations, contexts, columns=columns or Columns(), task=task,
                              caller=caller, text_required=not hasattr(embedder, "embed_ids"))
+    for analyzer in chosen:  # text-only features start now, beside the BLAS-bound shared stages
+        if hasattr(analyzer, "prefetch"):
+            analyzer.prefetch(inputs.train, seed)
     data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
     frames, status, tables, parts = [], {}, {}, {}
     for analyzer, (frame, status[analyzer.name], extra) in zip(chosen, _run_analyzers(chosen, data, stages)):
