@@ -325,32 +325,27 @@ def _chosen_analyzers(given: Sequence[Analyzer]) -> list[Analyzer]:
     return [by_name[cls.name] if cls.name in by_name else cls() for cls in classes]
 
 
-#: analyzers run on a thread beside the analyzer before them: noisy_label spends its time in the proxy's
-#: refits (BLAS and numpy, which release the GIL), coverage_gap before it in character n-grams (Python)
-BESIDE_PREVIOUS = ("noisy_label",)
+#: analyzers run on a thread beside the others: noisy_label spends its time in the proxy's refits (BLAS and
+#: numpy, which release the GIL), the others mostly in Python (coverage_gap's character n-grams, the crowd
+#: model, passage text)
+BACKGROUND = ("noisy_label",)
 
 
 def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages) -> list:
-    """``_run_analyzer`` of every analyzer, in order; one named in :data:`BESIDE_PREVIOUS` runs on a
-    thread while the analyzer before it runs. Analyzers only read ``data`` and each computes alone,
-    so the results are those of one after the other."""
+    """``_run_analyzer`` of every analyzer, in order; those named in :data:`BACKGROUND` run on a thread
+    while the others run one after the other. Analyzers only read ``data``, none of them uses a global
+    random state the others touch, and each computes alone, so the results are those of a sequential run."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(analyzer: Analyzer):
         with stages.stage(analyzer.name):
             return _run_analyzer(analyzer, data)
 
-    out = []
     with ThreadPoolExecutor(max_workers=1) as pool:
-        for i, analyzer in enumerate(chosen):
-            if i and analyzer.name in BESIDE_PREVIOUS:
-                continue  # started beside the analyzer before it
-            later = chosen[i + 1] if i + 1 < len(chosen) and chosen[i + 1].name in BESIDE_PREVIOUS else None
-            pending = pool.submit(one, later) if later is not None else None
-            out.append(one(analyzer))
-            if pending is not None:
-                out.append(pending.result())
-    return out
+        pending = {id(a): pool.submit(one, a) for a in chosen if a.name in BACKGROUND}
+        done = {id(a): one(a) for a in chosen if id(a) not in pending}
+        done.update({key: future.result() for key, future in pending.items()})
+    return [done[id(a)] for a in chosen]
 
 
 def _run_analyzer(analyzer: Analyzer, data: Prepared):
