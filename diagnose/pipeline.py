@@ -329,11 +329,14 @@ def _chosen_analyzers(given: Sequence[Analyzer]) -> list[Analyzer]:
 #: numpy, which release the GIL), the others mostly in Python (coverage_gap's character n-grams, the crowd
 #: model, passage text)
 BACKGROUND = ("noisy_label",)
+#: training rows × classes above which every analyzer runs alone: side by side their peaks of memory add up
+#: (a million rows × 228 classes peaked at 4.7 GiB one after the other, against a 6 GiB budget)
+BACKGROUND_MAX_CELLS = 50_000_000
 
 
 def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages) -> list:
     """``_run_analyzer`` of every analyzer, in order; those named in :data:`BACKGROUND` run on a thread
-    while the others run one after the other. Analyzers only read ``data``, none of them uses a global
+    while the others run one after the other (up to :data:`BACKGROUND_MAX_CELLS`). Analyzers only read ``data``, none of them uses a global
     random state the others touch, and each computes alone, so the results are those of a sequential run."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -341,8 +344,10 @@ def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages) -> l
         with stages.stage(analyzer.name):
             return _run_analyzer(analyzer, data)
 
+    rows = data.train.height if data.train is not None else 0
+    beside = BACKGROUND if rows * max(len(data.classes or ()), 1) <= BACKGROUND_MAX_CELLS else ()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = {id(a): pool.submit(one, a) for a in chosen if a.name in BACKGROUND}
+        pending = {id(a): pool.submit(one, a) for a in chosen if a.name in beside}
         done = {id(a): one(a) for a in chosen if id(a) not in pending}
         done.update({key: future.result() for key, future in pending.items()})
     return [done[id(a)] for a in chosen]

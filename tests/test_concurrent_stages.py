@@ -61,3 +61,24 @@ def test_proxy_probs_equals_its_two_parts():
     np.testing.assert_array_equal(train, probs.cross_val_probs(x, y, 6, folds=3, seed=2, n_jobs=1))
     np.testing.assert_array_equal(fitted, probs.fit_predict_probs(x, y, queries, 6, seed=2))
     assert probs.proxy_probs(x, y, None, 6, folds=3, seed=2)[1] is None
+
+
+def test_large_tables_run_every_analyzer_on_the_calling_thread(monkeypatch):
+    import threading
+    from types import SimpleNamespace
+
+    seen = {}
+
+    def record(analyzer, data):
+        seen[analyzer.name] = threading.current_thread() is threading.main_thread()
+        return analyzer.name
+
+    monkeypatch.setattr(pipeline, "_run_analyzer", record)
+    analyzers = [SimpleNamespace(name=n) for n in ("coverage_gap", "noisy_label", "annotator_inconsistency")]
+    data = SimpleNamespace(train=pl.DataFrame({"id": ["a", "b"]}), classes=("x", "y"))
+    stages = pipeline._Stages(total=3, enabled=False)
+    assert pipeline._run_analyzers(analyzers, data, stages) == [a.name for a in analyzers]  # in order
+    assert seen == {"coverage_gap": True, "noisy_label": False, "annotator_inconsistency": True}
+    monkeypatch.setattr(pipeline, "BACKGROUND_MAX_CELLS", 3)  # 2 rows x 2 classes: above the cap
+    pipeline._run_analyzers(analyzers, data, stages)
+    assert all(seen.values())
