@@ -43,12 +43,13 @@ def test_prefetched_features_are_used_only_for_the_same_table():
     train = pl.read_csv(sample_paths()["intents_train"])
     analyzer = CoverageGap()
     analyzer.prefetch(train, 0)
-    assert analyzer._pending[0] is train
+    assert analyzer.prefetched_[0] is train
     analyzer.prefetch(train.head(50), 1)  # a later prefetch replaces the earlier one
-    assert analyzer._pending[1][0] == 1 and analyzer._pending[0].height == 50
+    assert analyzer.prefetched_[1][0] == 1 and analyzer.prefetched_[0].height == 50
+    assert analyzer.get_params() == CoverageGap().get_params()  # not a setting: summary.json stays the same
     shared = CoverageGap(features="shared")
     shared.prefetch(train, 0)  # nothing to start without character features
-    assert getattr(shared, "_pending", None) is None
+    assert getattr(shared, "prefetched_", None) is None
 
 
 def test_proxy_probs_equals_its_two_parts():

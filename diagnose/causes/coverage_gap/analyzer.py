@@ -153,7 +153,7 @@ class CoverageGap(Analyzer):
 
         rows = np.random.default_rng(seed).permutation(train.height)[: self.reference_rows]
         pool = ThreadPoolExecutor(max_workers=1)
-        self._pending = (train, (seed, self.k, self.reference_rows),
+        self.prefetched_ = (train, (seed, self.k, self.reference_rows),
                          pool.submit(char_features, train.get_column("text").to_list(), rows, self.k))
         pool.shutdown(wait=False)
 
@@ -179,7 +179,7 @@ class CoverageGap(Analyzer):
         n = data.train.height
         rows = np.random.default_rng(data.seed).permutation(n)[: self.reference_rows]
         if self.space_ == "char":
-            pending, self._pending = getattr(self, "_pending", None), None
+            pending, self.prefetched_ = getattr(self, "prefetched_", None), None
             same = pending is not None and pending[0] is data.train and pending[1] == (data.seed, self.k, self.reference_rows)
             found = pending[2].result() if same else char_features(data.train.get_column("text").to_list(), rows, self.k)
             self.vectorizer_, self.train_matrix_, sims = found
