@@ -83,3 +83,13 @@ def test_large_tables_run_every_analyzer_on_the_calling_thread(monkeypatch):
     monkeypatch.setattr(pipeline, "BACKGROUND_MAX_CELLS", 3)  # 2 rows x 2 classes: above the cap
     pipeline._run_analyzers(analyzers, data, stages)
     assert all(seen.values())
+
+
+def test_run_shortens_the_switch_interval_and_restores_it(monkeypatch):
+    import sys
+
+    seen = []
+    monkeypatch.setattr(pipeline, "_run", lambda *args, **kwargs: seen.append(sys.getswitchinterval()))
+    before = sys.getswitchinterval()
+    diagnose.run(pl.DataFrame({"id": ["a"], "text": ["x"], "label": ["l"], "prediction": ["l"]}))
+    assert seen == [pytest.approx(pipeline.SWITCH_INTERVAL)] and sys.getswitchinterval() == before
