@@ -364,12 +364,19 @@ def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages) -> l
         with stages.stage(analyzer.name):
             return _run_analyzer(analyzer, data)
 
+    def timed(analyzer: Analyzer):  # on the thread: no log record or progress (the caller's handlers may
+        start = time.perf_counter()  # write to a UI bound to the calling thread, as the dashboard's does)
+        return _run_analyzer(analyzer, data), round(time.perf_counter() - start, 3)
+
     rows = data.train.height if data.train is not None else 0
     beside = BACKGROUND if rows * max(len(data.classes or ()), 1) <= BACKGROUND_MAX_CELLS else ()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = {id(a): pool.submit(one, a) for a in chosen if a.name in beside}
+        pending = {id(a): (a.name, pool.submit(timed, a)) for a in chosen if a.name in beside}
         done = {id(a): one(a) for a in chosen if id(a) not in pending}
-        done.update({key: future.result() for key, future in pending.items()})
+        for key, (name, future) in pending.items():
+            with stages.stage(name):  # logged and counted here, on the calling thread, while it is awaited
+                done[key], seconds = future.result()
+            stages.times[name] = seconds  # its own time on the thread
     return [done[id(a)] for a in chosen]
 
 
