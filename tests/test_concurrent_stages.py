@@ -64,7 +64,7 @@ def test_proxy_probs_equals_its_two_parts():
     assert probs.proxy_probs(x, y, None, 6, folds=3, seed=2)[1] is None
 
 
-def test_large_tables_run_every_analyzer_on_the_calling_thread(monkeypatch):
+def test_noisy_label_runs_beside_the_others_only_while_it_refits(monkeypatch):
     import threading
     from types import SimpleNamespace
 
@@ -75,12 +75,13 @@ def test_large_tables_run_every_analyzer_on_the_calling_thread(monkeypatch):
         return analyzer.name
 
     monkeypatch.setattr(pipeline, "_run_analyzer", record)
-    analyzers = [SimpleNamespace(name=n) for n in ("coverage_gap", "noisy_label", "annotator_inconsistency")]
+    noisy = SimpleNamespace(name="noisy_label", refit_max_rows=2)
+    analyzers = [SimpleNamespace(name="coverage_gap"), noisy, SimpleNamespace(name="annotator_inconsistency")]
     data = SimpleNamespace(train=pl.DataFrame({"id": ["a", "b"]}), classes=("x", "y"))
     stages = pipeline._Stages(total=3, enabled=False)
     assert pipeline._run_analyzers(analyzers, data, stages) == [a.name for a in analyzers]  # in order
     assert seen == {"coverage_gap": True, "noisy_label": False, "annotator_inconsistency": True}
-    monkeypatch.setattr(pipeline, "BACKGROUND_MAX_CELLS", 3)  # 2 rows x 2 classes: above the cap
+    noisy.refit_max_rows = 1  # 2 training rows: no refit, so it runs in turn
     pipeline._run_analyzers(analyzers, data, stages)
     assert all(seen.values())
 
