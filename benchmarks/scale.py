@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 
 HERE = Path(__file__).resolve().parent
+REPORT = HERE / "results" / "scale.md"
 if __package__:  # python -m benchmarks.scale
     from benchmarks._scale_data import WORK, log, make_dataset
 else:  # python benchmarks/scale.py
@@ -235,7 +236,7 @@ def _peak_table(results: dict, sizes: list[str], stage_names: list[str]) -> list
     return lines + [f"| {k} | " + " | ".join(str(peaks[n].get(k, "—")) for n in shown) + " |" for k in order]
 
 
-def write_report(results: dict, command: str) -> None:
+def write_report(results: dict, command: str, out: Path | None = None) -> None:
     sizes = sorted(results["sizes"], key=int)
     runs = results.get("commands") or [{"command": command, "load": results.get("load", "?")}]
     lines = ["# Scale benchmark", "", "Commands (each merges its sizes into the stored results; the table shows the latest "
@@ -325,7 +326,7 @@ def write_report(results: dict, command: str) -> None:
             lines.append(f"| {cause} | {f1['exact'][cause]} | {f1['ivf'][cause]} |")
     remarks = WORK / "remarks.md"  # observations of the run at hand, kept across regenerations
     lines += ["", NOTES, remarks.read_text() if remarks.exists() else ""]
-    (HERE / "results" / "scale.md").write_text("\n".join(lines).rstrip() + "\n")
+    (out or REPORT).write_text("\n".join(lines).rstrip() + "\n")
 
 
 NOTES = """## How diagnose stays linear
@@ -446,13 +447,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="CoverageGap feature space (its char n-gram default is an exact sparse search, quadratic)")
     p.add_argument("--skip-f1", action="store_true", help="skip the exact-vs-ANN scenario F1")
     p.add_argument("--skip-rerun", action="store_true", help="skip the re-run after relabelling 1%% of training rows")
+    p.add_argument("--report", type=Path, default=REPORT,
+                   help="the Markdown report (default benchmarks/results/scale.md; the plot is redrawn only then). "
+                        "With another path the stored results of earlier runs are left out: the report holds this run")
     args = p.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     if args.threads:
         env.update(OPENBLAS_NUM_THREADS=args.threads, OMP_NUM_THREADS=args.threads, MKL_NUM_THREADS=args.threads)
         os.environ.update(OPENBLAS_NUM_THREADS=args.threads, OMP_NUM_THREADS=args.threads)
-    results = _load_results()
+    merge = args.report.resolve() == REPORT  # the shared report accumulates runs; another file holds this run only
+    results = _load_results() if merge else {"sizes": {}}
     results.update(threads=args.threads or "default", load=round(os.getloadavg()[0], 1))
     command = "python benchmarks/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.sizes or args.recall_sizes or not args.skip_f1:  # a run that only re-renders adds no command
@@ -478,7 +483,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"Datalab pipeline at {n:,} rows")
             entry["datalab"] = run_datalab(paths, env)
             log(f"  {entry['datalab'].get('wall_s')} s")
-        _save_results(results)
+        if merge:
+            _save_results(results)
     for n in (int(s) for s in args.recall_sizes.split(",") if s):
         log(f"ANN recall at {n:,} rows")
         results.setdefault("recall", {})[str(n)] = ann_recall(n)
@@ -487,9 +493,10 @@ def main(argv: list[str] | None = None) -> int:
         log("scenario F1, exact vs ivf")
         results["f1"] = scenario_f1()
         _save_results(results)
-    write_report(results, command)
-    write_plot(results)
-    log("wrote benchmarks/results/scale.md and benchmarks/scale_plot.png")
+    write_report(results, command, args.report)
+    if merge:
+        write_plot(results)
+    log(f"wrote {args.report}" + (" and benchmarks/scale_plot.png" if merge else ""))
     return 0
 
 

@@ -20,8 +20,10 @@ __all__ = ["TfidfSvdEmbedder", "PrecomputedEmbedder", "SentenceTransformerEmbedd
            "randomized_basis"]
 
 #: fitting samples up to this many rows use scikit-learn's randomized SVD (the
-#: historical default); larger ones the faster float32 :func:`randomized_basis`
-SMALL_FIT = 20_000
+#: historical default, float64 LU/QR steps); larger ones the float32
+#: :func:`randomized_basis` (half the CPU at 11k texts, the same subspace up to
+#: the randomized method's own noise; quality figures in ``benchmarks/results/speed_summary.md``)
+SMALL_FIT = 5_000
 
 
 def l2_normalize(mat: np.ndarray) -> np.ndarray:

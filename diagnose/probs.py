@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from tqdm.auto import tqdm
 
-__all__ = ["cross_val_probs", "fit_predict_probs", "fold_indices", "fold_probs", "fold_model", "held_probs", "map_threads",
+__all__ = ["cross_val_probs", "proxy_probs", "fit_predict_probs", "fold_indices", "fold_probs", "fold_model", "held_probs", "map_threads",
            "cap_rows", "effective_folds", "probs_dtype", "FLOAT32_CELLS", "SoftmaxRegression", "MAX_FIT_ROWS", "TOL"]
 
 log = logging.getLogger(__name__)
@@ -288,18 +288,36 @@ def cross_val_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int 
     >>> p.shape, bool(np.allclose(p.sum(1), 1))
     ((6, 2), True)
     """
+    return proxy_probs(x, y, None, n_classes, folds=folds, seed=seed, max_fit_rows=max_fit_rows, progress=progress,
+                       n_jobs=n_jobs)[0]
+
+
+def proxy_probs(x: np.ndarray, y: np.ndarray, queries: np.ndarray | None, n_classes: int, *, folds: int = 5,
+                seed: int = 0, max_fit_rows: int | None = MAX_FIT_ROWS, progress: bool = False,
+                n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`cross_val_probs` of ``x`` and, unless ``queries`` is None, :func:`fit_predict_probs` of ``queries``.
+
+    The fit on all rows runs on the same threads as the folds (first, as the
+    largest), so no core idles while the last fold finishes alone; every fit
+    is computed alone, so both tables are those of the two functions.
+    """
     splits = fold_indices(y, n_classes, folds=folds, seed=seed, max_fit_rows=max_fit_rows)
     bar = tqdm(total=len(splits), desc="proxy model folds", unit="fold", disable=not progress, leave=False)
     out = np.zeros((len(y), n_classes), dtype=probs_dtype(len(y), n_classes))
+    found: dict[str, np.ndarray] = {}
 
-    def one(split: tuple[np.ndarray, np.ndarray]) -> None:  # each fold writes its own held-out rows
+    def one(split: tuple[np.ndarray, np.ndarray] | None) -> None:  # each fold writes its own held-out rows
+        if split is None:
+            found["queries"] = fit_predict_probs(x, y, queries, n_classes, seed=seed, max_fit_rows=max_fit_rows)
+            return
         model = fold_model(x, y, split[0], n_classes, seed=seed, max_fit_rows=max_fit_rows)
         held_probs(model, x, y, split[0], split[1], n_classes, seed=seed, max_fit_rows=max_fit_rows, out=out)
         bar.update(1)
 
-    map_threads(one, splits, n_jobs, work=len(y) * x.shape[1] * n_classes)
+    tasks = ([None] if queries is not None else []) + list(splits)
+    map_threads(one, tasks, n_jobs, work=len(y) * x.shape[1] * n_classes)
     bar.close()
-    return _smooth(out)
+    return _smooth(out), found.get("queries")
 
 
 def fit_predict_probs(x: np.ndarray, y: np.ndarray, queries: np.ndarray, n_classes: int, *, seed: int = 0,

@@ -36,7 +36,8 @@ def test_exclude_self_drops_the_row_itself():
 
 def test_query_blocks_cover_every_row_once():
     blocks = query_blocks(1000, 5000, block_bytes=4 * 5000 * 64)
-    assert blocks[0] == (0, 64) and blocks[-1][1] == 1000
+    assert blocks[0][0] == 0 and blocks[-1][1] == 1000 and all(a == b for (_, a), (b, _) in zip(blocks, blocks[1:]))
+    assert len(blocks) == 16 and max(b - a for a, b in blocks) <= 64  # as few blocks as fit, of equal size
     assert sum(b - a for a, b in blocks) == 1000
 
 
@@ -86,3 +87,21 @@ def test_auto_switches_on_size_and_unknown_method_fails():
     assert small.resolve(int(EXACT_LIMIT // 100) + 1) == "ivf"  # approximate above the limit, no extra needed
     with pytest.raises(InputError, match="unknown"):
         NeighborIndex(method="annoy")
+
+
+def test_exact_top_k_equals_argpartition_with_ties_and_nan():
+    from diagnose.neighbors import exact_block
+
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal((600, 8)).astype(np.float32)
+    base[100:130] = base[5]  # duplicate rows: tied scores
+    base = np.round(base / np.linalg.norm(base, axis=1, keepdims=True), 1)
+    queries = np.concatenate([base[:200], np.full((2, 8), np.nan, np.float32)])
+    for k in (1, 5, 40, 600):
+        scores = queries @ base.T
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < 600 else np.tile(np.arange(600), (202, 1))
+        top = np.take_along_axis(scores, part, axis=1)
+        order = np.argsort(-top, axis=1, kind="stable")
+        idx, sim = exact_block(queries, np.ascontiguousarray(base.T), k)
+        np.testing.assert_array_equal(idx, np.take_along_axis(part, order, axis=1))
+        np.testing.assert_array_equal(sim, np.take_along_axis(top, order, axis=1))

@@ -235,6 +235,7 @@ def support(key: str, keys: set[str], vocab: set[str]) -> float:
     return 0.0
 
 
+@lru_cache(maxsize=1 << 18)  # a pure function of two keys, asked again for every pair of passages that state them
 def same_answer(a: str, b: str, tolerance: float = 0.1) -> bool:
     """Whether two candidate keys name one answer: equal, a year and a date in it, numbers
     within ``tolerance`` (two censuses), or names / words whose content stems nest."""

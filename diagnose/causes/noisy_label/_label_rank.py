@@ -146,7 +146,7 @@ def centre_margin(emb: np.ndarray, labels: np.ndarray, suggested: np.ndarray, n_
     blocks = [np.arange(start, min(start + _CHUNK, len(labels))) for start in range(0, len(labels), _CHUNK)]
     sums = np.zeros((n_classes, emb.shape[1]))
     for rows in blocks:  # block by block: no normalised copy of the embeddings
-        np.add.at(sums, labels[rows], unit(rows))
+        np.add.at(sums, labels[rows], unit(rows).astype(np.float64))  # as float64: numpy's fast path, same sums
     sq = (sums * sums).sum(axis=1)
     out = np.full(len(labels), np.nan)
     for rows in blocks:
