@@ -37,11 +37,7 @@ def pair_cross_votes(annotations, accuracy: dict, n_classes: int, noise: tuple |
     from collections import defaultdict
 
     k = max(n_classes, 2)
-    by_item: dict = defaultdict(list)
-    for item, who, label in annotations.select("id", "annotator", "label").iter_rows():
-        by_item[item].append((who, label))
-    known = [v for v in accuracy.values() if v is not None]
-    mean = float(np.mean(known)) if known else 0.8
+    by_item, mean = _by_item(annotations), _mean_accuracy(accuracy)
     classes = sorted({label for votes in by_item.values() for _, label in votes})
     index = {c: n for n, c in enumerate(classes)}
     seen: dict = defaultdict(float)
@@ -72,11 +68,7 @@ def _majority_crossings(annotations, accuracy: dict, n_classes: int, noise: tupl
     from collections import Counter, defaultdict
 
     k = max(n_classes, 2)
-    by_item: dict = defaultdict(list)
-    for item, who, label in annotations.select("id", "annotator", "label").iter_rows():
-        by_item[item].append((who, label))
-    known = [v for v in accuracy.values() if v is not None]
-    mean = float(np.mean(known)) if known else 0.8
+    by_item, mean = _by_item(annotations), _mean_accuracy(accuracy)
     volume: dict = defaultdict(float)  # per majority class: expected crossings to any one other class
     seen: dict = defaultdict(int)
     spent: dict = defaultdict(float)  # per (annotator, majority class): expected errors
@@ -94,6 +86,22 @@ def _majority_crossings(annotations, accuracy: dict, n_classes: int, noise: tupl
     expected = {frozenset((c, d)): volume[c] + volume[d] for i, c in enumerate(classes) for d in classes[i + 1:]}
     expected.update(_class_crossings(spent, noise))
     return dict(seen), expected
+
+
+def _by_item(annotations) -> dict:
+    """Each item's votes as ``(annotator, label)`` pairs, in table order."""
+    from collections import defaultdict
+
+    by_item: dict = defaultdict(list)
+    for item, who, label in annotations.select("id", "annotator", "label").iter_rows():
+        by_item[item].append((who, label))
+    return by_item
+
+
+def _mean_accuracy(accuracy: dict) -> float:
+    """The mean of the known annotator accuracies (0.8 when none is known)."""
+    known = [v for v in accuracy.values() if v is not None]
+    return float(np.mean(known)) if known else 0.8
 
 
 def _class_crossings(spent: dict, noise: tuple) -> dict:

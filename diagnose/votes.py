@@ -25,7 +25,7 @@ from diagnose._ambiguity import (
     verdicts,
     vote_arrays,
 )
-from diagnose._pair_crossings import pair_cross_votes
+from diagnose._pair_crossings import _by_item, pair_cross_votes
 
 __all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "class_noise", "eval_posterior",
            "fit_spread", "minority_share", "pair_cross_votes", "relative_reliability", "replay_clear", "replay_reliability", "share_against", "simulate",
@@ -95,28 +95,58 @@ def share_against(table: VoteTable, gold: list) -> np.ndarray:
     return np.where(share > 0.5, share, 0.0 * share)
 
 
-def simulate(table: VoteTable, rows: np.ndarray, statistic: str, seed: int, reps: int = 20) -> np.ndarray:
-    """The statistic on ``rows`` replayed ``reps`` times under the one-coin null.
+def simulate(table: VoteTable, rows: np.ndarray, statistic: str, seed: int, reps: int = 20, *,
+             share: float = 0.0, alpha: float = 2.0, follow: np.ndarray | None = None) -> np.ndarray:
+    """The statistic on ``rows`` replayed ``reps`` times with the true label right.
 
     The true label is the gold (``share_against``) or the more voted of gold and
-    prediction (``minority_share``); each voter names it with their accuracy and
-    otherwise one of the other ``k - 1`` classes at random, so it lands on a given
-    other class with probability ``(1 - accuracy) / (k - 1)``.
+    prediction (``minority_share``); each voter names it with chance ``follow`` (default:
+    their accuracy, ``table.accuracy``) and otherwise one of the other ``k - 1`` classes at
+    random, so it lands on a given other class with probability ``(1 - accuracy) / (k - 1)``
+    (the one-coin null). For ``share_against``, a share ``share`` of the replayed items is
+    split: its people name the gold with a share ``theta ~ Beta(alpha, alpha)`` and one other
+    class otherwise, so that an item people split on is part of the null (the gold is right
+    on it too).
+
+    Examples
+    --------
+    >>> t = VoteTable([[("a", "x"), ("b", "y"), ("c", "y")]], {"a": 0.9, "b": 0.9, "c": 0.9}, 5)
+    >>> clear = simulate(t, np.array([0]), "share_against", seed=0, reps=200)
+    >>> split = simulate(t, np.array([0]), "share_against", seed=0, reps=200, share=1.0)
+    >>> bool((split > 0.5).mean() > (clear > 0.5).mean())
+    True
     """
+    if statistic != "minority_share":
+        return _replay_against(table, rows, seed, reps, share, alpha, follow)
     rng = np.random.default_rng(seed)
-    acc = np.repeat(table.accuracy[rows], reps, axis=0)
+    acc = np.repeat((table.accuracy if follow is None else follow)[rows], reps, axis=0)
     n = np.repeat(table.n[rows], reps)
     present = ~np.isnan(acc)
     right = (rng.random(acc.shape) < np.nan_to_num(acc)) & present
     # a wrong vote hits one particular other class with probability 1 / (k - 1)
     other = (~right & present) & (rng.random(acc.shape) < 1.0 / (table.k - 1))
-    n_true, n_other = right.sum(axis=1), other.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        if statistic == "minority_share":
-            out = np.minimum(n_true, n_other) / n
-        else:
-            against = 1.0 - n_true / n
-            out = np.where(against > 0.5, against, 0.0)
+        out = np.minimum(right.sum(axis=1), other.sum(axis=1)) / n
+    return out[n > 0]
+
+
+def _replay_against(table: VoteTable, rows: np.ndarray, seed: int, reps: int, share: float, alpha: float,
+                    follow: np.ndarray | None) -> np.ndarray:
+    """``share_against`` of :func:`simulate`: each replayed item split with probability ``share``."""
+    rng = np.random.default_rng(seed)
+    acc = np.repeat((table.accuracy if follow is None else follow)[rows], reps, axis=0)
+    n = np.repeat((~np.isnan(acc[::reps])).sum(axis=1) if len(acc) else np.zeros(0, dtype=int), reps)
+    present = ~np.isnan(acc)
+    split = rng.random(len(acc)) < share
+    theta = np.where(split, rng.beta(alpha, alpha, size=len(acc)), 1.0)
+    follows = (rng.random(acc.shape) < np.nan_to_num(acc)) & present
+    names_gold = follows & (rng.random(acc.shape) < theta[:, None])  # theta = 1 on a clear item
+    # noise goes to a class other than the one meant: on a split item meaning the other class,
+    # it lands on the gold with probability 1 / (k - 1)
+    noise_gold = (~follows & present) & split[:, None] & (rng.random(acc.shape) < 1.0 / (table.k - 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        against = 1.0 - (names_gold | noise_gold).sum(axis=1) / n
+    out = np.where(against > 0.5, against, 0.0)
     return out[n > 0]
 
 
@@ -136,9 +166,7 @@ def annotator_accuracy(annotations) -> dict[str, float]:
     """
     from collections import Counter, defaultdict
 
-    by_item: dict = defaultdict(list)
-    for item, who, label in annotations.select("id", "annotator", "label").iter_rows():
-        by_item[item].append((who, label))
+    by_item = _by_item(annotations)
     agree: dict = defaultdict(lambda: [1.0, 2.0])  # one pseudo-vote each way
     for votes in by_item.values():
         if len(votes) < 2:
@@ -268,7 +296,8 @@ def _eval_posterior(data, floor: float, min_votes_for_weight: int, noise: str) -
     classes = [*data.classes, *extra]
     counts = ann.group_by("annotator").len()
     busy = set(counts.filter(pl.col("len") >= min_votes_for_weight).get_column("annotator").to_list())
-    rel = {w: v for w, v in relative_reliability(annotator_accuracy(ann), len(classes)).items() if w in busy}
+    accuracy = annotator_accuracy(ann)
+    rel = {w: v for w, v in relative_reliability(accuracy, len(classes)).items() if w in busy}
     if RELIABILITY_PRIOR:  # shrink each annotator towards the pool (1) with that many pseudo-votes
         sizes = dict(counts.iter_rows())
         rel = {w: (sizes[w] * v + RELIABILITY_PRIOR) / (sizes[w] + RELIABILITY_PRIOR) for w, v in rel.items()}
@@ -285,7 +314,7 @@ def _eval_posterior(data, floor: float, min_votes_for_weight: int, noise: str) -
     gold = np.array([index.get(g, -1) if g is not None else -1 for g in data.eval.get_column("label").cast(pl.Utf8).to_list()])
     mean = spread_mean(probs, gold, len(ids), len(classes))
     rows_noise, people = _table_noise(ann, rows, classes) if noise == "confusion" else (None, None)
-    odds = _pair_odds(data, ann, annotator_accuracy(ann), classes,
+    odds = _pair_odds(data, ann, accuracy, classes,
                       noise=None if people is None else (people, {c: n for n, c in enumerate(classes)}, rows_noise[1]))
     spread = fit_spread(prior, codes, weights, mean=mean, noise=rows_noise, seed=data.seed)
     post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, mean=mean, odds=odds, noise=rows_noise,

@@ -16,9 +16,9 @@ from types import SimpleNamespace
 import numpy as np
 import polars as pl
 
-from diagnose.causes.noisy_label._gold_votes import replay_gold_right, split_share
+from diagnose.causes.noisy_label._gold_votes import split_share
 from diagnose.causes.noisy_label._pairs import _rate_lower_bound, _reverse_rate, _shortfall
-from diagnose.votes import VoteTable
+from diagnose.votes import VoteTable, simulate
 
 CLASSES = ("common", "rare", "other")
 
@@ -64,8 +64,8 @@ def test_split_items_make_three_of_four_votes_against_the_gold_common_in_the_ref
     votes = [[("a", "x"), ("b", "y"), ("c", "y"), ("d", "y")]] * 50
     table = VoteTable(votes, dict.fromkeys("abcd", 0.9), 10)
     rows = np.arange(50)
-    clear = replay_gold_right(table, rows, 0.0, seed=0)
-    split = replay_gold_right(table, rows, 0.5, seed=0)
+    clear = simulate(table, rows, "share_against", seed=0)
+    split = simulate(table, rows, "share_against", seed=0, share=0.5)
     assert (clear >= 0.75).mean() < 0.01  # reliable annotators rarely outvote a right, clear gold
     assert (split >= 0.75).mean() > 0.1  # half the items split: 3 of 4 against the gold is ordinary
     post = {"p_ambiguous": np.linspace(0.0, 1.0, 50), "n_votes": np.full(50, 4)}

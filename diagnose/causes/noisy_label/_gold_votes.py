@@ -5,8 +5,8 @@ item in two ways: the item is clear and people name the gold, or people genuinel
 between the gold and another class (annotator inconsistency, not a wrong gold). Replaying
 only the first makes every split look like a rejected gold: three of four votes for the
 other class are rare when the gold is simply right, and common when the item is split.
-The replay therefore draws each item as split with the set's estimated share of split items
-among errors.
+The replay (:func:`diagnose.votes.simulate` with ``share``) therefore draws each item as
+split with the set's estimated share of split items among errors, estimated here.
 """
 from __future__ import annotations
 
@@ -46,40 +46,3 @@ def follow_chance(table: VoteTable, post: dict | None) -> np.ndarray:
         return table.accuracy
     chance = np.clip(float(post["spread"][1]) * np.asarray(post["rel"], dtype=float), 0.0, 1.0)
     return np.where(np.asarray(post["codes"]) >= 0, chance, np.nan)
-
-
-def replay_gold_right(table: VoteTable, rows: np.ndarray, share: float, seed: int, reps: int = 20,
-                      alpha: float = 2.0, follow: np.ndarray | None = None) -> np.ndarray:
-    """``share_against`` on the rows' voters replayed ``reps`` times with the gold right.
-
-    Each replayed item is split with probability ``share``: its people name the gold with a
-    share ``theta ~ Beta(alpha, alpha)`` and one other class otherwise; else it is clear and
-    they name the gold. Each voter follows the item with chance ``follow`` (default: their
-    accuracy, ``table.accuracy``) and otherwise names one of the other ``k - 1`` classes at
-    random (the one-coin noise of :func:`diagnose.votes.simulate`, which this equals at
-    ``share = 0``).
-
-    Examples
-    --------
-    >>> t = VoteTable([[("a", "x"), ("b", "y"), ("c", "y")]], {"a": 0.9, "b": 0.9, "c": 0.9}, 5)
-    >>> clear = replay_gold_right(t, np.array([0]), 0.0, seed=0, reps=200)
-    >>> split = replay_gold_right(t, np.array([0]), 1.0, seed=0, reps=200)
-    >>> bool((split > 0.5).mean() > (clear > 0.5).mean())
-    True
-    """
-    rng = np.random.default_rng(seed)
-    acc = np.repeat((table.accuracy if follow is None else follow)[rows], reps, axis=0)
-    n = np.repeat((~np.isnan(acc[::reps])).sum(axis=1) if len(acc) else np.zeros(0, dtype=int), reps)
-    present = ~np.isnan(acc)
-    split = rng.random(len(acc)) < share
-    theta = np.where(split, rng.beta(alpha, alpha, size=len(acc)), 1.0)
-    follows = (rng.random(acc.shape) < np.nan_to_num(acc)) & present
-    names_gold = follows & (rng.random(acc.shape) < theta[:, None])  # theta = 1 on a clear item
-    # noise goes to a class other than the one meant: on a split item meaning the other class,
-    # it lands on the gold with probability 1 / (k - 1)
-    noise_gold = (~follows & present) & split[:, None] & (rng.random(acc.shape) < 1.0 / (table.k - 1))
-    n_gold = (names_gold | noise_gold).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        against = 1.0 - n_gold / n
-    out = np.where(against > 0.5, against, 0.0)
-    return out[n > 0]

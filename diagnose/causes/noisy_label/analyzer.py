@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from diagnose.causes.noisy_label._gold_votes import follow_chance, replay_gold_right, split_share
+from diagnose.causes.noisy_label._gold_votes import follow_chance, split_share
 from diagnose.causes.noisy_label._label_rank import flag_issues, row_scores, suggestions
 from diagnose.causes.noisy_label._pairs import _pair_noise, _rate_lower_bound, _reverse_rate, _shortfall
 from diagnose.causes.noisy_label._row_evidence import (
@@ -17,7 +17,7 @@ from diagnose.causes.noisy_label._row_evidence import (
     _suggestion_strength,
 )
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels
-from diagnose.votes import share_against, vote_table
+from diagnose.votes import share_against, simulate, vote_table
 
 
 class NoisyLabel(Analyzer):
@@ -306,8 +306,8 @@ class NoisyLabel(Analyzer):
         stat = share_against(table, gold)
         errors = np.array([e is True for e in data.eval.get_column("is_error").to_list()], dtype=bool)
         rows = np.flatnonzero(errors & ~np.isnan(stat))
-        return stat, replay_gold_right(table, rows, split_share(table.post, rows), data.seed,
-                                       follow=follow_chance(table, table.post))
+        return stat, simulate(table, rows, "share_against", data.seed, share=split_share(table.post, rows),
+                              follow=follow_chance(table, table.post))
 
     def _gold_evidence(self, probs, g, share_pred, share_gold) -> tuple[float, float]:
         """How firmly the training neighbours back the other class and lack the gold. The model's own
