@@ -176,7 +176,8 @@ def _blas_threads(limit: int | None):
     if limit is None:
         yield
         return
-    from threadpoolctl import threadpool_limits
+    import scipy.linalg  # noqa: F401 (loads scipy's own BLAS now: a library loaded inside the limit is not limited, and
+    from threadpoolctl import threadpool_limits  # the first run of a process then computed with more threads than later ones)
 
     with threadpool_limits(limits=limit, user_api="blas"):
         yield
@@ -192,8 +193,14 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
         if hasattr(analyzer, "prefetch"):
             analyzer.prefetch(inputs.train, seed)
     data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
+    cache = _cache(config)
+    if cache is not None and any(a.name in _READ_VOTES for a in chosen):
+        with stages.stage("eval_posterior"):
+            from diagnose.cache import cached_posterior
+
+            cached_posterior(data, cache, stages.cache)
     frames, status, tables, parts = [], {}, {}, {}
-    for analyzer, (frame, status[analyzer.name], extra) in zip(chosen, _run_analyzers(chosen, data, stages)):
+    for analyzer, (frame, status[analyzer.name], extra) in zip(chosen, _run_analyzers(chosen, data, stages, cache)):
         frames.append(frame)
         tables.update(extra)
         parts[analyzer.name] = analyzer.parts() if status[analyzer.name]["status"] == "ran" else ()
@@ -207,11 +214,11 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
 def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, embedder: Any = None, stages: _Stages | None = None) -> Prepared:
     """Compute the shared representation once: embeddings, neighbours, probabilities."""
     from diagnose import distributed
-    from diagnose.cache import ArrayCache, cached_neighbors
+    from diagnose.cache import cached_neighbors
 
     config = check_config(config or RunConfig())
     stages = stages or _Stages(total=3, enabled=False)
-    cache = ArrayCache(config.cache_dir) if config.cache_dir is not None else None
+    cache = _cache(config)
     with distributed.session(config.engine, progress=config.progress, blas_threads=config.blas_threads) as engine:
         with stages.stage("embed"):
             train_emb, eval_emb = _embed(inputs, embedder, config, seed, engine, cache, stages.cache)
@@ -225,6 +232,17 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
         eval_embeddings=eval_emb, train_embeddings=train_emb, eval_neighbors=eval_nb,
         train_neighbors=train_nb, seed=seed, notes={**inputs.notes, **notes},
     )
+
+
+#: analyzers that read the eval rows' vote posterior (:func:`diagnose.votes.eval_posterior`)
+_READ_VOTES = ("noisy_label", "annotator_inconsistency")
+
+
+def _cache(config: RunConfig):
+    """The run's :class:`~diagnose.cache.ArrayCache`, or None without ``cache_dir``."""
+    from diagnose.cache import ArrayCache
+
+    return ArrayCache(config.cache_dir) if config.cache_dir is not None else None
 
 
 def _attribution_config(config: RunConfig) -> AttributionConfig:
@@ -352,7 +370,7 @@ def _chosen_analyzers(given: Sequence[Analyzer]) -> list[Analyzer]:
 BACKGROUND = ("noisy_label",)
 
 
-def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages) -> list:
+def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages, cache: Any = None) -> list:
     """``_run_analyzer`` of every analyzer, in order; those named in :data:`BACKGROUND` run on a thread
     (up to their ``refit_max_rows``) while the others run one after the other. Analyzers only read
     ``data``, none of them uses a global random state the others touch, and each computes alone, so the
@@ -361,7 +379,7 @@ def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages) -> l
 
     def one(analyzer: Analyzer):
         with stages.stage(analyzer.name):
-            return _run_analyzer(analyzer, data)
+            return _cached_analyzer(analyzer, data, cache, stages.cache)
 
     def timed(analyzer: Analyzer):  # on the thread: no log record or progress (the caller's handlers may
         start = time.perf_counter()  # write to a UI bound to the calling thread, as the dashboard's does)
@@ -377,6 +395,25 @@ def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages) -> l
                 done[key], seconds = future.result()
             stages.times[name] = seconds  # its own time on the thread
     return [done[id(a)] for a in chosen]
+
+
+def _cached_analyzer(analyzer: Analyzer, data: Prepared, cache: Any, hits: dict):
+    """:func:`_run_analyzer`, or its stored output when ``cache`` holds one for the same inputs
+    (:func:`diagnose.cache.analyzer_key`: only analyzers that read no training label)."""
+    from diagnose.cache import analyzer_key, cached_analyzer, store_analyzer
+
+    key = analyzer_key(analyzer, data) if cache is not None and not analyzer.skip_reason(data) else None
+    if key is None:
+        return _run_analyzer(analyzer, data)
+    found = cached_analyzer(cache, analyzer.name, key)
+    if found is not None:
+        hits[analyzer.name] = "hit"
+        return found
+    out = _run_analyzer(analyzer, data)
+    if not analyzer.parts():  # lines of evidence beyond the score are not stored
+        store_analyzer(cache, analyzer.name, key, *out)
+        hits[analyzer.name] = "stored"
+    return out
 
 
 def _run_analyzer(analyzer: Analyzer, data: Prepared):
