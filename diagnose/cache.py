@@ -11,14 +11,25 @@ everything it depends on:
   search method the size resolves to, the seed, and the code of
   :mod:`diagnose.neighbors` (the index is only ever used for these tables).
 
-A hit returns the stored arrays bit for bit, so a warm run gives exactly the
+* **the eval rows' vote posterior** (:func:`diagnose.votes.eval_posterior`, which
+  the noisy_label and annotator_inconsistency analyzers read): the eval rows'
+  ids, gold labels and predictions, the annotations, the eval probabilities,
+  the classes, the seed, its settings and :func:`package_source`;
+* **analyzer outputs that read no training label** (:func:`analyzer_key`;
+  today contradictory_context without a judge): the eval columns and passages
+  it reads, its settings and :func:`package_source`.
+
+A hit returns the stored values bit for bit, so a warm run gives exactly the
 result of a cold one. The proxy model's cross-validated probabilities are not
 cached: they depend on the labels, and relabelling even 1% of rows touches
-every fold.
+every fold (a warm start from the last run's fold models was measured in
+``benchmarks/results/rerun_warm_start.md``: no gain with these folds).
 
 Files are NumPy ``.npy`` arrays (read with ``allow_pickle=False``; nothing is
-pickled) and one ``diagnose-cache.json`` marker, each written to a temporary
-name and renamed into place, so an interrupted run never leaves a torn entry.
+pickled), Parquet tables, JSON and one ``diagnose-cache.json`` marker, each
+written to a temporary name and renamed into place, so an interrupted run never
+leaves a torn file; an entry whose files are missing or damaged is recomputed
+(with a warning when damaged).
 The tool never deletes anything: remove the folder to clear the cache. A
 folder that holds other files and no marker is refused, so the cache cannot be
 pointed at, and mixed into, a folder of yours.
@@ -39,7 +50,7 @@ from diagnose._output import replace_atomically
 from diagnose.errors import InputError
 
 __all__ = ["ArrayCache", "content_key", "embedding_key", "cached_neighbors", "frame_parts", "package_source",
-           "analyzer_key", "cached_analyzer", "store_analyzer", "cached_posterior", "MARKER"]
+           "analyzer_key", "cached_run", "cached_analyzer", "store_analyzer", "cached_posterior", "READ_VOTES", "MARKER"]
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +103,10 @@ def frame_parts(frame: Any, columns: list[str] | None = None) -> list:
         parts += [str(column.dtype), column.is_null().to_numpy()]
         if column.dtype.is_numeric() or column.dtype == pl.Boolean:
             parts.append(column.fill_null(0).to_numpy())
-        else:
+        elif column.dtype in (pl.Utf8, pl.Categorical, pl.Date, pl.Datetime):
             parts.append(column.cast(pl.Utf8).fill_null("").to_list())
+        else:  # nested or other values: their reprs
+            parts.append([repr(value) for value in column.to_list()])
     return parts
 
 
@@ -234,7 +247,26 @@ def analyzer_key(analyzer: Any, data: Any) -> str | None:
     if type(analyzer) is not ContradictoryContext or analyzer.judge is not None:
         return None
     return content_key("analyzer", analyzer.name, _jsonable(analyzer.get_params()), package_source(),
-                       *frame_parts(data.eval, ["id", "text", "label", "prediction"]), *frame_parts(data.contexts))
+                       *frame_parts(data.eval, ["id", "text", "label", "prediction"]),
+                       *frame_parts(data.contexts, ["id", "passage_id", "passage"]))
+
+
+def cached_run(analyzer: Any, data: Any, cache: ArrayCache | None, hits: dict, compute):
+    """``compute(analyzer, data)`` (``(score frame, status, tables)``), or its stored output when ``cache``
+    holds one for the same inputs (:func:`analyzer_key`); a fresh output is stored when the analyzer has
+    no lines of evidence beyond its score (``parts()`` empty: only the score column is calibrated)."""
+    key = analyzer_key(analyzer, data) if cache is not None and not analyzer.skip_reason(data) else None
+    if key is None:
+        return compute(analyzer, data)
+    found = cached_analyzer(cache, analyzer.name, key)
+    if found is not None:
+        hits[analyzer.name] = "hit"
+        return found
+    out = compute(analyzer, data)
+    if not analyzer.parts():
+        store_analyzer(cache, analyzer.name, key, *out)
+        hits[analyzer.name] = "stored"
+    return out
 
 
 def cached_analyzer(cache: ArrayCache, name: str, key: str):
@@ -265,6 +297,8 @@ def store_analyzer(cache: ArrayCache, name: str, key: str, frame: Any, status: d
 
 # ------------------------------------------------------------ the eval rows' ambiguity posterior (from votes)
 _POST_LISTS = ("classes", "spread")
+#: analyzers that read the eval rows' vote posterior (:func:`diagnose.votes.eval_posterior`)
+READ_VOTES = ("noisy_label", "annotator_inconsistency")
 
 
 def cached_posterior(data: Any, cache: ArrayCache, hits: dict) -> None:

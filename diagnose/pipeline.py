@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from diagnose._run_summary import _jsonable, _peak_rss_gib, _shared_tables, _summary
 from diagnose.attribution import AttributionConfig, attribute, calibrate, explainers
+from diagnose.cache import READ_VOTES, ArrayCache, cached_neighbors, cached_posterior, cached_run
 from diagnose.core import CAUSES, Analyzer, Prepared, analyzer_classes, empty_scores
 from diagnose.probs import fit_predict_probs, proxy_probs
 from diagnose.result import Result
@@ -61,10 +62,11 @@ class RunConfig:
         Show progress bars (off by default; the command line turns them on
         when standard error is a terminal).
     cache_dir
-        A folder where embeddings and neighbour tables are kept between runs,
-        keyed by content hashes (see :mod:`diagnose.cache`), or None (default:
-        no cache). A re-run after relabelling rows reuses both and gives exactly
-        the cold result. Delete the folder to clear it.
+        A folder where embeddings, neighbour tables and the outputs that read no
+        training label (the eval rows' vote posterior, contradictory_context) are
+        kept between runs, keyed by content hashes (see :mod:`diagnose.cache`), or
+        None (default: no cache). A re-run after relabelling or adding rows reuses
+        them and gives exactly the cold result. Delete the folder to clear it.
     """
 
     k: int = 10
@@ -193,11 +195,9 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
         if hasattr(analyzer, "prefetch"):
             analyzer.prefetch(inputs.train, seed)
     data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
-    cache = _cache(config)
-    if cache is not None and any(a.name in _READ_VOTES for a in chosen):
+    cache = ArrayCache(config.cache_dir) if config.cache_dir is not None else None
+    if cache is not None and any(a.name in READ_VOTES for a in chosen):
         with stages.stage("eval_posterior"):
-            from diagnose.cache import cached_posterior
-
             cached_posterior(data, cache, stages.cache)
     frames, status, tables, parts = [], {}, {}, {}
     for analyzer, (frame, status[analyzer.name], extra) in zip(chosen, _run_analyzers(chosen, data, stages, cache)):
@@ -214,11 +214,10 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
 def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, embedder: Any = None, stages: _Stages | None = None) -> Prepared:
     """Compute the shared representation once: embeddings, neighbours, probabilities."""
     from diagnose import distributed
-    from diagnose.cache import cached_neighbors
 
     config = check_config(config or RunConfig())
     stages = stages or _Stages(total=3, enabled=False)
-    cache = _cache(config)
+    cache = ArrayCache(config.cache_dir) if config.cache_dir is not None else None
     with distributed.session(config.engine, progress=config.progress, blas_threads=config.blas_threads) as engine:
         with stages.stage("embed"):
             train_emb, eval_emb = _embed(inputs, embedder, config, seed, engine, cache, stages.cache)
@@ -232,17 +231,6 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
         eval_embeddings=eval_emb, train_embeddings=train_emb, eval_neighbors=eval_nb,
         train_neighbors=train_nb, seed=seed, notes={**inputs.notes, **notes},
     )
-
-
-#: analyzers that read the eval rows' vote posterior (:func:`diagnose.votes.eval_posterior`)
-_READ_VOTES = ("noisy_label", "annotator_inconsistency")
-
-
-def _cache(config: RunConfig):
-    """The run's :class:`~diagnose.cache.ArrayCache`, or None without ``cache_dir``."""
-    from diagnose.cache import ArrayCache
-
-    return ArrayCache(config.cache_dir) if config.cache_dir is not None else None
 
 
 def _attribution_config(config: RunConfig) -> AttributionConfig:
@@ -379,7 +367,7 @@ def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages, cach
 
     def one(analyzer: Analyzer):
         with stages.stage(analyzer.name):
-            return _cached_analyzer(analyzer, data, cache, stages.cache)
+            return cached_run(analyzer, data, cache, stages.cache, _run_analyzer)
 
     def timed(analyzer: Analyzer):  # on the thread: no log record or progress (the caller's handlers may
         start = time.perf_counter()  # write to a UI bound to the calling thread, as the dashboard's does)
@@ -395,25 +383,6 @@ def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages, cach
                 done[key], seconds = future.result()
             stages.times[name] = seconds  # its own time on the thread
     return [done[id(a)] for a in chosen]
-
-
-def _cached_analyzer(analyzer: Analyzer, data: Prepared, cache: Any, hits: dict):
-    """:func:`_run_analyzer`, or its stored output when ``cache`` holds one for the same inputs
-    (:func:`diagnose.cache.analyzer_key`: only analyzers that read no training label)."""
-    from diagnose.cache import analyzer_key, cached_analyzer, store_analyzer
-
-    key = analyzer_key(analyzer, data) if cache is not None and not analyzer.skip_reason(data) else None
-    if key is None:
-        return _run_analyzer(analyzer, data)
-    found = cached_analyzer(cache, analyzer.name, key)
-    if found is not None:
-        hits[analyzer.name] = "hit"
-        return found
-    out = _run_analyzer(analyzer, data)
-    if not analyzer.parts():  # lines of evidence beyond the score are not stored
-        store_analyzer(cache, analyzer.name, key, *out)
-        hits[analyzer.name] = "stored"
-    return out
 
 
 def _run_analyzer(analyzer: Analyzer, data: Prepared):
