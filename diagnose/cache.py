@@ -15,9 +15,9 @@ everything it depends on:
   the noisy_label and annotator_inconsistency analyzers read): the eval rows'
   ids, gold labels and predictions, the annotations, the eval probabilities,
   the classes, the seed, its settings and :func:`package_source`;
-* **analyzer outputs that read no training label** (:func:`analyzer_key`;
-  today contradictory_context without a judge): the eval columns and passages
-  it reads, its settings and :func:`package_source`.
+* **analyzer outputs that read no training label** (:func:`analyzer_key`,
+  :data:`LABEL_FREE`; contradictory_context without a judge): the eval columns
+  and passages it reads, its settings and :func:`package_source`.
 
 A hit returns the stored values bit for bit, so a warm run gives exactly the
 result of a cold one. The proxy model's cross-validated probabilities are not
@@ -50,7 +50,7 @@ from diagnose._output import replace_atomically
 from diagnose.errors import InputError
 
 __all__ = ["ArrayCache", "content_key", "embedding_key", "cached_neighbors", "frame_parts", "package_source",
-           "analyzer_key", "cached_run", "cached_analyzer", "store_analyzer", "cached_posterior", "READ_VOTES", "MARKER"]
+           "analyzer_key", "cached_run", "cached_analyzer", "store_analyzer", "cached_posterior", "READ_VOTES", "LABEL_FREE", "MARKER"]
 
 log = logging.getLogger(__name__)
 
@@ -233,22 +233,29 @@ def cached_neighbors(train_emb, eval_emb, config: Any, seed: int, engine: Any, c
 
 
 # ------------------------------------------------------------ analyzer outputs that do not depend on training labels
+#: registered analyzers whose output reads no training row, embedding or probability, with the eval columns
+#: and the passage columns each reads (their whole output is then keyed by those, their settings and the code)
+LABEL_FREE = {"contradictory_context": (("id", "text", "label", "prediction"), ("id", "passage_id", "passage"))}
+
+
 def analyzer_key(analyzer: Any, data: Any) -> str | None:
     """The cache key of an analyzer's whole output, or None when it is not cached.
 
-    Only :class:`~diagnose.causes.contradictory_context.ContradictoryContext` without a judge is cached: it
-    reads the eval rows' ``id``, ``text``, ``label`` and ``prediction`` and the context passages, nothing
-    of the training rows, embeddings or probabilities, so relabelling or adding training rows reuses it. The
-    key holds those columns, the analyzer's settings and :func:`package_source`.
+    Only the registered class of a cause in :data:`LABEL_FREE` (not a subclass, which may read more) whose
+    settings are all plain values is cached (an object such as a judge may answer differently another
+    day); its key holds the eval and passage columns it reads, its settings and :func:`package_source`, so
+    relabelling or adding training rows reuses it.
     """
     from diagnose._run_summary import _jsonable
-    from diagnose.causes.contradictory_context import ContradictoryContext
+    from diagnose.core import analyzer_classes
 
-    if type(analyzer) is not ContradictoryContext or analyzer.judge is not None:
+    reads = LABEL_FREE.get(analyzer.name)
+    params = analyzer.get_params()
+    if reads is None or type(analyzer) not in analyzer_classes() or \
+            any(v is not None and not isinstance(v, (bool, int, float, str)) for v in params.values()):
         return None
-    return content_key("analyzer", analyzer.name, _jsonable(analyzer.get_params()), package_source(),
-                       *frame_parts(data.eval, ["id", "text", "label", "prediction"]),
-                       *frame_parts(data.contexts, ["id", "passage_id", "passage"]))
+    return content_key("analyzer", analyzer.name, _jsonable(params), package_source(),
+                       *frame_parts(data.eval, list(reads[0])), *frame_parts(data.contexts, list(reads[1])))
 
 
 def cached_run(analyzer: Any, data: Any, cache: ArrayCache | None, hits: dict, compute):

@@ -217,3 +217,23 @@ def test_no_cache_folder_writes_nothing(rag, tmp_path, monkeypatch):
     result, _ = _run_rag(*rag, tmp_path / "out", None)
     assert "cache" not in result.summary
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_only_the_registered_analyzer_with_plain_settings_is_cached():
+    from diagnose.cache import analyzer_key
+    from diagnose.causes.contradictory_context import ContradictoryContext
+    from diagnose.causes.noisy_label.analyzer import NoisyLabel
+    from diagnose.core import Prepared
+
+    ev = pl.DataFrame({"id": ["q1"], "text": ["When was it built?"], "label": ["1867"], "prediction": ["1743"]})
+    ctx = pl.DataFrame({"id": ["q1", "q1"], "passage_id": ["a", "b"], "passage": ["Built in 1867.", "Built in 1743."]})
+    data = Prepared(task="generation", eval=ev, contexts=ctx)
+
+    class Reads(ContradictoryContext):  # a subclass may read more than its parent
+        pass
+
+    assert analyzer_key(ContradictoryContext(), data) is not None
+    assert analyzer_key(ContradictoryContext(top_k=4), data) != analyzer_key(ContradictoryContext(), data)
+    assert analyzer_key(ContradictoryContext(judge=object()), data) is None
+    assert analyzer_key(Reads(), data) is None
+    assert analyzer_key(NoisyLabel(), data) is None  # reads training labels
