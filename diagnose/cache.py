@@ -319,8 +319,8 @@ def cached_posterior(data: Any, cache: ArrayCache, hits: dict) -> None:
     """
     from diagnose import votes
 
-    if data.annotations is None or not data.annotations.height:
-        return
+    if data.task != "classification" or data.annotations is None or not data.annotations.height:
+        return  # its readers need class labels (they are skipped otherwise)
     defaults = votes.eval_posterior.__kwdefaults__
     settings = {**defaults, "noise": defaults.get("noise") or votes.NOISE, "prior": votes.RELIABILITY_PRIOR}
     key = content_key("eval_posterior", settings, package_source(), *frame_parts(data.eval, ["id", "label", "prediction"]),

@@ -237,3 +237,12 @@ def test_only_the_registered_analyzer_with_plain_settings_is_cached():
     assert analyzer_key(ContradictoryContext(judge=object()), data) is None
     assert analyzer_key(Reads(), data) is None
     assert analyzer_key(NoisyLabel(), data) is None  # reads training labels
+
+
+def test_generation_run_with_votes_and_a_cache(rag, tmp_path):
+    ev, ctx = rag
+    ann = pl.DataFrame({"id": ev["id"].to_list()[:5] * 2, "annotator": ["a"] * 5 + ["b"] * 5,
+                        "label": ev["label"].to_list()[:5] * 2})
+    config = diagnose.RunConfig(progress=False, cache_dir=str(tmp_path / "cache"))
+    result = diagnose.run(ev, annotations=ann, contexts=ctx, config=config)
+    assert result.summary["cache"] == {"embed": "stored", "contradictory_context": "stored"}  # no class labels: no vote posterior
