@@ -282,8 +282,9 @@ def write_report(results: dict, command: str, out: Path | None = None) -> None:
     reruns = [n for n in sizes if (results["sizes"][n].get("rerun") or {}).get("stages")]
     if reruns:
         lines += ["", "## Re-run after relabelling 1% of training rows: time per stage (s)", "",
-                  "Embeddings and neighbour tables come from the cache (`summary.json` → `cache`); the proxy model's "
-                  "cross-validated probabilities and the analyzers are recomputed (the labels changed).", "",
+                  "Embeddings, neighbour tables, the eval rows' vote posterior (stage `eval_posterior`) and "
+                  "contradictory_context's output come from the cache (`summary.json` → `cache`); the proxy model's "
+                  "cross-validated probabilities and the analyzers that read training labels are recomputed.", "",
                   "| stage | " + " | ".join(f"{int(n):,}" for n in reruns) + " |", "|---|" + "---:|" * len(reruns)]
         for k in stage_names:
             lines.append(f"| {k} | " + " | ".join(str(results["sizes"][n]["rerun"]["stages"].get(k, "—")) for n in reruns) + " |")
@@ -349,9 +350,13 @@ NOTES = """## How diagnose stays linear
   Similarities are true cosines. faiss stays available as `--neighbors faiss` (extra `diagnose[ann]`).
 * **Re-runs** (`diagnose/cache.py`, `--cache DIR`): embeddings (keyed by the embedder's settings and code and
   every text, not the labels) and neighbour tables (keyed by the embeddings' bytes, k, method, seed and code)
-  are kept as `.npy` files; a re-run after relabelling reuses both and gives byte-identical outputs to a cold
-  run on the edited data (`tests/test_cache.py`). The proxy's cross-validated probabilities are recomputed:
-  relabelling 1% of rows touches every fold.
+  are kept as `.npy` files, and so are the outputs that read no training label: the eval rows' vote posterior
+  (keyed by the eval rows, their votes and probabilities, the classes and the code) and contradictory_context's
+  scores and conflicts (Parquet, keyed by the eval questions, labels, predictions, the passages, its settings and
+  the code). A re-run after relabelling or adding training rows reuses them and gives byte-identical outputs to a
+  cold run on the edited data (`tests/test_cache.py`). The proxy's cross-validated probabilities are recomputed:
+  relabelling 1% of rows touches every fold, and a warm start from the previous run's fold models either saves
+  nothing (label-stratified folds move) or changes the probabilities (`benchmarks/results/rerun_warm_start.md`).
 * **Proxy probabilities** (`diagnose/probs.py`): each cross-validation fit uses a class-stratified sample of
   at most 20k rows (accuracy on held-out rows: 0.671 with 5k, 0.715 with 10k, 0.763 with 20k rows at 100k
   training rows); with capped fits only as many folds are used as keep each fit at the cap (2 at 100k and 1M),

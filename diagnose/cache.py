@@ -11,14 +11,25 @@ everything it depends on:
   search method the size resolves to, the seed, and the code of
   :mod:`diagnose.neighbors` (the index is only ever used for these tables).
 
-A hit returns the stored arrays bit for bit, so a warm run gives exactly the
+* **the eval rows' vote posterior** (:func:`diagnose.votes.eval_posterior`, which
+  the noisy_label and annotator_inconsistency analyzers read): the eval rows'
+  ids, gold labels and predictions, the annotations, the eval probabilities,
+  the classes, the seed, its settings and :func:`package_source`;
+* **analyzer outputs that read no training label** (:func:`analyzer_key`,
+  :data:`LABEL_FREE`; contradictory_context without a judge): the eval columns
+  and passages it reads, its settings and :func:`package_source`.
+
+A hit returns the stored values bit for bit, so a warm run gives exactly the
 result of a cold one. The proxy model's cross-validated probabilities are not
 cached: they depend on the labels, and relabelling even 1% of rows touches
-every fold.
+every fold (a warm start from the last run's fold models was measured in
+``benchmarks/results/rerun_warm_start.md``: no gain with these folds).
 
 Files are NumPy ``.npy`` arrays (read with ``allow_pickle=False``; nothing is
-pickled) and one ``diagnose-cache.json`` marker, each written to a temporary
-name and renamed into place, so an interrupted run never leaves a torn entry.
+pickled), Parquet tables, JSON and one ``diagnose-cache.json`` marker, each
+written to a temporary name and renamed into place, so an interrupted run never
+leaves a torn file; an entry whose files are missing or damaged is recomputed
+(with a warning when damaged).
 The tool never deletes anything: remove the folder to clear the cache. A
 folder that holds other files and no marker is refused, so the cache cannot be
 pointed at, and mixed into, a folder of yours.
@@ -29,6 +40,7 @@ import hashlib
 import json
 import logging
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +49,8 @@ import numpy as np
 from diagnose._output import replace_atomically
 from diagnose.errors import InputError
 
-__all__ = ["ArrayCache", "content_key", "embedding_key", "cached_neighbors", "MARKER"]
+__all__ = ["ArrayCache", "content_key", "embedding_key", "cached_neighbors", "frame_parts", "package_source",
+           "analyzer_key", "cached_run", "cached_analyzer", "store_analyzer", "cached_posterior", "READ_VOTES", "LABEL_FREE", "MARKER"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +88,37 @@ def source_of(module: Any) -> bytes:
     """The source bytes of ``module`` (part of a key: a code change invalidates its entries)."""
     path = Path(getattr(module, "__file__", "") or "")
     return path.read_bytes() if path.is_file() else b""
+
+
+def frame_parts(frame: Any, columns: list[str] | None = None) -> list:
+    """Key parts of ``frame``'s ``columns`` (all when None; absent ones skipped): names, dtypes, nulls, values."""
+    import polars as pl
+
+    if frame is None:
+        return ["frame:none"]
+    names = [c for c in (frame.columns if columns is None else columns) if c in frame.columns]
+    parts: list = [f"frame:{frame.height}", names]
+    for name in names:
+        column = frame.get_column(name)
+        parts += [str(column.dtype), column.is_null().to_numpy()]
+        if column.dtype.is_numeric() or column.dtype == pl.Boolean:
+            parts.append(column.fill_null(0).to_numpy())
+        elif column.dtype in (pl.Utf8, pl.Categorical, pl.Date, pl.Datetime):
+            parts.append(column.cast(pl.Utf8).fill_null("").to_list())
+        else:  # nested or other values: their reprs
+            parts.append([repr(value) for value in column.to_list()])
+    return parts
+
+
+@lru_cache(maxsize=1)
+def package_source() -> str:
+    """A digest of every ``.py`` and ``.json`` file of the installed diagnose package (the code version of
+    the cached analyzer outputs: any change to the code invalidates them)."""
+    import diagnose
+
+    root = Path(diagnose.__file__).parent
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".py", ".json") and "__pycache__" not in p.parts)
+    return content_key([str(p.relative_to(root)) for p in files], *(np.frombuffer(p.read_bytes(), np.uint8) for p in files))
 
 
 class ArrayCache:
@@ -134,12 +178,16 @@ class ArrayCache:
 
     def put(self, kind: str, key: str, arrays: dict[str, np.ndarray]) -> None:
         """Store ``arrays`` under ``kind``/``key`` (each file written atomically)."""
+        for name, value in arrays.items():
+            array = np.asarray(value)
+            self.write(kind, key, f"{name}.npy", lambda stream: np.save(stream, array, allow_pickle=False))  # noqa: B023 (called at once)
+
+    def write(self, kind: str, key: str, name: str, fill) -> None:
+        """Write the file ``name`` of ``kind``/``key`` through ``fill(binary stream)``, atomically."""
         self._claim()
         folder = self.directory / kind / key
         folder.mkdir(parents=True, exist_ok=True)
-        for name, value in arrays.items():
-            array = np.asarray(value)
-            replace_atomically(folder / f"{name}.npy", lambda stream: np.save(stream, array, allow_pickle=False))  # noqa: B023 (called at once)
+        replace_atomically(folder / name, fill)
 
 
 def embedding_key(embedder: Any, train_texts: list[str], eval_texts: list[str]) -> str | None:
@@ -182,3 +230,131 @@ def cached_neighbors(train_emb, eval_emb, config: Any, seed: int, engine: Any, c
                                      "train_idx": train_nb.indices, "train_sim": train_nb.similarities})
         hits["neighbors"] = "stored"
     return eval_nb, train_nb
+
+
+# ------------------------------------------------------------ analyzer outputs that do not depend on training labels
+#: registered analyzers whose output reads no training row, embedding or probability, with the eval columns
+#: and the passage columns each reads (their whole output is then keyed by those, their settings and the code)
+LABEL_FREE = {"contradictory_context": (("id", "text", "label", "prediction"), ("id", "passage_id", "passage"))}
+
+
+def analyzer_key(analyzer: Any, data: Any) -> str | None:
+    """The cache key of an analyzer's whole output, or None when it is not cached.
+
+    Only the registered class of a cause in :data:`LABEL_FREE` (not a subclass, which may read more) whose
+    settings are all plain values is cached (an object such as a judge may answer differently another
+    day); its key holds the eval and passage columns it reads, its settings and :func:`package_source`, so
+    relabelling or adding training rows reuses it.
+    """
+    from diagnose._run_summary import _jsonable
+    from diagnose.core import analyzer_classes
+
+    reads = LABEL_FREE.get(analyzer.name)
+    params = analyzer.get_params()
+    if reads is None or type(analyzer) not in analyzer_classes() or \
+            any(v is not None and not isinstance(v, (bool, int, float, str)) for v in params.values()):
+        return None
+    return content_key("analyzer", analyzer.name, _jsonable(params), package_source(),
+                       *frame_parts(data.eval, list(reads[0])), *frame_parts(data.contexts, list(reads[1])))
+
+
+def cached_run(analyzer: Any, data: Any, cache: ArrayCache | None, hits: dict, compute):
+    """``compute(analyzer, data)`` (``(score frame, status, tables)``), or its stored output when ``cache``
+    holds one for the same inputs (:func:`analyzer_key`); a fresh output is stored when the analyzer has
+    no lines of evidence beyond its score (``parts()`` empty: only the score column is calibrated)."""
+    key = analyzer_key(analyzer, data) if cache is not None and not analyzer.skip_reason(data) else None
+    if key is None:
+        return compute(analyzer, data)
+    found = cached_analyzer(cache, analyzer.name, key)
+    if found is not None:
+        hits[analyzer.name] = "hit"
+        return found
+    out = compute(analyzer, data)
+    if not analyzer.parts():
+        store_analyzer(cache, analyzer.name, key, *out)
+        hits[analyzer.name] = "stored"
+    return out
+
+
+def cached_analyzer(cache: ArrayCache, name: str, key: str):
+    """``(score frame, status, tables)`` stored by :func:`store_analyzer`, or None (absent or unreadable)."""
+    import polars as pl
+
+    folder = cache.directory / "analyzers" / name / key
+    if not (folder / "status.json").is_file():  # written last: without it the entry is absent or partial
+        return None
+    try:
+        status = json.loads((folder / "status.json").read_text())
+        tables = {table: pl.read_parquet(folder / f"table_{table}.parquet") for table in status.pop("_tables")}
+        return pl.read_parquet(folder / "score.parquet"), status, tables
+    except Exception as exc:  # noqa: BLE001 (any damaged file: recompute and rewrite it)
+        log.warning("cache analyzers/%s/%s not usable (%s); recomputing", name, key, exc)
+        return None
+
+
+def store_analyzer(cache: ArrayCache, name: str, key: str, frame: Any, status: dict, tables: dict) -> None:
+    """Store an analyzer's output as Parquet and JSON (the status last, so a torn entry is never read)."""
+    kind = f"analyzers/{name}"
+    for table, value in tables.items():
+        cache.write(kind, key, f"table_{table}.parquet", value.write_parquet)
+    cache.write(kind, key, "score.parquet", frame.write_parquet)
+    text = json.dumps({**status, "_tables": sorted(tables)})
+    cache.write(kind, key, "status.json", lambda stream: stream.write(text.encode()))
+
+
+# ------------------------------------------------------------ the eval rows' ambiguity posterior (from votes)
+_POST_LISTS = ("classes", "spread")
+#: analyzers that read the eval rows' vote posterior (:func:`diagnose.votes.eval_posterior`)
+READ_VOTES = ("noisy_label", "annotator_inconsistency")
+
+
+def cached_posterior(data: Any, cache: ArrayCache, hits: dict) -> None:
+    """Compute :func:`diagnose.votes.eval_posterior` of ``data`` once before the analyzers, from ``cache``
+    when the eval rows, their votes and probabilities and the classes are unchanged.
+
+    It depends on the eval ``id``, ``label`` and ``prediction``, the annotations, ``eval_probs``,
+    ``classes`` and ``seed``, not on training rows, so a relabelling round with given eval probabilities
+    reuses it. A hit is handed to ``eval_posterior``'s memo, which both analyzers read; if that memo does not
+    take it, ``eval_posterior`` recomputes it (the same result, only slower).
+    """
+    from diagnose import votes
+
+    if data.task != "classification" or data.annotations is None or not data.annotations.height:
+        return  # its readers need class labels (they are skipped otherwise)
+    defaults = votes.eval_posterior.__kwdefaults__
+    settings = {**defaults, "noise": defaults.get("noise") or votes.NOISE, "prior": votes.RELIABILITY_PRIOR}
+    key = content_key("eval_posterior", settings, package_source(), *frame_parts(data.eval, ["id", "label", "prediction"]),
+                      *frame_parts(data.annotations, ["id", "annotator", "label"]),
+                      data.eval_probs if data.eval_probs is not None else "none", list(data.classes), data.seed)
+    found = _read_posterior(cache, key)
+    if found is not None:
+        votes._LAST.update(inputs=(data.eval, data.annotations, data.eval_probs, data.classes, data.seed,
+                                   defaults["floor"], defaults["min_votes_for_weight"], settings["noise"]), post=found)
+        if votes.eval_posterior(data) is found:
+            hits["eval_posterior"] = "hit"
+            return
+    post = votes.eval_posterior(data)
+    if post is None or any(not (isinstance(v, np.ndarray) or k in _POST_LISTS or v is None) for k, v in post.items()):
+        return  # e.g. class-conditional noise (tuples of arrays): not stored
+    arrays = {k: v for k, v in post.items() if isinstance(v, np.ndarray)}
+    text = json.dumps({"lists": {k: list(post[k]) for k in _POST_LISTS}, "arrays": sorted(arrays),
+                       "keys": list(post)})
+    cache.put("eval_posterior", key, arrays)
+    cache.write("eval_posterior", key, "post.json", lambda stream: stream.write(text.encode()))
+    hits["eval_posterior"] = "stored"
+
+
+def _read_posterior(cache: ArrayCache, key: str) -> dict | None:
+    folder = cache.directory / "eval_posterior" / key
+    if not (folder / "post.json").is_file():  # written last
+        return None
+    try:
+        meta = json.loads((folder / "post.json").read_text())
+    except (OSError, ValueError) as exc:
+        log.warning("cache eval_posterior/%s not usable (%s); recomputing", key, exc)
+        return None
+    arrays = cache.get("eval_posterior", key, meta["arrays"])
+    if arrays is None:
+        return None
+    lists = {"classes": meta["lists"]["classes"], "spread": tuple(meta["lists"]["spread"])}
+    return {k: arrays[k] if k in arrays else lists.get(k) for k in meta["keys"]}

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from diagnose._run_summary import _jsonable, _peak_rss_gib, _shared_tables, _summary
 from diagnose.attribution import AttributionConfig, attribute, calibrate, explainers
+from diagnose.cache import READ_VOTES, ArrayCache, cached_neighbors, cached_posterior, cached_run
 from diagnose.core import CAUSES, Analyzer, Prepared, analyzer_classes, empty_scores
 from diagnose.probs import fit_predict_probs, proxy_probs
 from diagnose.result import Result
@@ -61,10 +62,11 @@ class RunConfig:
         Show progress bars (off by default; the command line turns them on
         when standard error is a terminal).
     cache_dir
-        A folder where embeddings and neighbour tables are kept between runs,
-        keyed by content hashes (see :mod:`diagnose.cache`), or None (default:
-        no cache). A re-run after relabelling rows reuses both and gives exactly
-        the cold result. Delete the folder to clear it.
+        A folder where embeddings, neighbour tables and the outputs that read no
+        training label (the eval rows' vote posterior, contradictory_context) are
+        kept between runs, keyed by content hashes (see :mod:`diagnose.cache`), or
+        None (default: no cache). A re-run after relabelling or adding rows reuses
+        them and gives exactly the cold result. Delete the folder to clear it.
     """
 
     k: int = 10
@@ -176,7 +178,8 @@ def _blas_threads(limit: int | None):
     if limit is None:
         yield
         return
-    from threadpoolctl import threadpool_limits
+    import scipy.linalg  # noqa: F401 (loads scipy's own BLAS now: a library loaded inside the limit is not limited, and
+    from threadpoolctl import threadpool_limits  # the first run of a process then computed with more threads than later ones)
 
     with threadpool_limits(limits=limit, user_api="blas"):
         yield
@@ -192,8 +195,12 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
         if hasattr(analyzer, "prefetch"):
             analyzer.prefetch(inputs.train, seed)
     data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
+    cache = ArrayCache(config.cache_dir) if config.cache_dir is not None else None
+    if cache is not None and any(a.name in READ_VOTES for a in chosen):
+        with stages.stage("eval_posterior"):
+            cached_posterior(data, cache, stages.cache)
     frames, status, tables, parts = [], {}, {}, {}
-    for analyzer, (frame, status[analyzer.name], extra) in zip(chosen, _run_analyzers(chosen, data, stages)):
+    for analyzer, (frame, status[analyzer.name], extra) in zip(chosen, _run_analyzers(chosen, data, stages, cache)):
         frames.append(frame)
         tables.update(extra)
         parts[analyzer.name] = analyzer.parts() if status[analyzer.name]["status"] == "ran" else ()
@@ -207,7 +214,6 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
 def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, embedder: Any = None, stages: _Stages | None = None) -> Prepared:
     """Compute the shared representation once: embeddings, neighbours, probabilities."""
     from diagnose import distributed
-    from diagnose.cache import ArrayCache, cached_neighbors
 
     config = check_config(config or RunConfig())
     stages = stages or _Stages(total=3, enabled=False)
@@ -352,7 +358,7 @@ def _chosen_analyzers(given: Sequence[Analyzer]) -> list[Analyzer]:
 BACKGROUND = ("noisy_label",)
 
 
-def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages) -> list:
+def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages, cache: Any = None) -> list:
     """``_run_analyzer`` of every analyzer, in order; those named in :data:`BACKGROUND` run on a thread
     (up to their ``refit_max_rows``) while the others run one after the other. Analyzers only read
     ``data``, none of them uses a global random state the others touch, and each computes alone, so the
@@ -361,7 +367,7 @@ def _run_analyzers(chosen: list[Analyzer], data: Prepared, stages: _Stages) -> l
 
     def one(analyzer: Analyzer):
         with stages.stage(analyzer.name):
-            return _run_analyzer(analyzer, data)
+            return cached_run(analyzer, data, cache, stages.cache, _run_analyzer)
 
     def timed(analyzer: Analyzer):  # on the thread: no log record or progress (the caller's handlers may
         start = time.perf_counter()  # write to a UI bound to the calling thread, as the dashboard's does)

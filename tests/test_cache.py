@@ -47,8 +47,8 @@ def test_warm_run_is_byte_identical_to_cold(frames, tmp_path, neighbors):
     cold, cold_bytes = _run(frames, tmp_path / "cold", None, neighbors)
     first, first_bytes = _run(frames, tmp_path / "first", tmp_path / "cache", neighbors)
     warm, warm_bytes = _run(frames, tmp_path / "warm", tmp_path / "cache", neighbors)
-    assert first.summary["cache"] == {"embed": "stored", "neighbors": "stored"}
-    assert warm.summary["cache"] == {"embed": "hit", "neighbors": "hit"}
+    assert first.summary["cache"] == {"embed": "stored", "neighbors": "stored", "eval_posterior": "stored"}
+    assert warm.summary["cache"] == {"embed": "hit", "neighbors": "hit", "eval_posterior": "hit"}
     assert cold_bytes == first_bytes == warm_bytes
     for key in SCORES:
         assert cold.summary[key] == warm.summary[key], key
@@ -60,7 +60,8 @@ def test_relabelled_rerun_reuses_embeddings_and_matches_a_cold_run(frames, tmp_p
     edited = _relabel(frames[1])
     warm, warm_bytes = _run(frames, tmp_path / "warm", tmp_path / "cache", train=edited)
     cold, cold_bytes = _run(frames, tmp_path / "cold", None, train=edited)
-    assert warm.summary["cache"] == {"embed": "hit", "neighbors": "hit"}  # labels are not part of either key
+    # labels are not part of these keys (the sample's eval rows come with their model's probabilities)
+    assert warm.summary["cache"] == {"embed": "hit", "neighbors": "hit", "eval_posterior": "hit"}
     assert warm_bytes == cold_bytes
     for key in SCORES:
         assert cold.summary[key] == warm.summary[key], key
@@ -72,7 +73,7 @@ def test_edited_text_is_a_new_key(frames, tmp_path):
     edited = tr.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("a brand new text"))
                              .otherwise(pl.col("text")).alias("text"))
     warm, warm_bytes = _run(frames, tmp_path / "warm", tmp_path / "cache", train=edited)
-    assert warm.summary["cache"] == {"embed": "stored", "neighbors": "stored"}
+    assert warm.summary["cache"] == {"embed": "stored", "neighbors": "stored", "eval_posterior": "hit"}
     assert warm_bytes == _run(frames, tmp_path / "cold", None, train=edited)[1]
 
 
@@ -96,7 +97,7 @@ def test_damaged_entry_is_recomputed(frames, tmp_path, caplog):
     with caplog.at_level("WARNING", logger="diagnose.cache"):
         warm, warm_bytes = _run(frames, tmp_path / "warm", tmp_path / "cache")
     assert "not usable" in caplog.text
-    assert warm.summary["cache"] == {"embed": "hit", "neighbors": "stored"}
+    assert warm.summary["cache"] == {"embed": "hit", "neighbors": "stored", "eval_posterior": "hit"}
     assert warm_bytes == (tmp_path / "first" / "examples.parquet").read_bytes()
 
 
@@ -122,4 +123,126 @@ def test_cli_cache_flag(tmp_path):
     assert main([*args, "--out", str(tmp_path / "b")]) == 0
     assert (tmp_path / "cache" / MARKER).is_file()
     assert json.loads((tmp_path / "b" / "summary.json").read_text())["cache"] == {"embed": "hit", "neighbors": "hit"}
+    # no annotations: no vote posterior to keep
     assert (tmp_path / "a" / "examples.parquet").read_bytes() == (tmp_path / "b" / "examples.parquet").read_bytes()
+
+
+# ------------------------------------------------------------ stage outputs that do not read training labels
+def test_added_row_rerun_matches_a_cold_run(frames, tmp_path):
+    _run(frames, tmp_path / "first", tmp_path / "cache")
+    tr = frames[1]
+    grown = pl.concat([tr, tr.head(1).with_columns(pl.lit("added-row-1").alias("id"),
+                                                   pl.lit("where is the card I ordered last week").alias("text"))])
+    warm, warm_bytes = _run(frames, tmp_path / "warm", tmp_path / "cache", train=grown)
+    assert warm.summary["cache"] == {"embed": "stored", "neighbors": "stored", "eval_posterior": "hit"}
+    cold, cold_bytes = _run(frames, tmp_path / "cold", None, train=grown)
+    assert warm_bytes == cold_bytes
+    for key in SCORES:
+        assert cold.summary[key] == warm.summary[key], key
+
+
+def test_vote_posterior_hit_is_not_recomputed_and_edited_votes_are_a_new_key(frames, tmp_path, monkeypatch):
+    from diagnose import votes
+
+    _run(frames, tmp_path / "first", tmp_path / "cache")
+    calls = []
+    compute = votes._eval_posterior
+    monkeypatch.setattr(votes, "_eval_posterior", lambda *a, **k: calls.append(1) or compute(*a, **k))
+    warm, warm_bytes = _run(frames, tmp_path / "warm", tmp_path / "cache", train=_relabel(frames[1]))
+    assert warm.summary["cache"]["eval_posterior"] == "hit" and calls == []
+    ev, tr, ann = frames
+    other = next(v for v in ann["label"] if v != ann["label"][0])
+    flipped = ann.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(other))
+                               .otherwise(pl.col("label")).alias("label"))
+    assert flipped["label"][0] != ann["label"][0]
+    edited = (ev, tr, flipped)
+    again, again_bytes = _run(edited, tmp_path / "again", tmp_path / "cache")
+    assert again.summary["cache"]["eval_posterior"] == "stored" and calls
+    assert again_bytes == _run(edited, tmp_path / "cold", None)[1]
+
+
+@pytest.fixture(scope="module")
+def rag():
+    paths = sample_paths()
+    return pl.read_csv(paths["rag_eval"]), pl.read_csv(paths["rag_contexts"])
+
+
+def _run_rag(ev, ctx, out: Path, cache: Path | None):
+    config = diagnose.RunConfig(progress=False, cache_dir=None if cache is None else str(cache))
+    result = diagnose.run(ev, contexts=ctx, seed=0, config=config)
+    result.save(out, reports=False)
+    return result, {p.name: p.read_bytes() for p in sorted(out.glob("*.parquet"))}
+
+
+def test_context_conflicts_are_reused_and_a_changed_passage_is_a_new_key(rag, tmp_path):
+    ev, ctx = rag
+    cold, cold_files = _run_rag(ev, ctx, tmp_path / "cold", None)
+    first, first_files = _run_rag(ev, ctx, tmp_path / "first", tmp_path / "cache")
+    warm, warm_files = _run_rag(ev, ctx, tmp_path / "warm", tmp_path / "cache")
+    assert first.summary["cache"]["contradictory_context"] == "stored"
+    assert warm.summary["cache"]["contradictory_context"] == "hit"
+    assert cold_files == first_files == warm_files and "context_conflicts.parquet" in warm_files
+    for key in SCORES:
+        assert cold.summary[key] == warm.summary[key], key
+    passages = ctx.get_column("passage").to_list()
+    row = next(i for i, p in enumerate(passages) if any(ch.isdigit() for ch in p))
+    passages[row] = "".join("7" if ch.isdigit() else ch for ch in passages[row])  # another number in one passage
+    changed = ctx.with_columns(pl.Series("passage", passages))
+    edited, edited_files = _run_rag(ev, changed, tmp_path / "edited", tmp_path / "cache")
+    assert edited.summary["cache"]["contradictory_context"] == "stored"
+    assert edited_files == _run_rag(ev, changed, tmp_path / "edited_cold", None)[1]
+    # and the other question: an edited prediction is a new key too
+    other = ev.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("something else"))
+                            .otherwise(pl.col("prediction")).alias("prediction"))
+    assert _run_rag(other, ctx, tmp_path / "pred", tmp_path / "cache")[0].summary["cache"]["contradictory_context"] == "stored"
+
+
+def test_damaged_or_partial_analyzer_entry_is_recomputed(rag, tmp_path, caplog):
+    ev, ctx = rag
+    _, first_files = _run_rag(ev, ctx, tmp_path / "first", tmp_path / "cache")
+    entry = next((tmp_path / "cache" / "analyzers" / "contradictory_context").iterdir())
+    (entry / "score.parquet").write_bytes(b"PAR1 torn")
+    with caplog.at_level("WARNING", logger="diagnose.cache"):
+        damaged, damaged_files = _run_rag(ev, ctx, tmp_path / "damaged", tmp_path / "cache")
+    assert "not usable" in caplog.text and damaged.summary["cache"]["contradictory_context"] == "stored"
+    assert damaged_files == first_files
+    (entry / "status.json").unlink()  # an entry whose last file was never written: absent, silently
+    partial, partial_files = _run_rag(ev, ctx, tmp_path / "partial", tmp_path / "cache")
+    assert partial.summary["cache"]["contradictory_context"] == "stored" and partial_files == first_files
+    assert not list((tmp_path / "cache").rglob(".*tmp-*"))
+
+
+def test_no_cache_folder_writes_nothing(rag, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result, _ = _run_rag(*rag, tmp_path / "out", None)
+    assert "cache" not in result.summary
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_only_the_registered_analyzer_with_plain_settings_is_cached():
+    from diagnose.cache import analyzer_key
+    from diagnose.causes.contradictory_context import ContradictoryContext
+    from diagnose.causes.noisy_label.analyzer import NoisyLabel
+    from diagnose.core import Prepared
+
+    ev = pl.DataFrame({"id": ["q1"], "text": ["When was it built?"], "label": ["1867"], "prediction": ["1743"]})
+    ctx = pl.DataFrame({"id": ["q1", "q1"], "passage_id": ["a", "b"], "passage": ["Built in 1867.", "Built in 1743."]})
+    data = Prepared(task="generation", eval=ev, contexts=ctx)
+
+    class Reads(ContradictoryContext):  # a subclass may read more than its parent
+        pass
+
+    assert analyzer_key(ContradictoryContext(), data) is not None
+    assert analyzer_key(ContradictoryContext(top_k=4), data) != analyzer_key(ContradictoryContext(), data)
+    assert analyzer_key(ContradictoryContext(judge=object()), data) is None
+    assert analyzer_key(Reads(), data) is None
+    assert analyzer_key(NoisyLabel(), data) is None  # reads training labels
+
+
+def test_generation_run_with_votes_and_a_cache(rag, tmp_path):
+    ev, ctx = rag
+    ann = pl.DataFrame({"id": ev["id"].to_list()[:5] * 2, "annotator": ["a"] * 5 + ["b"] * 5,
+                        "label": ev["label"].to_list()[:5] * 2})
+    config = diagnose.RunConfig(progress=False, cache_dir=str(tmp_path / "cache"))
+    result = diagnose.run(ev, annotations=ann, contexts=ctx, config=config)
+    assert result.summary["cache"] == {"embed": "stored", "contradictory_context": "stored"}  # no class labels: no vote posterior
