@@ -240,10 +240,11 @@ def ambiguity_posterior(prior, codes, rel, gold, *, spread: tuple[float, float, 
     items without votes, from the model's probabilities),
     ``p_ambiguous`` (that share is above ``1 - ambiguous_below``), ``p_wrong_gold`` (not
     ambiguous and most people name another class than ``gold``; NaN where gold is -1),
-    ``p_model_mistake`` (not ambiguous and most people name the gold) and ``n_votes``.
+    ``p_model_mistake`` (not ambiguous and most people name the gold), ``p_spread`` (the item is
+    in the spread component at all, however evenly people split) and ``n_votes``.
     """
     n = len(prior)
-    keys = ("ambiguity", "ambiguity_low", "ambiguity_high", "p_ambiguous", "p_wrong_gold", "p_model_mistake")
+    keys = ("ambiguity", "ambiguity_low", "ambiguity_high", "p_ambiguous", "p_wrong_gold", "p_model_mistake", "p_spread")
     out = {key: np.full(n, np.nan) for key in keys}
     gold = np.asarray(gold, dtype=np.int64)
     rng = np.random.default_rng(seed)
@@ -279,6 +280,7 @@ def _fill(out, sl, clear, spread_ev, theta, amb, gold, below):
     out["ambiguity_high"][sl] = _weighted_quantile(values, weights, 0.9)
     firm = top >= below
     out["p_ambiguous"][sl] = (w * ~firm).sum(1)
+    out["p_spread"][sl] = p_spread
     on_gold = np.where(gold >= 0, p_clear[np.arange(len(gold)), np.clip(gold, 0, k - 1)], np.nan)
     on_gold = on_gold + (w * firm * (theta.argmax(axis=2) == gold[:, None])).sum(1)
     out["p_model_mistake"][sl] = np.where(gold >= 0, on_gold, np.nan)

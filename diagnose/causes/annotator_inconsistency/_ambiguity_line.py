@@ -3,9 +3,12 @@
 Private helper of the analyzer. :func:`diagnose.votes.eval_posterior` gives every eval
 row with votes its expected share of people who would disagree (with an 80% interval)
 and, for an error, the posterior of its three readings: ambiguous item, wrong gold,
-model mistake. The cause's verdict is the *ambiguous* reading; its line of evidence is
-P(ambiguous), calibrated against the same errors' voters replayed on a clear item
-(:func:`diagnose.votes.replay_clear`) and capped at the posterior itself.
+model mistake. The cause's line of evidence is the posterior that people split on the item at
+all (``p_spread``: the spread component of the model, however evenly they split), calibrated
+against the same errors' voters replayed on a clear item (:func:`diagnose.votes.replay_clear`).
+P(ambiguous), that the split is wide (under 70% name the top class), is what the *reading*
+reports; with 3-5 votes it rarely passes 0.5 even on an even split, so capping the verdict's
+stated precision there (as before) left errors on split items unexplained.
 """
 from __future__ import annotations
 
@@ -66,12 +69,12 @@ def evidence(data, post: dict | None) -> list[str | None]:
 
 
 def part(data, post: dict | None, reps: int = 5) -> ScorePart | None:
-    """P(ambiguous) on errors with votes, against the same voters replayed on a clear item."""
+    """P(people split on the item) on errors with votes, against the same voters replayed on a clear item."""
     if post is None:
         return None
     err = error_mask(data) & (post["n_votes"] > 0)
     rows = np.flatnonzero(err)
-    scores = np.where(err, post["p_ambiguous"], np.nan)
+    scores = np.where(err, post["p_spread"], np.nan)
     if not len(rows):
         return ScorePart("ambiguity", scores, np.zeros(0), "no errors with votes")
     index = {c: n for n, c in enumerate(post["classes"])}
@@ -83,7 +86,6 @@ def part(data, post: dict | None, reps: int = 5) -> ScorePart | None:
                          spread=post["spread"], mean=post["mean"][rows], odds=post["odds"][rows],
                          noise=_noise_rows_of(post, rows), reps=reps, seed=data.seed,
                          reliability=replay_reliability(data, post))
-    return ScorePart("ambiguity", scores, again["p_ambiguous"],
+    return ScorePart("ambiguity", scores, again["p_spread"],
                      "the same errors' voters replayed on a clear item (each names its class at their "
-                     "estimated reliability); stated precision at most the posterior P(ambiguous)",
-                     precision_cap=np.where(err, post["p_ambiguous"], np.nan))
+                     "estimated reliability)")
