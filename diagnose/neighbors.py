@@ -430,16 +430,22 @@ def _top_wide(scores: np.ndarray, n: int, groups: int = 8) -> tuple[np.ndarray, 
         return _top_unordered(scores, n)
     bound = scores[:, :groups * width].reshape(rows, groups, width).max(axis=1)
     floor = np.partition(bound, width - n, axis=1)[:, width - n]
-    r, col = _nonzero_2d(scores >= floor[:, None])
-    counts = np.bincount(r, minlength=rows)
-    if counts.min(initial=n) < n or counts.max(initial=0) > 8 * n:  # NaN, or many ties at the bound
-        return _top_unordered(scores, n)
+    above = scores >= floor[:, None]
+    counts = above.sum(axis=1)
+    odd = (counts < n) | (counts > 8 * n)  # NaN, or many scores at the bound: those rows take the full partition
+    if odd.any():
+        above[odd] = False
+    r, col = _nonzero_2d(above)
+    counts[odd] = 0
     slot = np.arange(len(r)) - np.repeat(np.cumsum(counts) - counts, counts)
-    cand = np.full((rows, int(counts.max())), -np.inf, dtype=scores.dtype)
+    cand = np.full((rows, max(int(counts.max(initial=0)), n)), -np.inf, dtype=scores.dtype)
     cand_col = np.zeros(cand.shape, dtype=np.int64)
     cand[r, slot], cand_col[r, slot] = scores[r, col], col
     keep, values = _top_unordered(cand, n)
-    return np.take_along_axis(cand_col, keep, axis=1), values
+    top = np.take_along_axis(cand_col, keep, axis=1)
+    if odd.any():
+        top[odd], values[odd] = _top_unordered(scores[odd], n)
+    return top, values
 
 
 def spherical_kmeans(x: np.ndarray, nlist: int, *, seed: int = 0, niter: int = 10, per_list: int = 40) -> np.ndarray:
