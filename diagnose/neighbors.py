@@ -276,7 +276,9 @@ class IVFLists:
     Each query visits the ``nprobe`` lists whose centres are most similar to
     it (classic IVF semantics, so recall matches an IVF-Flat index of the same
     lists); the scores are computed list by list, one matrix product for all
-    queries probing a list, and merged into a running top ``k``.
+    queries probing a list: first each query's nearest list (its full top ``k``),
+    then its other lists, of which only the scores above the query's running
+    ``k``-th best are merged.
 
     Parameters
     ----------
