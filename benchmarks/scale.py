@@ -493,11 +493,13 @@ def main(argv: list[str] | None = None) -> int:
     for n in (int(s) for s in args.recall_sizes.split(",") if s):
         log(f"ANN recall at {n:,} rows")
         results.setdefault("recall", {})[str(n)] = ann_recall(n)
-        _save_results(results)
+        if merge:
+            _save_results(results)
     if not args.skip_f1:
         log("scenario F1, exact vs ivf")
         results["f1"] = scenario_f1()
-        _save_results(results)
+        if merge:
+            _save_results(results)
     write_report(results, command, args.report)
     if merge:
         write_plot(results)

@@ -10,6 +10,8 @@ voters and who they are, so items with one vote, three or ten compare fairly.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from diagnose._ambiguity import (
@@ -253,6 +255,7 @@ RELIABILITY_PRIOR = 100.0  # pseudo-votes pulling each annotator's relative reli
 NOISE = "one_coin"  # default noise model of eval_posterior: "one_coin" or "confusion" (see class_noise)
 
 _LAST: dict = {}  # the last posterior and the inputs it was computed from (both analyzers ask for it)
+_LAST_LOCK = threading.Lock()
 
 
 def eval_posterior(data, *, floor: float = 0.6, min_votes_for_weight: int = 5, noise: str | None = None) -> dict | None:
@@ -272,10 +275,11 @@ def eval_posterior(data, *, floor: float = 0.6, min_votes_for_weight: int = 5, n
     noise = NOISE if noise is None else noise
     inputs = (data.eval, data.annotations, data.eval_probs, data.classes, data.seed, floor, min_votes_for_weight, noise)
     same = lambda a, b: a is b or (isinstance(a, (int, float, str)) and a == b)  # noqa: E731
-    if _LAST.get("inputs") is not None and all(same(a, b) for a, b in zip(_LAST["inputs"], inputs)):
-        return _LAST["post"]
-    post = _eval_posterior(data, floor, min_votes_for_weight, noise)
-    _LAST.update(inputs=inputs, post=post)
+    with _LAST_LOCK:  # analyzers on two threads: the second waits for the first's posterior instead of recomputing it
+        if _LAST.get("inputs") is not None and all(same(a, b) for a, b in zip(_LAST["inputs"], inputs)):
+            return _LAST["post"]
+        post = _eval_posterior(data, floor, min_votes_for_weight, noise)
+        _LAST.update(inputs=inputs, post=post)
     return post
 
 

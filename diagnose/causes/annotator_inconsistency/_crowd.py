@@ -89,17 +89,16 @@ def dawid_skene(
     post /= post.sum(1, keepdims=True)
     learned = prior_strength is None and n_ann >= 2 * k and n_ann * k * k <= _EB_MAX_CELLS
     prior = _Communities(n_ann, k) if learned else None
+    votes = _VoteSums(item, annotator, label, n_items, n_ann, k)
     for _ in range(max_iter):
-        counts = _expected_counts(post, item, annotator, label, soft, n_ann)
+        counts = votes.expected_counts(post, soft)
         if prior is None:
             log_conf, conf = _pooled_posterior(counts, 1.0 if prior_strength is None
                                                else prior_strength, variational)
         else:
             log_conf, conf = prior.posterior(counts, variational)
         log_post = np.tile(_expected_log(post.sum(0) + 1.0, variational), (n_items, 1))
-        for c in range(k):
-            log_post[:, c] += np.bincount(item, weights=log_conf[annotator, c, label],
-                                          minlength=n_items)
+        log_post += votes.item_sums(log_conf[:-1])
         log_post += soft @ log_conf[-1].T
         new = np.exp(log_post - log_post.max(1, keepdims=True))
         new /= new.sum(1, keepdims=True)
@@ -120,16 +119,40 @@ def _expected_log(alpha: np.ndarray, variational: bool) -> np.ndarray:
     return np.log(alpha / total)
 
 
-def _expected_counts(post, item, annotator, label, soft, n_ann):
-    """Expected confusion counts per annotator (true class x given label); soft voter last."""
-    k = post.shape[1]
-    counts = np.zeros((n_ann + 1, k, k))
-    for c in range(k):
-        flat = np.bincount(annotator * k + label, weights=post[item, c],
-                           minlength=n_ann * k)
-        counts[:n_ann, c, :] = flat.reshape(n_ann, k)
-    counts[n_ann] = post.T @ soft
-    return counts
+class _VoteSums:
+    """The two sums over votes of the EM as sparse products, each vote added in input order.
+
+    ``expected_counts`` adds each vote's item posterior to its (annotator, label) cell and
+    ``item_sums`` each vote's log confusion column to its item: the same additions, in the same
+    order from 0, as one ``np.bincount`` per class (so the same floats), without its per-class
+    strided gathers.
+    """
+
+    def __init__(self, item, annotator, label, n_items, n_ann, k):
+        from scipy.sparse import csr_matrix
+
+        self.shape = (n_ann, k)
+        cell = annotator * k + label
+        ones = np.ones(len(cell))
+        by_cell = np.argsort(cell, kind="stable")
+        by_item = np.argsort(item, kind="stable")
+        self.to_cells = csr_matrix((ones, item[by_cell], np.searchsorted(cell[by_cell], np.arange(n_ann * k + 1))),
+                                   shape=(n_ann * k, n_items))
+        self.to_items = csr_matrix((ones, cell[by_item], np.searchsorted(item[by_item], np.arange(n_items + 1))),
+                                   shape=(n_items, n_ann * k))
+
+    def expected_counts(self, post, soft):
+        """``(n_ann + 1) x k x k`` expected counts, true class x given label; the soft voter last."""
+        n_ann, k = self.shape
+        counts = np.zeros((n_ann + 1, k, k))
+        counts[:n_ann] = (self.to_cells @ np.ascontiguousarray(post)).reshape(n_ann, k, k).transpose(0, 2, 1)
+        counts[n_ann] = post.T @ soft
+        return counts
+
+    def item_sums(self, log_conf):
+        """Per item and true class: the sum over its votes of ``log_conf[annotator, class, label]``."""
+        n_ann, k = self.shape
+        return self.to_items @ np.ascontiguousarray(log_conf.transpose(0, 2, 1).reshape(n_ann * k, k))
 
 
 def _pooled_posterior(counts, strength, variational):

@@ -108,6 +108,7 @@ def pair_scores(data: Prepared, item_votes: dict, train_shares: dict, *, k: int,
     gold = data.eval.get_column("label").to_list()
     pred = data.eval.get_column("prediction").to_list() if pred is None else pred
     ids = data.eval.get_column("id").to_list()
+    groups = _DuplicateGroups(data, dup)
     for i in range(n):
         g, p = gold[i], pred[i]
         if g is None or p is None or g == p:
@@ -116,10 +117,10 @@ def pair_scores(data: Prepared, item_votes: dict, train_shares: dict, *, k: int,
         found = _own_votes(votes, g, p, rates, weights)
         near, note = _neighbour_split(data, train_shares, i, g, p, k)
         if near is None:
-            near, note = _duplicate_split(data, i, g, p, k, dup)
+            near, note = _duplicate_split(data, groups, i, g, p, k)
         found += [(near, note), _class_split(rates, g, p)]
         if len(votes) < 2:  # near-duplicate labels stand in for annotators only where the item has none
-            found.append(_near_duplicates(data, i, g, p, dup))
+            found.append(_near_duplicates(data, groups, i, g, p, dup))
         found = [(min(1.0, s), t) for s, t in found if s]  # float32 similarity sums can pass 1 by rounding
         out[i] = 1.0 - float(np.prod([1.0 - s for s, _ in found])) if found else 0.0
         texts[i] = "; ".join(t for _, t in found) if out[i] > 0 else None
@@ -171,33 +172,43 @@ def _neighbour_split(data: Prepared, shares: dict, i: int, g: str, p: str, k: in
     return score, f"{n_split} of its {len(known)} annotated nearest training rows have annotators split between {g!r} and {p!r}"
 
 
-def _duplicate_split(data: Prepared, i: int, g: str, p: str, k: int, dup: float):
+class _DuplicateGroups:
+    """Training labels as a list, and each training row's near-duplicate label group (computed once per row)."""
+
+    def __init__(self, data: Prepared, dup: float) -> None:
+        self.labels = None if data.train is None else data.train.get_column("label").to_list()
+        self.neighbors, self.dup, self.found = data.train_neighbors, dup, {}
+
+    def of(self, j: int) -> set:
+        """Row ``j``'s label and those of its training neighbours with similarity ≥ ``dup``."""
+        group = self.found.get(j)
+        if group is None:
+            close = self.neighbors.indices[j][self.neighbors.similarities[j] >= self.dup].tolist()
+            group = self.found[j] = {self.labels[j]} | {self.labels[m] for m in close}
+        return group
+
+
+def _duplicate_split(data: Prepared, groups: _DuplicateGroups, i: int, g: str, p: str, k: int):
     """Without annotations: share of nearest training rows whose near-duplicate group
     (training rows with similarity ≥ ``dup``) carries both the gold and the predicted label."""
     if data.eval_neighbors is None or data.train_neighbors is None or data.train is None:
         return None, ""
-    labels = data.train.get_column("label")
     idx = data.eval_neighbors.indices[i, :k]
     sims = np.clip(data.eval_neighbors.similarities[i, :k].astype(np.float64), 1e-6, None)
-    splits = []
-    for j in idx:
-        group = {labels[int(j)]} | {labels[int(m)] for m, s in zip(data.train_neighbors.indices[j], data.train_neighbors.similarities[j]) if s >= dup}
-        splits.append(float({g, p} <= group))
-    splits = np.array(splits)
+    splits = np.array([float({g, p} <= groups.of(j)) for j in idx.tolist()])
     if not splits.any():
         return 0.0, ""
     score = float((splits * sims).sum() / sims.sum())
     return score, f"{int(splits.sum())} of its {len(idx)} nearest training rows have near-duplicates labelled both {g!r} and {p!r}"
 
 
-def _near_duplicates(data: Prepared, i: int, g: str, p: str, dup: float):
+def _near_duplicates(data: Prepared, groups: _DuplicateGroups, i: int, g: str, p: str, dup: float):
     """Near-duplicate training rows of the item that carry both the gold and the predicted label."""
     if data.eval_neighbors is None or data.train is None:
         return 0.0, ""
     idx = data.eval_neighbors.indices[i]
     sims = data.eval_neighbors.similarities[i]
-    labels = data.train.get_column("label")
-    close = [(int(j), float(s), labels[int(j)]) for j, s in zip(idx, sims) if s >= dup]
+    close = [(int(j), float(s), groups.labels[int(j)]) for j, s in zip(idx, sims) if s >= dup]
     if not ({g, p} <= {lab for _, _, lab in close}):
         return 0.0, ""
     train_ids = data.train.get_column("id")
@@ -241,12 +252,15 @@ def split_posterior(votes: list, gold: list, pred: list, ratio: np.ndarray, accu
         lr[i] = np.exp(np.log(split).sum() - np.logaddexp(np.log(clear_g).sum(), np.log(clear_p).sum()) + np.log(2.0))
     keys = [frozenset((g, p)) if g is not None and p is not None else None for g, p in zip(gold, pred)]
     out = np.full(len(gold), np.nan)
-    for key in {kk for kk, v in zip(keys, lr) if not np.isnan(v)}:
-        rows = np.array([kk == key and not np.isnan(v) for kk, v in zip(keys, lr)])
+    by_key: dict = {}  # each class pair's rows with a ratio, in row order
+    for i in np.flatnonzero(~np.isnan(lr)):
+        by_key.setdefault(keys[i], []).append(i)
+    for rows in by_key.values():
+        rows = np.asarray(rows)
         start = float(np.clip(1.0 - 1.0 / max(ratio[rows][0], 1.0), 1e-3, 1.0 - 1e-3))
         pi = start
         for _ in range(rounds):
             post = pi * lr[rows] / (pi * lr[rows] + 1.0 - pi)
-            pi = float(np.clip((post.sum() + strength * start) / (rows.sum() + strength), 1e-3, 1.0 - 1e-3))
+            pi = float(np.clip((post.sum() + strength * start) / (len(rows) + strength), 1e-3, 1.0 - 1e-3))
         out[rows] = pi * lr[rows] / (pi * lr[rows] + 1.0 - pi)
     return out
