@@ -397,7 +397,7 @@ def replay_reliability(data, post: dict) -> float:
     return fitted if fit is None else float(min(fitted, fit[0]))
 
 
-def vote_mixture_fit(annotations, k: int) -> tuple[float, float] | None:
+def vote_mixture_fit(annotations, k: int, min_items: int = 20) -> tuple[float, float] | None:
     """One-coin reliability of the average annotator, fitted with items people split on.
 
     Each item with two votes or more is clear (one class; a voter names it with accuracy ``a``,
@@ -406,16 +406,18 @@ def vote_mixture_fit(annotations, k: int) -> tuple[float, float] | None:
     likelihood (over ``a``) is within the 95% chi-square bound of the best, ``a`` the most likely
     accuracy at that share (a grid over both); returned as ``(r, pi)`` with one-coin reliability
     ``(a - 1/k) / (1 - 1/k)``. Plain agreement would read every split item as two annotators'
-    mistakes, and the annotators as noisier than they are. None without such items, and with two
-    classes: there a noise vote and a split both name the other class, the vote patterns barely
-    tell them apart (on RTE the fit read real disagreement as noise).
+    mistakes, and the annotators as noisier than they are. Only items with three votes or more
+    tell the two apart (two votes give one number, whether they agree), so None with fewer than
+    ``min_items`` of them (as :func:`fit_spread`), and with two classes: there a noise vote and a
+    split both name the other class, the vote patterns barely tell them apart (on RTE the fit read
+    real disagreement as noise).
 
     Examples
     --------
     >>> import polars as pl
     >>> ann = pl.DataFrame({"id": list("iiiijjjjkkkk"), "annotator": list("abcd") * 3,
     ...                     "label": list("xxyy") + list("zzzz") + list("xxxx")})
-    >>> r, share = vote_mixture_fit(ann, 5)
+    >>> r, share = vote_mixture_fit(ann, 5, min_items=3)
     >>> bool(r > 0.9), share
     (True, 0.05)
     """
@@ -425,8 +427,8 @@ def vote_mixture_fit(annotations, k: int) -> tuple[float, float] | None:
         return None
     votes = annotations.select(pl.col(c).cast(pl.Utf8) for c in ("id", "label")).drop_nulls()
     counts = votes.group_by("id", "label").len().sort("len", descending=True)
-    items = counts.group_by("id").agg(pl.col("len")).filter(pl.col("len").list.sum() >= 2)
-    if not items.height:
+    items = counts.group_by("id").agg(pl.col("len")).filter(pl.col("len").list.sum() >= 3)
+    if items.height < min_items:
         return None
     patterns = items.group_by(pl.col("len").list.sort(descending=True).alias("c")).len()
     width = max(len(c) for c in patterns["c"].to_list())

@@ -52,10 +52,13 @@ def test_no_split_items_give_no_split_share_and_the_plain_reliability():
     assert abs(r - _one_coin(0.9, k)) <= 0.03, r
 
 
-def test_two_classes_or_single_votes_give_no_fit():
+def test_two_classes_or_fewer_than_three_votes_give_no_fit():
     true = np.zeros(50, dtype=int)
     assert vote_mixture_fit(_votes(true, np.full(50, -1), 0.9, 5, 2, seed=0), 2) is None
+    # two votes only say whether they agree: a split and a mistake look alike
+    assert vote_mixture_fit(_votes(true, np.full(50, -1), 0.9, 2, 5, seed=0), 5) is None
     assert vote_mixture_fit(_votes(true, np.full(50, -1), 0.9, 1, 5, seed=0), 5) is None
+    assert vote_mixture_fit(_votes(true, np.full(50, -1), 0.9, 3, 5, seed=0), 5) is not None
 
 
 def test_errors_on_items_reliable_annotators_split_on_are_annotator_inconsistency():
