@@ -52,8 +52,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                         "evidence this strong had it at least this often in calibration (default: the library's, 0.7)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html / report.md")
     p.add_argument("--cache", metavar="DIR", default=None,
-                   help="keep embeddings and neighbour tables in DIR, keyed by content hashes, so a re-run after "
-                        "relabelling reuses them (same result as without it; delete DIR to clear it; default: no cache)")
+                   help="keep embeddings, neighbour tables and the outputs that read no training label in DIR, "
+                        "keyed by content hashes, so a re-run after relabelling or adding rows reuses them (same "
+                        "result as without it; delete DIR to clear it; default: no cache)")
 
 
 def _parser() -> argparse.ArgumentParser:
