@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.metrics import f1_score, precision_recall_curve, roc_auc_score
 
 from diagnose import votes as library_votes
-from diagnose.votes import VERDICTS, ambiguity_posterior, class_noise, fit_spread, smooth_prior, spread_mean, verdicts
+from diagnose.votes import VERDICTS, ambiguity_posterior, class_noise, fit_spread, smooth_prior, spread_grids, spread_mean, verdicts, vote_mixture_fit_codes
 
 __all__ = ["auroc", "recall_at", "macro_f1", "run_model", "vote_entropy", "model_entropy",
            "majority_verdicts", "calibration", "crowd_baselines"]
@@ -48,7 +48,8 @@ def run_model(probs, codes, rel, gold, *, seed: int, floor: float = 0.6, spread=
     rows = None
     if (noise or library_votes.NOISE) == "confusion":
         rows = class_noise(codes, np.full(codes.shape, -1) if who is None else who, prior.shape[1])
-    spread = spread or fit_spread(prior, codes, rel, mean=mean, noise=rows, seed=seed)
+    spread = spread or fit_spread(prior, codes, rel, mean=mean, noise=rows, seed=seed,  # the grids as the library's
+                                  **spread_grids(vote_mixture_fit_codes(codes, prior.shape[1])))
     post = ambiguity_posterior(prior, codes, rel, gold, spread=spread, mean=mean, noise=rows, seed=seed, **kw)
     verdict, stated = verdicts(post)
     return post, verdict, stated, spread

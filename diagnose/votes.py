@@ -28,9 +28,11 @@ from diagnose._ambiguity import (
     vote_arrays,
 )
 from diagnose._pair_crossings import _by_item, pair_cross_votes
+from diagnose._vote_mixture import spread_grids, vote_mixture_fit, vote_mixture_fit_codes
 
 __all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "class_noise", "eval_posterior",
-           "fit_spread", "minority_share", "pair_cross_votes", "relative_reliability", "vote_mixture_fit", "replay_clear", "replay_reliability", "share_against", "simulate",
+           "fit_spread", "minority_share", "pair_cross_votes", "relative_reliability", "spread_grids", "vote_mixture_fit",
+           "vote_mixture_fit_codes", "replay_clear", "replay_reliability", "share_against", "simulate",
            "smooth_prior", "spread_mean", "verdicts", "vote_arrays", "vote_table", "wrong_gold_posterior"]
 
 
@@ -321,26 +323,11 @@ def _eval_posterior(data, floor: float, min_votes_for_weight: int, noise: str) -
     odds = _pair_odds(data, ann, accuracy, classes,
                       noise=None if people is None else (people, {c: n for n, c in enumerate(classes)}, rows_noise[1]))
     spread = fit_spread(prior, codes, weights, mean=mean, noise=rows_noise, seed=data.seed,
-                        **_spread_grids(vote_mixture_fit(ann, len(classes))))
+                        **spread_grids(vote_mixture_fit(ann, len(classes))))
     post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, mean=mean, odds=odds, noise=rows_noise,
                                seed=data.seed)
     return {**post, "classes": classes, "codes": codes, "rel": weights, "prior": prior, "mean": mean, "gold": gold,
             "spread": spread, "odds": odds, "noise": rows_noise}
-
-
-def _spread_grids(fit: tuple[float, float] | None, reliabilities=(0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0),
-                  shares=(0.02, 0.05, 0.1, 0.2, 0.35, 0.5)) -> dict:
-    """The reliabilities and split shares :func:`fit_spread` may choose: none above what the vote
-    patterns allow (:func:`vote_mixture_fit`), so that the posterior reads neither annotator noise
-    nor the model's own doubt as items people split on (the share of even splits bounds the
-    share of spread items; twice that bound tied with it on the development draws of
-    ``python -m benchmarks.family``)."""
-    if fit is None:
-        return {"reliabilities": reliabilities, "shares": shares}
-    r, pi = fit
-    cap = max(pi, shares[0])
-    return {"reliabilities": tuple(sorted({*(v for v in reliabilities if v < r), round(max(r, 0.05), 4)})),
-            "shares": tuple(v for v in shares if v <= cap)}
 
 
 def _table_noise(ann, rows: list, classes: list) -> tuple[tuple[np.ndarray, np.ndarray], dict]:
@@ -395,82 +382,3 @@ def replay_reliability(data, post: dict) -> float:
         return fitted
     fit = vote_mixture_fit(data.annotations, max(len(post["classes"]), 2))
     return fitted if fit is None else float(min(fitted, fit[0]))
-
-
-def vote_mixture_fit(annotations, k: int, min_items: int = 20) -> tuple[float, float] | None:
-    """One-coin reliability of the average annotator, fitted with items people split on.
-
-    Each item with two votes or more is clear (one class; a voter names it with accuracy ``a``,
-    else one of the other ``k - 1`` classes at random) or, with share ``pi``, split evenly between
-    two classes (a voter means either at 50/50). ``pi`` is the smallest share whose profile
-    likelihood (over ``a``) is within the 95% chi-square bound of the best, ``a`` the most likely
-    accuracy at that share (a grid over both); returned as ``(r, pi)`` with one-coin reliability
-    ``(a - 1/k) / (1 - 1/k)``. Plain agreement would read every split item as two annotators'
-    mistakes, and the annotators as noisier than they are. Only items with three votes or more
-    tell the two apart (two votes give one number, whether they agree), so None with fewer than
-    ``min_items`` of them (as :func:`fit_spread`), and with two classes: there a noise vote and a
-    split both name the other class, the vote patterns barely tell them apart (on RTE the fit read
-    real disagreement as noise).
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> ann = pl.DataFrame({"id": list("iiiijjjjkkkk"), "annotator": list("abcd") * 3,
-    ...                     "label": list("xxyy") + list("zzzz") + list("xxxx")})
-    >>> r, share = vote_mixture_fit(ann, 5, min_items=3)
-    >>> bool(r > 0.9), share
-    (True, 0.05)
-    """
-    import polars as pl
-
-    if k < 3:
-        return None
-    votes = annotations.select(pl.col(c).cast(pl.Utf8) for c in ("id", "label")).drop_nulls()
-    counts = votes.group_by("id", "label").len().sort("len", descending=True)
-    items = counts.group_by("id").agg(pl.col("len")).filter(pl.col("len").list.sum() >= 3)
-    if items.height < min_items:
-        return None
-    patterns = items.group_by(pl.col("len").list.sort(descending=True).alias("c")).len()
-    width = max(len(c) for c in patterns["c"].to_list())
-    c = np.array([row + [0] * (width - len(row)) for row in patterns["c"].to_list()], dtype=float)
-    accuracy, share = _fit_split_mixture(c, patterns["len"].to_numpy().astype(float), max(k, 2))
-    return float(max(0.0, (accuracy - 1.0 / k) / (1.0 - 1.0 / k))), share
-
-
-def _fit_split_mixture(c: np.ndarray, mult: np.ndarray, k: int) -> tuple[float, float]:
-    """Grid maximum likelihood of (accuracy, split share) for vote-count patterns ``c`` (rows, classes
-    with votes, zero-padded) seen ``mult`` times each."""
-    n = c.sum(1)
-    m = (c > 0).sum(1)
-    shares = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
-    grid = np.linspace(1.0 / k + 0.01, 0.995, 80)
-    ll = np.full((len(grid), len(shares)), -np.inf)
-    for i, a in enumerate(grid):
-        clear, split = _pattern_log_lik(c, n, m, a, k)
-        for j, pi in enumerate(shares):
-            mix = np.logaddexp(np.log1p(-pi) + clear, np.log(pi) + split) if pi > 0 else clear
-            ll[i, j] = float((mult * mix).sum())
-    # the fewest split items the votes allow: the smallest share whose profile likelihood is within
-    # the 95% chi-square(1) bound of the best (splits only where the votes demand them)
-    profile = ll.max(axis=0)
-    j = int(np.flatnonzero(profile >= profile.max() - 1.92)[0])
-    return float(grid[int(ll[:, j].argmax())]), shares[j]
-
-
-def _pattern_log_lik(c, n, m, a, k):
-    """Log likelihood of each vote-count pattern if its item is clear, and if it is split over a pair."""
-    from scipy.special import gammaln, logsumexp
-
-    q = (1.0 - a) / (k - 1)
-    s = (a + q) / 2.0
-    lq = np.log(q)
-    clear = np.where(c > 0, c * np.log(a) + (n[:, None] - c) * lq, -np.inf)  # clear with a named class
-    clear = logsumexp(np.c_[clear, np.log(np.maximum(k - m, 1e-300)) + n * lq], axis=1) - np.log(k)
-    both = c[:, :, None] + c[:, None, :]  # split over two named classes, one named and one not, or neither
-    upper = np.triu(np.ones((c.shape[1], c.shape[1]), dtype=bool), 1)[None] & (c[:, :, None] > 0) & (c[:, None, :] > 0)
-    pair = np.where(upper, both * np.log(s) + (n[:, None, None] - both) * lq, -np.inf).reshape(len(c), -1)
-    one = np.where(c > 0, np.log(np.maximum(k - m, 1e-300))[:, None] + c * np.log(s) + (n[:, None] - c) * lq, -np.inf)
-    free = (k - m) * (k - m - 1) / 2.0
-    none = np.where(free > 0, np.log(np.maximum(free, 1e-300)) + n * lq, -np.inf)
-    split = logsumexp(np.c_[pair, one, none], axis=1) - (gammaln(k + 1) - gammaln(3) - gammaln(k - 1))
-    return clear, split
