@@ -28,10 +28,10 @@ from diagnose._ambiguity import (
     vote_arrays,
 )
 from diagnose._pair_crossings import _by_item, pair_cross_votes
-from diagnose._vote_mixture import spread_grids, vote_mixture_fit, vote_mixture_fit_codes
+from diagnose._vote_mixture import split_probability, spread_grids, vote_mixture_fit, vote_mixture_fit_codes
 
 __all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "class_noise", "eval_posterior",
-           "fit_spread", "minority_share", "pair_cross_votes", "relative_reliability", "spread_grids", "vote_mixture_fit",
+           "fit_spread", "minority_share", "pair_cross_votes", "relative_reliability", "split_probability", "spread_grids", "vote_mixture_fit",
            "vote_mixture_fit_codes", "replay_clear", "replay_reliability", "share_against", "simulate",
            "smooth_prior", "spread_mean", "verdicts", "vote_arrays", "vote_table", "wrong_gold_posterior"]
 
@@ -322,12 +322,13 @@ def _eval_posterior(data, floor: float, min_votes_for_weight: int, noise: str) -
     rows_noise, people = _table_noise(ann, rows, classes) if noise == "confusion" else (None, None)
     odds = _pair_odds(data, ann, accuracy, classes,
                       noise=None if people is None else (people, {c: n for n, c in enumerate(classes)}, rows_noise[1]))
-    spread = fit_spread(prior, codes, weights, mean=mean, noise=rows_noise, seed=data.seed,
-                        **spread_grids(vote_mixture_fit(ann, len(classes))))
+    mixture = vote_mixture_fit(ann, len(classes))
+    spread = fit_spread(prior, codes, weights, mean=mean, noise=rows_noise, seed=data.seed, **spread_grids(mixture))
     post = ambiguity_posterior(prior, codes, weights, gold, spread=spread, mean=mean, odds=odds, noise=rows_noise,
                                seed=data.seed)
     return {**post, "classes": classes, "codes": codes, "rel": weights, "prior": prior, "mean": mean, "gold": gold,
-            "spread": spread, "odds": odds, "noise": rows_noise}
+            "spread": spread, "odds": odds, "noise": rows_noise,
+            "vote_mixture": np.array(mixture if mixture is not None else (np.nan, np.nan))}
 
 
 def _table_noise(ann, rows: list, classes: list) -> tuple[tuple[np.ndarray, np.ndarray], dict]:

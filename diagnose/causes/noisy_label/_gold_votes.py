@@ -16,9 +16,11 @@ from diagnose.votes import VoteTable
 
 
 def split_share(post: dict | None, rows: np.ndarray, fallback: float = 0.0) -> float:
-    """Estimated share of split (ambiguous) items among ``rows``: the mean posterior
-    ``p_ambiguous`` of the ambiguity model (:func:`diagnose.votes.eval_posterior`) over the rows
-    with votes, or ``fallback`` without a posterior.
+    """Estimated share of split (ambiguous) items among ``rows``: the mean posterior ``p_ambiguous``
+    of the ambiguity model (:func:`diagnose.votes.eval_posterior`) over the rows with votes, each
+    row's at most what its own vote pattern allows under the annotators' clear/split mixture
+    (:func:`diagnose.votes.split_probability`, rows with 3 votes or more: three reliable votes for
+    one class make a split unlikely, whatever the model's doubt); ``fallback`` without a posterior.
 
     Examples
     --------
@@ -29,6 +31,12 @@ def split_share(post: dict | None, rows: np.ndarray, fallback: float = 0.0) -> f
     if post is None or "p_ambiguous" not in post or not len(rows):
         return fallback
     values = np.asarray(post["p_ambiguous"], dtype=float)[rows]
+    mixture = np.asarray(post.get("vote_mixture", (np.nan, np.nan)), dtype=float)
+    if "codes" in post and np.isfinite(mixture).all():  # items with 3+ votes: capped by their vote patterns
+        from diagnose.votes import split_probability
+
+        split = split_probability(np.asarray(post["codes"])[rows], len(post["classes"]), tuple(mixture))
+        values = np.where(np.isfinite(split), np.fmin(split, values), values)
     voted = np.asarray(post.get("n_votes", np.ones(len(values))))[rows] > 0
     values = values[voted & np.isfinite(values)]
     return float(values.mean()) if len(values) else fallback
