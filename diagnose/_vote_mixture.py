@@ -1,8 +1,8 @@
 """How reliable annotators are, read with the items they split on.
 
 Private helper of :mod:`diagnose.votes` (re-exported there). Plain agreement between annotators
-reads every item people split on as two mistakes; here each item is clear or split
-between two classes (at any share), and the annotators' accuracy and the share of split items are fitted
+reads every item people split on as two mistakes; here each item is clear or split between two
+classes (at any share), and the annotators' accuracy and the share of split items are fitted
 together on the vote-count patterns of items with 3 votes or more.
 """
 from __future__ import annotations
@@ -33,9 +33,10 @@ def spread_grids(fit: tuple[float, float] | None, reliabilities=(0.3, 0.5, 0.7, 
 def vote_mixture_fit(annotations, k: int, min_items: int = 20) -> tuple[float, float] | None:
     """One-coin reliability of the average annotator, fitted with items people split on.
 
-    Each item with two votes or more is clear (one class; a voter names it with accuracy ``a``,
+    Each item with three votes or more is clear (one class; a voter names it with accuracy ``a``,
     else one of the other ``k - 1`` classes at random) or, with share ``pi``, split between two
-    classes (a voter means the first with a chance ``theta``, uniform on (0, 1) across items). ``pi`` is the smallest share whose profile
+    classes (a voter means the first with a chance ``theta``, uniform on (0, 1) across items).
+    ``pi`` is the smallest share whose profile
     likelihood (over ``a``) is within the 95% chi-square bound of the best, ``a`` the most likely
     accuracy at that share (a grid over both); returned as ``(r, pi)`` with one-coin reliability
     ``(a - 1/k) / (1 - 1/k)``. Plain agreement would read every split item as two annotators'

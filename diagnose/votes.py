@@ -365,21 +365,17 @@ def _pair_odds(data, ann, accuracy: dict, classes: list, cap: float = 20.0, nois
 
 
 def replay_reliability(data, post: dict) -> float:
-    """How often a replayed voter names the item's class: the fitted pooled reliability, or less
-    where the annotators agree with each other less than that.
+    """How often a replayed voter names the item's class: the fitted pooled reliability, at most
+    the reliability of the annotators' clear/split vote mixture (:func:`vote_mixture_fit`, kept in
+    ``post["vote_mixture"]``).
 
-    The agreement is read from every pair of votes on an item: two voters of accuracy ``a``
-    whose mistakes name a random other class agree with probability
-    ``a**2 + (1 - a)**2 / (k - 1)``, solved for ``a`` and read as one-coin reliability
-    ``(a - 1/k) / (1 - 1/k)`` (:func:`vote_mixture_fit`). The fitted mixture can read
-    plain annotator noise as items that spread a little around their class; replaying clear
-    items at its reliability would then show fewer splits than noisy annotators make on clear
-    items, and ordinary errors would look ambiguous. (Agreement with the other voters'
-    majority, used before, reads the majority's own mistakes as the voter's and replayed
-    clear items noisier than the annotators are.)
+    The fitted mixture can read plain annotator noise as items that spread a little around their
+    class; replaying clear items at its reliability would then show fewer splits than noisy
+    annotators make on clear items, and ordinary errors would look ambiguous. Plain agreement
+    would go wrong the other way: it reads each split item as two mistakes.
     """
     fitted = float(post["spread"][1])
-    if data.annotations is None or not data.annotations.height:
+    mixture = np.asarray(post.get("vote_mixture", (np.nan, np.nan)), dtype=float)
+    if data.annotations is None or not data.annotations.height or not np.isfinite(mixture).all():
         return fitted
-    fit = vote_mixture_fit(data.annotations, max(len(post["classes"]), 2))
-    return fitted if fit is None else float(min(fitted, fit[0]))
+    return float(min(fitted, mixture[0]))

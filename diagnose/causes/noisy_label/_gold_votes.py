@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diagnose.votes import VoteTable
+from diagnose.votes import VoteTable, split_probability
 
 
 def split_share(post: dict | None, rows: np.ndarray, fallback: float = 0.0) -> float:
@@ -33,8 +33,6 @@ def split_share(post: dict | None, rows: np.ndarray, fallback: float = 0.0) -> f
     values = np.asarray(post["p_ambiguous"], dtype=float)[rows]
     mixture = np.asarray(post.get("vote_mixture", (np.nan, np.nan)), dtype=float)
     if "codes" in post and np.isfinite(mixture).all():  # items with 3+ votes: capped by their vote patterns
-        from diagnose.votes import split_probability
-
         split = split_probability(np.asarray(post["codes"])[rows], len(post["classes"]), tuple(mixture))
         values = np.where(np.isfinite(split), np.fmin(split, values), values)
     voted = np.asarray(post.get("n_votes", np.ones(len(values))))[rows] > 0
