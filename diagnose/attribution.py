@@ -176,12 +176,15 @@ def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], conf
         table[cause], precisions[cause] = {"status": "calibrated", "parts": {}}, {}
         for part in lines:
             scores = np.asarray(part.scores, dtype=float)
-            reference = scores[correct] if part.reference is None else np.asarray(part.reference, float)
-            prec, info = part_precision(scores, is_error, reference, config,
-                                        None if part.reference is None else part.reference_weights,
-                                        unlabelled=unlabelled)
-            where = part.reference_name if part.reference is not None else "correctly predicted eval rows"
-            if info["pi0"] is None:
+            if part.stated is not None:
+                prec, info, where = _stated_line(scores, part, is_error, config)
+            else:
+                reference = scores[correct] if part.reference is None else np.asarray(part.reference, float)
+                prec, info = part_precision(scores, is_error, reference, config,
+                                            None if part.reference is None else part.reference_weights,
+                                            unlabelled=unlabelled)
+                where = part.reference_name if part.reference is not None else "correctly predicted eval rows"
+            if info["pi0"] is None and part.stated is None:
                 prec = np.where((is_error | unlabelled) & (np.nan_to_num(scores, nan=-1.0) >= config.fallback), np.inf, np.nan)
                 info = {**info, "threshold": config.fallback}
                 table[cause]["status"] = "fallback"
@@ -197,6 +200,16 @@ def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], conf
             table[cause]["parts"][part.name] = {"reference": where, **info}
             precisions[cause][part.name] = (prec, passes)
     return table, precisions
+
+
+def _stated_line(scores: np.ndarray, part: ScorePart, is_error: np.ndarray,
+                 config: AttributionConfig) -> tuple[np.ndarray, dict[str, Any], str]:
+    """A line that states its own precision on each error (``ScorePart.stated``)."""
+    prec = np.where(is_error & ~np.isnan(scores), np.asarray(part.stated, float), np.nan)
+    passing = scores[np.nan_to_num(prec, nan=-1.0) >= config.min_precision]
+    info = {"reference_rows": None, "pi0": None,
+            "threshold": None if not len(passing) else round(float(passing.min()), 6)}
+    return prec, info, part.reference_name
 
 
 def attribute(frame: pl.DataFrame, precisions: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
@@ -277,8 +290,9 @@ def threshold_view(table: dict[str, dict[str, Any]], config: AttributionConfig =
             continue
         lines = entry["parts"]
         first = next(iter(lines.values()))
-        method = "; ".join(f"{name}: stated precision >= {config.min_precision} against {info['reference']} "
-                           f"(n={info['reference_rows']}, pi0={info['pi0']})" for name, info in lines.items())
+        method = "; ".join(f"{name}: stated precision >= {config.min_precision} against {info['reference']}"
+                           + ("" if info["reference_rows"] is None else f" (n={info['reference_rows']}, pi0={info['pi0']})")
+                           for name, info in lines.items())
         out[cause] = {"status": entry["status"], "threshold": first["threshold"], "method": method,
                       "correct_rows": first["reference_rows"]}
     return out

@@ -81,7 +81,10 @@ class ScorePart:
     knows a tighter bound (e.g. the share of a class pair's crossings that its
     annotators' error rates do not explain). ``explained_away_by`` names a
     cause that, when given to the same row, explains this line's evidence, so
-    the line alone no longer gives its cause there.
+    the line alone no longer gives its cause there. ``stated`` gives the
+    precision per row directly where the line estimates it from the errors
+    themselves (e.g. the share of a class pair's errors beyond its errors the
+    other way); no reference is then needed.
     """
 
     name: str
@@ -92,6 +95,7 @@ class ScorePart:
     decide_at: float | None = None
     precision_cap: np.ndarray | None = None
     explained_away_by: str | None = None
+    stated: np.ndarray | None = None
 
 
 class Analyzer:

@@ -33,13 +33,17 @@ def _texts(labels: np.ndarray, rng: np.random.Generator, overlap: float = 0.35) 
 
 def _world(seed: int = 0, *, withheld: tuple[int, ...] = (), gold_flip: float = 0.0,
            train_per_class: int = 60, eval_per_class: int = 30, votes: int = 0, zipf: float = 0.0,
-           overlap: float = 0.35):
+           overlap: float = 0.35, pair_flip: float = 0.0):
     rng = np.random.default_rng(seed)
     kept = [c for c in range(N_CLASSES) if c not in withheld]
     sizes = np.maximum(5, np.round(train_per_class * (np.arange(N_CLASSES) + 1.0) ** -zipf)).astype(int)
     y_tr = np.repeat(kept, sizes[kept])  # zipf > 0: class c keeps (c + 1) ** -zipf of its rows
     y_ev = np.repeat(np.arange(N_CLASSES), np.maximum(5, np.round(eval_per_class * (np.arange(N_CLASSES) + 1.0) ** -zipf)).astype(int))
     tx_tr, tx_ev = _texts(y_tr, rng, overlap), _texts(y_ev, rng, overlap)
+    if pair_flip:  # a one-way flip: that share of class 0's training rows labelled as class 1
+        y_tr = y_tr.copy()
+        zero = np.flatnonzero(y_tr == 0)
+        y_tr[rng.choice(zero, round(pair_flip * len(zero)), replace=False)] = 1
     vec = CountVectorizer().fit(tx_tr)
     model = LogisticRegression(max_iter=500, C=0.5).fit(vec.transform(tx_tr), y_tr)
     pred = model.predict(vec.transform(tx_ev))
@@ -107,6 +111,20 @@ def _gold_flags(ex: pl.DataFrame) -> tuple[float, float, float]:
     planted = ex.filter(pl.col("gold_flipped"))
     recall = planted.filter(pl.col("causes").list.contains("noisy_label")).height / planted.height
     return recall, flagged.get_column("gold_flipped").mean(), flagged.get_column("precision_noisy_label").mean()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_one_way_class_pair_flip_in_training_explains_the_errors_it_taught(seed):
+    # the model learned to call class 0 rows class 1; correct class 0 rows have class 1 as their
+    # runner-up just as often, so only the errors' own excess one way can state the precision
+    ev, train, truth = _world(seed, pair_flip=0.4, eval_per_class=60)
+    ex = _run(ev, train).join(truth, on="id")
+    taught = ex.filter((pl.col("label") == "class_0") & (pl.col("prediction") == "class_1"))
+    found = taught.filter(pl.col("causes").list.contains("noisy_label"))
+    assert taught.height >= 10 and found.height / taught.height >= 0.6
+    assert found.get_column("precision_noisy_label").min() >= 0.7
+    others = ex.filter(pl.col("is_error") & ~pl.col("label").is_in(["class_0", "class_1"]))
+    assert others.filter(pl.col("causes").list.contains("noisy_label")).height / others.height <= 0.1
 
 
 def test_planted_eval_gold_flips_are_found_with_their_stated_precision():

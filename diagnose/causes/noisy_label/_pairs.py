@@ -94,3 +94,37 @@ def _pair_noise(joint: np.ndarray, data: Prepared, support: dict, index: dict):
              .filter(pl.col("label").is_in(list(index)) & pl.col("given").is_in(list(index)))
              .group_by("given", "label").agg(pl.len().alias("n"), pl.col("share").mean()).filter(pl.col("n") >= 2))
     return rate, {(index[g], index[t]): float(v) for g, t, _, v in pairs.iter_rows()}
+
+
+def _error_excess(golds: list, preds: list, suspect: np.ndarray) -> dict[tuple[str, str], float]:
+    """Per (gold, prediction) class pair among the eval errors: the share of its errors beyond those
+    the other way, ``1 - (back + 1) / (count + 1)``.
+
+    A one-way flip of training labels from A to B teaches the model to call A rows B; two classes
+    that simply overlap are confused about as often each way. ``back`` is the count the other way,
+    scaled up by the class sizes when the gold class is the larger one (confusion rates, not
+    counts, are then what the overlap keeps equal). Rows whose own gold label looks wrong
+    (``suspect``) are left out: a flipped gold makes an error the other way.
+
+    Examples
+    --------
+    >>> golds = ["a"] * 10 + ["b"] * 10
+    >>> preds = ["b"] * 7 + ["a"] * 3 + ["b"] * 9 + ["a"]
+    >>> ex = _error_excess(golds, preds, np.zeros(20, bool))
+    >>> round(ex[("a", "b")], 2), round(ex[("b", "a")], 2)
+    (0.75, 0.0)
+    """
+    counts: dict[tuple[str, str], int] = {}
+    size: dict[str, int] = {}
+    for g, p, bad in zip(golds, preds, suspect):
+        if g is None:
+            continue
+        size[g] = size.get(g, 0) + 1
+        if p is not None and g != p and not bad:
+            counts[(g, p)] = counts.get((g, p), 0) + 1
+    out = {}
+    for (a, b), c in counts.items():
+        back = counts.get((b, a), 0)
+        base = max(back, back * size[a] / max(size.get(b, 0), 1))
+        out[(a, b)] = max(0.0, 1.0 - (base + 1.0) / (c + 1.0))
+    return out

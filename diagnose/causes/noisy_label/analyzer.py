@@ -8,7 +8,7 @@ import polars as pl
 
 from diagnose.causes.noisy_label._gold_votes import follow_chance, split_share
 from diagnose.causes.noisy_label._label_rank import flag_issues, row_scores, suggestions
-from diagnose.causes.noisy_label._pairs import _pair_noise, _rate_lower_bound, _reverse_rate, _shortfall
+from diagnose.causes.noisy_label._pairs import _error_excess, _pair_noise, _rate_lower_bound, _reverse_rate, _shortfall
 from diagnose.causes.noisy_label._row_evidence import (
     _annotator_support,
     _item_vote_share,
@@ -88,6 +88,13 @@ class NoisyLabel(Analyzer):
         their likeliest confusion, reaches ``min_precision`` (the floor keeps
         weak evidence out: errors sit where flagged rows are, so correct rows
         understate how common weak evidence is among ordinary errors).
+    pair_decide_at
+        The class-pair line (training labels of the gold class given as the
+        prediction one way more than the other, in cleanlab's confident joint)
+        needs this score; its precision is stated from the errors themselves:
+        the share of the pair's errors beyond those the other way (0.3, chosen
+        on the development draws of ``python -m benchmarks.family``; 0.15 let
+        natural asymmetries of ordinal sentiment classes through).
     """
 
     name = "noisy_label"
@@ -101,9 +108,11 @@ class NoisyLabel(Analyzer):
     def __init__(self, *, k: int = 10, filter_by: str = "rank", knn_weight: float = 0.3,
                  margin_weight: float = 0.25, pair_rate_scale: float = 0.3, show: int = 3,
                  refit_rounds: int = 2, refit_folds: int = 3, refit_max_rows: int = 50_000,
-                 flag_factor: float = 1.25, transition_smooth: float = 0.5, gold_decide_at: float = 0.6, taught_decide_at: float | None = 0.5):
+                 flag_factor: float = 1.25, transition_smooth: float = 0.5, gold_decide_at: float = 0.6, taught_decide_at: float | None = 0.5,
+                 pair_decide_at: float = 0.3):
         self.k = k
         self.taught_decide_at = taught_decide_at
+        self.pair_decide_at = pair_decide_at
         self.gold_decide_at = gold_decide_at
         self.refit_rounds = refit_rounds
         self.refit_folds = refit_folds
@@ -185,8 +194,9 @@ class NoisyLabel(Analyzer):
         taught, taught_note = self._taught(data)
         gold, gold_note = self._gold_wrong(data)
         self.taught_ = taught
-        score = np.clip(np.fmax(taught, gold), 0.0, 1.0)  # float32 similarity ratios can pass 1 by rounding
-        notes = [" | ".join(n for n in pair if n) or None for pair in zip(taught_note, gold_note)]
+        self.pair_, pair_note = self._pair_line(data)
+        score = np.clip(np.fmax(np.fmax(taught, self.pair_), gold), 0.0, 1.0)  # float32 ratios can pass 1 by rounding
+        notes = [" | ".join(n for n in parts if n) or None for parts in zip(taught_note, pair_note, gold_note)]
         self.n_eval_gold_suspect_ = int(np.nansum(gold >= 0.5))
         return pl.DataFrame({"id": ev.get_column("id"),
                              "score_noisy_label": pl.Series(score, dtype=pl.Float64).fill_nan(None),
@@ -214,13 +224,30 @@ class NoisyLabel(Analyzer):
             if hits:  # share of the neighbours' support for the prediction that comes from suspect rows
                 sims = dict(zip(nbr, np.clip(data.eval_neighbors.similarities[i, : self.k], 1e-6, None)))
                 out[i] *= sum(sims[j] for j in hits) / sum(sims[j] for j in nbr if given[j] == pred)
-            pair = self._pair_score(gold, pred)
-            if pair > out[i]:
-                out[i] = pair
-                notes[i] = self._pair_note(gold, pred)
             if hits:
                 shown = ", ".join(f"{ids[j]} labelled {given[j]!r}, suggested {suggested[j]!r}" for j in hits[: self.show])
                 notes[i] = f"{len(hits)} of {len(nbr)} nearest training rows look mislabelled as the predicted {pred!r}: {shown}"
+        return out, notes
+
+    def _pair_line(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
+        """Per eval row, the class-pair evidence that training labels of its gold class were given as
+        its prediction (correct rows: as their likeliest confusion), its stated precision and notes."""
+        n = data.eval.height
+        out, notes = np.full(n, np.nan), [""] * n
+        self.pair_precision_ = np.full(n, np.nan)
+        if self.train_issues_ is None:
+            return out, notes
+        golds, preds = data.eval.get_column("label").to_list(), contrast_labels(data)
+        suspect = np.nan_to_num(np.where(self.confident_, self.gold_, 0.0)) >= self.gold_decide_at
+        excess = _error_excess(golds, data.eval.get_column("prediction").to_list(), suspect)
+        for i, (gold, pred) in enumerate(zip(golds, preds)):
+            if pred is None:
+                continue
+            out[i] = self._pair_score(gold, pred)
+            self.pair_precision_[i] = excess.get((gold, pred), 0.0)
+            if out[i] >= self.pair_decide_at and out[i] > 0:
+                notes[i] = f"{self._pair_note(gold, pred)}; {100 * self.pair_precision_[i]:.0f}% of the errors " \
+                           "between these classes run this way beyond those the other way"
         return out, notes
 
     def _pair_score(self, gold: str | None, pred: str) -> float:
@@ -359,6 +386,8 @@ class NoisyLabel(Analyzer):
             return ()
         gated = np.where(self.confident_, self.gold_, 0.0)  # neighbours against the gold, and cleanlab agrees
         lines = [ScorePart("taught", self.taught_, decide_at=self.taught_decide_at),
+                 ScorePart("pair", self.pair_, reference_name="the class pair's errors the other way (the share of "
+                           "its errors beyond them)", decide_at=self.pair_decide_at, stated=self.pair_precision_),
                  ScorePart("gold", gated, self.gold_reference_, "training rows the out-of-sample model gets wrong "
                            "(rows flagged as mislabelled down-weighted); the stated precision is approximate: "
                            "those rows' probabilities come from the proxy, not your model",
