@@ -217,7 +217,8 @@ def _near_duplicates(data: Prepared, groups: _DuplicateGroups, i: int, g: str, p
 
 
 def split_posterior(votes: list, gold: list, pred: list, ratio: np.ndarray, accuracy: dict, k: int,
-                    strength: float = 10.0, rounds: int = 20) -> np.ndarray:
+                    strength: float = 10.0, rounds: int = 20, pair_noise: dict | None = None,
+                    pair_split: dict | None = None) -> np.ndarray:
     """Per error: the posterior that its item is split between its gold and prediction.
 
     An item split between the two classes has each voter mean either at random (then
@@ -227,7 +228,12 @@ def split_posterior(votes: list, gold: list, pred: list, ratio: np.ndarray, accu
     towards ``1 - 1/ratio`` (the share of the pair's crossings that the annotators' error
     rates leave unexplained) with ``strength`` pseudo-errors: a pair that splits across the
     set still holds clear items, and an item whose several votes all agree is likelier one
-    of them. NaN for rows without votes or without a pair ratio.
+    of them. ``pair_noise`` (:func:`pair_clear_noise`) gives, per class pair, how often a
+    voter names the other class of the pair on a clear item where that is likelier than a
+    random mistake (annotators who confuse two classes on every item), and ``pair_split`` the
+    share of the pair's items split, which bounds the prior from above: crossings the one-coin
+    null leaves unexplained may be such confusion. NaN for rows without votes or without a pair
+    ratio.
 
     Examples
     --------
@@ -244,11 +250,12 @@ def split_posterior(votes: list, gold: list, pred: list, ratio: np.ndarray, accu
             continue
         a = np.clip(np.array([mean if accuracy.get(w) is None else float(accuracy[w]) for w, _ in row]), 1.0 / k, 0.999)
         miss = (1.0 - a) / (k - 1)
+        cross = np.maximum(miss, (pair_noise or {}).get(frozenset((g, p)), 0.0))  # naming the pair's other class
         on_g = np.array([lab == g for _, lab in row])
         on_p = np.array([lab == p for _, lab in row])
-        half = 0.5 * (a + miss)
+        half = 0.5 * (a + cross)
         split = np.where(on_g | on_p, half, miss)
-        clear_g, clear_p = np.where(on_g, a, miss), np.where(on_p, a, miss)
+        clear_g, clear_p = np.where(on_g, a, np.where(on_p, cross, miss)), np.where(on_p, a, np.where(on_g, cross, miss))
         lr[i] = np.exp(np.log(split).sum() - np.logaddexp(np.log(clear_g).sum(), np.log(clear_p).sum()) + np.log(2.0))
     keys = [frozenset((g, p)) if g is not None and p is not None else None for g, p in zip(gold, pred)]
     out = np.full(len(gold), np.nan)
@@ -257,10 +264,97 @@ def split_posterior(votes: list, gold: list, pred: list, ratio: np.ndarray, accu
         by_key.setdefault(keys[i], []).append(i)
     for rows in by_key.values():
         rows = np.asarray(rows)
-        start = float(np.clip(1.0 - 1.0 / max(ratio[rows][0], 1.0), 1e-3, 1.0 - 1e-3))
+        start = 1.0 - 1.0 / max(ratio[rows][0], 1.0)
+        if pair_split is not None and keys[rows[0]] in pair_split:  # no more than the pair's items split
+            start = min(start, pair_split[keys[rows[0]]])
+        start = float(np.clip(start, 1e-3, 1.0 - 1e-3))
         pi = start
         for _ in range(rounds):
             post = pi * lr[rows] / (pi * lr[rows] + 1.0 - pi)
             pi = float(np.clip((post.sum() + strength * start) / (len(rows) + strength), 1e-3, 1.0 - 1e-3))
         out[rows] = pi * lr[rows] / (pi * lr[rows] + 1.0 - pi)
     return out
+
+
+def clear_accuracy(quality: dict, post: dict | None, k: int) -> dict:
+    """Each annotator's accuracy on items people do not split on.
+
+    The fitted ``quality`` counts a vote for the other class of a split item as a mistake;
+    where the clear/split vote mixture (``post["vote_mixture"]``, :func:`diagnose.votes.vote_mixture_fit`)
+    reads the average annotator as more accurate than their mean quality, every error rate is
+    scaled down by the same factor. Unchanged without a mixture fit (fewer than three votes per
+    item, two classes) or when it reads them as no more accurate.
+
+    Examples
+    --------
+    >>> post = {"vote_mixture": np.array([0.9, 0.1])}  # one-coin reliability 0.9 of 5 classes: accuracy 0.92
+    >>> out = clear_accuracy({"x": 0.8, "y": 0.7, "z": None}, post, 5)  # mean 0.75: error rates x 0.32
+    >>> round(out["x"], 3), round(out["y"], 3), out["z"]
+    (0.936, 0.904, None)
+    """
+    fit = np.asarray((post or {}).get("vote_mixture", (np.nan, np.nan)), dtype=float)
+    known = [float(v) for v in quality.values() if v is not None]
+    if not known or np.isnan(fit[0]):
+        return quality
+    mixed = fit[0] + (1.0 - fit[0]) / max(k, 2)
+    mean = float(np.mean(known))
+    if mixed <= mean or mean >= 1.0:
+        return quality
+    factor = (1.0 - mixed) / (1.0 - mean)
+    return {w: (None if q is None else float(1.0 - (1.0 - float(q)) * factor)) for w, q in quality.items()}
+
+
+def pair_clear_noise(counts: np.ndarray, classes: list, pairs: set, min_votes: int = 4,
+                     min_items: int = 20) -> tuple[dict, dict]:
+    """Per class pair: how often a voter names the pair's other class on an item that is clear,
+    and the share of the pair's items split.
+
+    ``counts`` holds each annotated item's votes per class. Every item whose most voted class
+    is in the pair gives ``x`` votes for the pair's other class out of its ``n``. A clear
+    item gives ``x ~ Binomial(n, m)``; an item people split on gives any share (``x`` uniform
+    over ``0..n``, folded at the plurality). The share of split items is the smallest whose
+    profile likelihood (over ``m``) is within the 95% chi-square bound of the best, ``m`` the
+    most likely rate at that share (a grid over both, as
+    :func:`diagnose.votes.vote_mixture_fit`): annotators who confuse the two classes on every
+    item raise ``m``, items people split on spread their votes beyond what one rate allows.
+    Only items with ``min_votes`` votes or more tell the two apart (with three, ``x`` is 0 or 1
+    and one rate fits any mix), and a pair needs ``min_items`` of them; other pairs are left out.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> noisy = np.stack([5 - (b := rng.binomial(5, 0.15, 400)), b], axis=1)  # every item: 15% for the other class
+    >>> rate, share = pair_clear_noise(noisy, ["a", "b"], {frozenset("ab")})
+    >>> bool(0.1 < rate[frozenset("ab")] < 0.2), share[frozenset("ab")]
+    (True, 0.0)
+    >>> split = np.stack([5 - (s := rng.integers(0, 6, 100)), s], axis=1)  # 100 items split at any share
+    >>> clear = np.stack([5 - (c := rng.binomial(5, 0.02, 300)), c], axis=1)
+    >>> rate, share = pair_clear_noise(np.vstack([split, clear]), ["a", "b"], {frozenset("ab")})
+    >>> bool(rate[frozenset("ab")] < 0.05), bool(0.1 < share[frozenset("ab")] < 0.35)
+    (True, True)
+    """
+    from scipy.stats import binom
+
+    index = {c: i for i, c in enumerate(classes)}
+    n = counts.sum(axis=1)
+    top = counts.argmax(axis=1)
+    shares = np.array([0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    rates = np.geomspace(1e-3, 0.5, 80)
+    out, split = {}, {}
+    for pair in pairs:
+        if len(pair) != 2 or not all(c in index for c in pair):
+            continue
+        a, b = (index[c] for c in pair)
+        rows = np.flatnonzero(((top == a) | (top == b)) & (n >= min_votes))
+        if len(rows) < min_items:
+            continue
+        x = np.where(top[rows] == a, counts[rows, b], counts[rows, a])
+        m_n = n[rows]
+        uniform = np.where(2 * x < m_n, 2.0, 1.0) / (m_n + 1.0)
+        clear = binom.pmf(x[None, :], m_n[None, :], rates[:, None])  # rates x items, folded at the plurality
+        clear = clear + np.where(2 * x < m_n, binom.pmf((m_n - x)[None, :], m_n[None, :], rates[:, None]), 0.0)
+        ll = np.log(shares[:, None, None] * uniform + (1.0 - shares[:, None, None]) * clear + 1e-300).sum(axis=2)
+        best = ll.max(axis=1)  # profile over the rate, per share
+        pick = int(np.flatnonzero(best >= best.max() - 1.92)[0])
+        out[pair], split[pair] = float(rates[ll[pick].argmax()]), float(shares[pick])
+    return out, split

@@ -67,6 +67,8 @@ from diagnose.causes.annotator_inconsistency._annotator_evidence import (
 from diagnose.causes.annotator_inconsistency._crowd import alpha_reading, dawid_skene
 from diagnose.causes.annotator_inconsistency._pair_votes import (
     class_pair_rates,
+    clear_accuracy,
+    pair_clear_noise,
     pair_scores,
     split_posterior,
     train_vote_backing,
@@ -258,13 +260,15 @@ class AnnotatorInconsistency(Analyzer):
             evidence = [f"{s}; {e}" if s and e else (s or e) for s, e in zip(said, evidence)]
         self.scores_ = np.clip(both, 0.0, 1.0)
         self.ambiguity_part_ = _ambiguity_line.part(data, self.post_)
+        self.clear_accuracy_ = clear_accuracy(self.quality_, self.post_, len(self.classes_))
         self.pair_line_ = self._pair_line(data)
         self.pair_cap_ = None
         if self.post_ is not None and self.pair_line_[0] is not None:  # the pair's prior, weighed by the item's own votes
             ids = data.eval.get_column("id").cast(pl.Utf8).to_list()
             self.pair_cap_ = split_posterior([self.votes_.get(i, []) for i in ids], data.eval.get_column("label").to_list(),
                                              data.eval.get_column("prediction").to_list(), self.pair_line_[0],
-                                             self.quality_, len(self.classes_))
+                                             self.clear_accuracy_, len(self.classes_),
+                                             **dict(zip(("pair_noise", "pair_split"), self._pair_noise(data))))
             self.pair_line_ = (np.where(self.post_["n_votes"] == 0, np.nan, self.pair_line_[0]), self.pair_line_[1])
         return pl.DataFrame({
             "id": ids,
@@ -302,17 +306,19 @@ class AnnotatorInconsistency(Analyzer):
         genuinely disagree on the error's item (:func:`diagnose.votes.eval_posterior`), against the
         same voters replayed on a clear item and capped at the posterior; and pair, how much more
         often annotators cross between the error's two classes over all annotated items than their
-        error rates explain, capped at the posterior that the error's own item is split
-        (:func:`~diagnose.causes.annotator_inconsistency._pair_votes.split_posterior`). Without them, pair and split, disagreement among training
+        error rates on clear items explain (:func:`clear_accuracy`), stating as its precision the
+        posterior that the error's own item is split
+        (:func:`~diagnose.causes.annotator_inconsistency._pair_votes.split_posterior`: the pair's
+        share of unexplained crossings as prior, weighed by the item's votes). Without them, pair and split, disagreement among training
         neighbours and near copies, against correct rows split between their gold and their
         likeliest confusion (or decided at ``decide_at`` when given)."""
         if not hasattr(self, "scores_"):
             return ()
         lines = [] if self.pair_line_[0] is None else [ScorePart(
             "pair", self.pair_line_[0], self.pair_line_[1], "the same class pairs' crossing votes drawn under the "
-            "one-coin null (Poisson with the expected count); stated precision at most 1 - 1/ratio, the share "
-            "of the pair's crossings the annotators' error rates leave unexplained, and at most the posterior that "
-            "the error's own item is split, from its votes", decide_at=self.pair_ratio,
+            "one-coin null (Poisson with the expected count), error rates read on clear items; stated precision: "
+            "the posterior that the error's own item is split, from its votes with the share of the pair's crossings "
+            "the annotators' error rates leave unexplained (1 - 1/ratio) as prior; at most that share without votes", decide_at=self.pair_ratio,
             precision_cap=self._pair_cap())]
         if self.post_ is not None:
             return (self.ambiguity_part_, *lines)
@@ -322,10 +328,27 @@ class AnnotatorInconsistency(Analyzer):
         return (*lines, ScorePart("split", scores, self.reference_, "correctly predicted eval rows, split between "
                                   "their gold and their likeliest confusion", decide_at=self.decide_at))
 
+    def _pair_noise(self, data: Prepared) -> tuple[dict, dict]:
+        """How often annotators name each error pair's other class on clear items, and the share of
+        its items split (:func:`pair_clear_noise`)."""
+        index = {c: i for i, c in enumerate(self.classes_)}
+        ann = data.annotations.select(pl.col("id").cast(pl.Utf8), pl.col("label").cast(pl.Utf8)) \
+            .filter(pl.col("label").is_in(list(index)))
+        items = ann.get_column("id").unique(maintain_order=True).to_list()
+        row = {i: n for n, i in enumerate(items)}
+        counts = np.zeros((len(items), len(index)))
+        np.add.at(counts, ([row[i] for i in ann.get_column("id").to_list()],
+                           [index[c] for c in ann.get_column("label").to_list()]), 1.0)
+        gold, pred = data.eval.get_column("label").to_list(), data.eval.get_column("prediction").to_list()
+        pairs = {frozenset((g, p)) for g, p in zip(gold, pred) if g is not None and p is not None and g != p}
+        return pair_clear_noise(counts, self.classes_, pairs)
+
     def _pair_cap(self) -> np.ndarray:
-        """1 - 1/ratio, and with votes on the error the posterior that its item is split (:func:`split_posterior`)."""
+        """With votes on the error, the posterior that its item is split (:func:`split_posterior`, whose prior is
+        1 - 1/ratio: taking the smaller of the two as well counted the pair's prior twice and left errors whose
+        own votes split between the pair at that prior); else 1 - 1/ratio."""
         cap = 1.0 - 1.0 / np.maximum(self.pair_line_[0], 1.0)
-        return cap if getattr(self, "pair_cap_", None) is None else np.fmin(cap, self.pair_cap_)
+        return cap if getattr(self, "pair_cap_", None) is None else np.where(np.isnan(self.pair_cap_), cap, self.pair_cap_)
 
     def _pair_line(self, data: Prepared, reps: int = 20):
         """How many times more often annotators cross between each error's gold and prediction, over all
@@ -334,7 +357,7 @@ class AnnotatorInconsistency(Analyzer):
             return None, None
         ann = data.annotations.select("id", "annotator", "label").cast({"id": pl.Utf8, "annotator": pl.Utf8,
                                                                         "label": pl.Utf8})
-        seen, expected = pair_cross_votes(ann, self.quality_, len(self.classes_))
+        seen, expected = pair_cross_votes(ann, self.clear_accuracy_, len(self.classes_))
         gold = data.eval.get_column("label").to_list()
         pred = data.eval.get_column("prediction").to_list()
         keys = [frozenset((g, p)) if g is not None and p is not None and g != p else None for g, p in zip(gold, pred)]
