@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from diagnose.causes.annotator_inconsistency import _ambiguity_line
+from diagnose.causes.annotator_inconsistency import _ambiguity_line, _pair_line
 from diagnose.causes.annotator_inconsistency._annotator_evidence import (
     _ANNOTATOR_SCHEMA,
     _ITEM_SCHEMA,
@@ -68,13 +68,11 @@ from diagnose.causes.annotator_inconsistency._crowd import alpha_reading, dawid_
 from diagnose.causes.annotator_inconsistency._pair_votes import (
     class_pair_rates,
     clear_accuracy,
-    pair_clear_noise,
     pair_scores,
-    split_posterior,
     train_vote_backing,
 )
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels, empty_scores
-from diagnose.votes import eval_posterior, pair_cross_votes
+from diagnose.votes import eval_posterior
 
 __all__ = ["AnnotatorInconsistency", "dawid_skene", "alpha_reading"]
 
@@ -261,14 +259,12 @@ class AnnotatorInconsistency(Analyzer):
         self.scores_ = np.clip(both, 0.0, 1.0)
         self.ambiguity_part_ = _ambiguity_line.part(data, self.post_)
         self.clear_accuracy_ = clear_accuracy(self.quality_, self.post_, len(self.classes_))
-        self.pair_line_ = self._pair_line(data)
+        self.pair_line_ = (None, None) if not self.votes_ or data.annotations is None \
+            else _pair_line.crossing_ratio(data, self.clear_accuracy_, len(self.classes_))
         self.pair_cap_ = None
         if self.post_ is not None and self.pair_line_[0] is not None:  # the pair's prior, weighed by the item's own votes
-            ids = data.eval.get_column("id").cast(pl.Utf8).to_list()
-            self.pair_cap_ = split_posterior([self.votes_.get(i, []) for i in ids], data.eval.get_column("label").to_list(),
-                                             data.eval.get_column("prediction").to_list(), self.pair_line_[0],
-                                             self.clear_accuracy_, len(self.classes_),
-                                             **dict(zip(("pair_noise", "pair_split"), self._pair_noise(data))))
+            self.pair_cap_ = _pair_line.item_split_posterior(data, self.votes_, self.pair_line_[0], self.clear_accuracy_,
+                                                             self.classes_)
             self.pair_line_ = (np.where(self.post_["n_votes"] == 0, np.nan, self.pair_line_[0]), self.pair_line_[1])
         return pl.DataFrame({
             "id": ids,
@@ -319,7 +315,7 @@ class AnnotatorInconsistency(Analyzer):
             "one-coin null (Poisson with the expected count), error rates read on clear items; stated precision: "
             "the posterior that the error's own item is split, from its votes with the share of the pair's crossings "
             "the annotators' error rates leave unexplained (1 - 1/ratio) as prior; at most that share without votes", decide_at=self.pair_ratio,
-            precision_cap=self._pair_cap())]
+            precision_cap=_pair_line.stated_precision(self.pair_line_[0], self.pair_cap_))]
         if self.post_ is not None:
             return (self.ambiguity_part_, *lines)
         scores = self.scores_
@@ -327,46 +323,6 @@ class AnnotatorInconsistency(Analyzer):
             return (*lines, ScorePart("split", scores, decide_at=self.decide_at))
         return (*lines, ScorePart("split", scores, self.reference_, "correctly predicted eval rows, split between "
                                   "their gold and their likeliest confusion", decide_at=self.decide_at))
-
-    def _pair_noise(self, data: Prepared) -> tuple[dict, dict]:
-        """How often annotators name each error pair's other class on clear items, and the share of
-        its items split (:func:`pair_clear_noise`)."""
-        index = {c: i for i, c in enumerate(self.classes_)}
-        ann = data.annotations.select(pl.col("id").cast(pl.Utf8), pl.col("label").cast(pl.Utf8)) \
-            .filter(pl.col("label").is_in(list(index)))
-        items = ann.get_column("id").unique(maintain_order=True).to_list()
-        row = {i: n for n, i in enumerate(items)}
-        counts = np.zeros((len(items), len(index)))
-        np.add.at(counts, ([row[i] for i in ann.get_column("id").to_list()],
-                           [index[c] for c in ann.get_column("label").to_list()]), 1.0)
-        gold, pred = data.eval.get_column("label").to_list(), data.eval.get_column("prediction").to_list()
-        pairs = {frozenset((g, p)) for g, p in zip(gold, pred) if g is not None and p is not None and g != p}
-        return pair_clear_noise(counts, self.classes_, pairs)
-
-    def _pair_cap(self) -> np.ndarray:
-        """With votes on the error, the posterior that its item is split (:func:`split_posterior`, whose prior is
-        1 - 1/ratio: taking the smaller of the two as well counted the pair's prior twice and left errors whose
-        own votes split between the pair at that prior); else 1 - 1/ratio."""
-        cap = 1.0 - 1.0 / np.maximum(self.pair_line_[0], 1.0)
-        return cap if getattr(self, "pair_cap_", None) is None else np.where(np.isnan(self.pair_cap_), cap, self.pair_cap_)
-
-    def _pair_line(self, data: Prepared, reps: int = 20):
-        """How many times more often annotators cross between each error's gold and prediction, over all
-        annotated items, than their estimated error rates explain (one-coin null); and draws under it."""
-        if not self.votes_ or data.annotations is None:
-            return None, None
-        ann = data.annotations.select("id", "annotator", "label").cast({"id": pl.Utf8, "annotator": pl.Utf8,
-                                                                        "label": pl.Utf8})
-        seen, expected = pair_cross_votes(ann, self.clear_accuracy_, len(self.classes_))
-        gold = data.eval.get_column("label").to_list()
-        pred = data.eval.get_column("prediction").to_list()
-        keys = [frozenset((g, p)) if g is not None and p is not None and g != p else None for g, p in zip(gold, pred)]
-        mean = np.array([expected.get(k, 0.0) if k is not None else 0.0 for k in keys])
-        stat = np.array([seen.get(k, 0) if k is not None else 0 for k in keys]) / np.where(mean > 0, mean, np.nan)
-        errors = np.array([e is True for e in data.eval.get_column("is_error").to_list()], dtype=bool)
-        rows = np.flatnonzero(errors & ~np.isnan(stat))
-        draws = np.random.default_rng(data.seed).poisson(np.repeat(mean[rows], reps))
-        return stat, draws / np.repeat(mean[rows], reps)
 
     def _item_scores(self, data: Prepared) -> tuple[np.ndarray, list]:
         """Disagreement on each eval row itself (votes, one voter, or near copies)."""
