@@ -75,3 +75,34 @@ def _rejected(support):
     0.90 of the evidence, an even split keeps 0.25.
     """
     return (1.0 - np.asarray(support, dtype=float)) ** 2
+
+
+def confident_off_diagonal(data: Prepared, gold: list, class_index: dict) -> np.ndarray:
+    """Confident learning on the eval set itself: cleanlab's per-class thresholds flag rows whose
+    probability for another class reaches that class's mean self-confidence (and whose count fits
+    the estimated noise), using the probabilities the model gave the eval rows."""
+    codes = np.array([class_index.get(g, -1) if g is not None else -1 for g in gold])
+    known = codes >= 0
+    out = np.zeros(len(gold), dtype=bool)
+    if known.sum() < 2 * len(class_index) or len(np.unique(codes[known])) < 2:
+        return out
+    present = np.unique(codes[known])
+    probs = data.eval_probs[known][:, present]
+    probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
+    remap = np.searchsorted(present, codes[known])
+    from cleanlab.filter import find_label_issues
+
+    out[np.flatnonzero(known)] = find_label_issues(remap, probs, n_jobs=1)
+    return out
+
+
+def neighbour_share(data: Prepared, pred: list, k: int) -> list[float | None]:
+    """Similarity-weighted share of each eval row's ``k`` nearest training rows labelled ``pred``."""
+    if data.eval_neighbors is None or data.train is None:
+        return [None] * len(pred)
+    labels = np.asarray(data.train.get_column("label").to_list(), dtype=object)
+    idx = data.eval_neighbors.indices[:, : k]
+    sims = np.clip(data.eval_neighbors.similarities[:, : k], 1e-6, None)
+    match = labels[idx] == np.asarray(pred, dtype=object)[:, None]
+    share = (match * sims).sum(axis=1) / sims.sum(axis=1)
+    return [None if p is None else float(s) for p, s in zip(pred, share)]

@@ -15,6 +15,8 @@ from diagnose.causes.noisy_label._row_evidence import (
     _rejected,
     _shown_gold,
     _suggestion_strength,
+    confident_off_diagonal,
+    neighbour_share,
 )
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels
 from diagnose.votes import share_against, simulate, vote_table
@@ -288,7 +290,7 @@ class NoisyLabel(Analyzer):
         gold = data.eval.get_column("label").to_list()
         pred = contrast_labels(data)
         actual = data.eval.get_column("prediction").to_list()
-        nbr_share, nbr_gold = self._neighbour_share(data, pred), self._neighbour_share(data, gold)
+        nbr_share, nbr_gold = neighbour_share(data, pred, self.k), neighbour_share(data, gold, self.k)
         gold_votes = _item_vote_share(data, gold)
         seen = set(data.train.get_column("label").to_list()) if data.train is not None else set(data.classes)
         for i, (g, p) in enumerate(zip(gold, pred)):
@@ -300,27 +302,9 @@ class NoisyLabel(Analyzer):
                 notes[i] = self._gold_note(g, p, p_gold, nbr_share[i], nbr_gold[i], gold_votes.get(i))
         self.gold_ = line
         self.gold_reference_, self.gold_reference_weights_ = self._gold_reference(data)
-        self.confident_ = self._confident_off_diagonal(data, gold)
+        self.confident_ = confident_off_diagonal(data, gold, self.class_index_)
         self.gold_votes_, self.gold_votes_reference_ = self._vote_line(data, gold)
         return out, notes
-
-    def _confident_off_diagonal(self, data: Prepared, gold: list) -> np.ndarray:
-        """Confident learning on the eval set itself: cleanlab's per-class thresholds flag rows whose
-        probability for another class reaches that class's mean self-confidence (and whose count fits
-        the estimated noise), using the probabilities the model gave the eval rows."""
-        codes = np.array([self.class_index_.get(g, -1) if g is not None else -1 for g in gold])
-        known = codes >= 0
-        out = np.zeros(len(gold), dtype=bool)
-        if known.sum() < 2 * len(self.class_index_) or len(np.unique(codes[known])) < 2:
-            return out
-        present = np.unique(codes[known])
-        probs = data.eval_probs[known][:, present]
-        probs = probs / np.clip(probs.sum(axis=1, keepdims=True), 1e-12, None)
-        remap = np.searchsorted(present, codes[known])
-        from cleanlab.filter import find_label_issues
-
-        out[np.flatnonzero(known)] = find_label_issues(remap, probs, n_jobs=1)
-        return out
 
     def _vote_line(self, data: Prepared, gold: list):
         """Share of each error's annotators who reject its gold (when a majority does), and the same on
@@ -399,16 +383,6 @@ class NoisyLabel(Analyzer):
                                    "the same errors' annotators replayed with the gold right (clear, or split with another class "
                                    "at the set's share of split items)"))
         return tuple(lines)
-
-    def _neighbour_share(self, data: Prepared, pred: list) -> list[float | None]:
-        if data.eval_neighbors is None or data.train is None:
-            return [None] * len(pred)
-        labels = np.asarray(data.train.get_column("label").to_list(), dtype=object)
-        idx = data.eval_neighbors.indices[:, : self.k]
-        sims = np.clip(data.eval_neighbors.similarities[:, : self.k], 1e-6, None)
-        match = labels[idx] == np.asarray(pred, dtype=object)[:, None]
-        share = (match * sims).sum(axis=1) / sims.sum(axis=1)
-        return [None if p is None else float(s) for p, s in zip(pred, share)]
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {"train_issues": self.train_issues_} if getattr(self, "train_issues_", None) is not None else {}
