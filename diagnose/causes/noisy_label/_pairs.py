@@ -98,13 +98,14 @@ def _pair_noise(joint: np.ndarray, data: Prepared, support: dict, index: dict):
 
 def _error_excess(golds: list, preds: list, suspect: np.ndarray) -> dict[tuple[str, str], float]:
     """Per (gold, prediction) class pair among the eval errors: the share of its errors beyond those
-    the other way, ``1 - (back + 1) / (count + 1)``.
+    the other way, ``1 - (back + 1) * size ratio / (count + 1)``.
 
     A one-way flip of training labels from A to B teaches the model to call A rows B; two classes
-    that simply overlap are confused about as often each way. ``back`` is the count the other way,
-    scaled up by the class sizes when the gold class is the larger one (confusion rates, not
-    counts, are then what the overlap keeps equal). Rows whose own gold label looks wrong
-    (``suspect``) are left out: a flipped gold makes an error the other way.
+    of about the same size that simply overlap are confused about as often each way. Between
+    classes of unequal size the errors run one way by themselves (towards the larger class, and the
+    rarer one is seldom predicted at all), so ``back + 1`` is scaled up by the ratio of the two
+    classes' eval sizes. Rows whose own gold label looks wrong (``suspect``) are left out: a
+    flipped gold makes an error the other way.
 
     Examples
     --------
@@ -125,6 +126,6 @@ def _error_excess(golds: list, preds: list, suspect: np.ndarray) -> dict[tuple[s
     out = {}
     for (a, b), c in counts.items():
         back = counts.get((b, a), 0)
-        base = max(back, back * size[a] / max(size.get(b, 0), 1))
-        out[(a, b)] = max(0.0, 1.0 - (base + 1.0) / (c + 1.0))
+        ratio = max(size[a], size.get(b, 0)) / max(min(size[a], size.get(b, 0)), 1)
+        out[(a, b)] = max(0.0, 1.0 - (back + 1.0) * ratio / (c + 1.0))
     return out
