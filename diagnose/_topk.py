@@ -70,8 +70,8 @@ def _top_k_bounded(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
     Every score at or above a row's ``k``-th largest is at or above the bound, so the few scores above it
     decide: a row whose ``k`` largest are distinct and above all others has exactly one answer, taken from
-    its candidates; the other rows (ties at or inside the top ``k``, NaN, infinities, many scores at the
-    bound) go to :func:`_top_k_partition`, row by row as before. The result is that of the full partition,
+    its candidates; rows with ties at or inside the top ``k`` take ``argpartition``, as in the full
+    partition, and the rest (NaN, infinities, many scores at the bound) :func:`_top_k_partition`. The result is that of the full partition,
     for about a tenth of its CPU on 10k-wide rows.
     """
     cand, cand_col, odd = _candidates(scores, k)
@@ -81,7 +81,10 @@ def _top_k_bounded(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     ranked = np.sort(np.take_along_axis(scores, part, axis=1), axis=1)
     clean &= (ranked[:, 1:] > ranked[:, :-1]).all(axis=1)
     idx, top = _ordered(scores, part)
-    rest = np.flatnonzero(~clean)
+    tied = np.flatnonzero(~clean & ~odd)  # ambiguous for the full partition too: it takes argpartition on them
+    if len(tied):
+        idx[tied], top[tied] = _ordered(scores[tied], np.argpartition(-scores[tied], k - 1, axis=1)[:, :k])
+    rest = np.flatnonzero(odd)
     if len(rest):
         idx[rest], top[rest] = _top_k_partition(scores[rest], k)
     return idx, top
