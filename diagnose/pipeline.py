@@ -194,7 +194,10 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
     for analyzer in chosen:  # text-only features start now, beside the BLAS-bound shared stages
         if hasattr(analyzer, "prefetch"):
             analyzer.prefetch(inputs.train, seed)
-    data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
+    from diagnose.votes import posterior_ahead
+
+    ahead = posterior_ahead(inputs, seed) if config.cache_dir is None and any(a.name in READ_VOTES for a in chosen) else None
+    data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages, beside=ahead)
     cache = ArrayCache(config.cache_dir) if config.cache_dir is not None else None
     if cache is not None and any(a.name in READ_VOTES for a in chosen):
         with stages.stage("eval_posterior"):
@@ -211,8 +214,10 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
     return Result(examples, {**summary, "peak_rss_gib_after_stage": stages.peak_rss_gib, **extra}, tables)
 
 
-def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, embedder: Any = None, stages: _Stages | None = None) -> Prepared:
-    """Compute the shared representation once: embeddings, neighbours, probabilities."""
+def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, embedder: Any = None, stages: _Stages | None = None,
+            beside: Any = None) -> Prepared:
+    """Compute the shared representation once: embeddings, neighbours, probabilities (``beside``, a task of
+    the analyzers that needs none of them, runs after the search on its thread when there is one)."""
     from diagnose import distributed
 
     config = check_config(config or RunConfig())
@@ -224,7 +229,7 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
         search = lambda: cached_neighbors(train_emb, eval_emb, config, seed, engine, cache, stages.cache)  # noqa: E731
         probabilities = lambda: _probabilities(inputs, train_emb, eval_emb, config, seed, engine)  # noqa: E731
         if engine is None and inputs.train is not None and inputs.train.height <= SIDE_BY_SIDE_ROWS:
-            (eval_nb, train_nb), (train_probs, eval_probs, notes) = _side_by_side(stages, search, probabilities)
+            (eval_nb, train_nb), (train_probs, eval_probs, notes) = _side_by_side(stages, search, probabilities, beside)
         else:
             with stages.stage("neighbors"):
                 eval_nb, train_nb = search()
@@ -244,13 +249,19 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
 SIDE_BY_SIDE_ROWS = 50_000
 
 
-def _side_by_side(stages: _Stages, search, probabilities):
-    """``(search(), probabilities())``, the search on a thread; each stage's own time is recorded."""
+def _side_by_side(stages: _Stages, search, probabilities, beside=None):
+    """``(search(), probabilities())``, the search (then ``beside()``) on a thread; each stage's own time is recorded."""
     from concurrent.futures import ThreadPoolExecutor
 
     def timed():
         start = time.perf_counter()
-        return search(), round(time.perf_counter() - start, 3)
+        found, seconds = search(), round(time.perf_counter() - start, 3)
+        if beside is not None:  # Python-bound (the vote posterior) while the folds' BLAS leaves the GIL free
+            try:
+                beside()
+            except Exception as exc:  # noqa: BLE001 (its readers compute it again and report any error themselves)
+                log.debug("ahead of the analyzers: %s", exc)
+        return found, seconds
 
     stages.times["neighbors"] = 0.0  # keeps the stages' order in the summary
     with ThreadPoolExecutor(max_workers=1) as pool:
