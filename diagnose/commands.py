@@ -92,9 +92,32 @@ def _import_analysis_stack() -> None:
 
     from diagnose.core import analyzer_classes
 
-    analyzer_classes()
-    for name in _RUN_MODULES:
-        importlib.import_module(name)
+    with _without_datalab():
+        analyzer_classes()
+        for name in _RUN_MODULES:
+            importlib.import_module(name)
+
+
+@contextmanager
+def _without_datalab() -> Iterator[None]:
+    """Import cleanlab without its Datalab, which a diagnosis never uses.
+
+    cleanlab's ``__init__`` imports Datalab, and Datalab imports Hugging Face ``datasets`` when it is
+    installed (with httpx, trio and huggingface_hub: about 0.4 s of a command's start; the README's
+    install has no ``datasets``). While the analysis stack loads, ``import datasets`` fails, so cleanlab
+    marks Datalab unavailable in this process (the command line runs one command); afterwards ``datasets``
+    imports as usual. Nothing else changes: the analyzers use ``cleanlab.count``, ``filter``, ``rank`` and
+    ``multiannotator``.
+    """
+    if "datasets" in sys.modules or "cleanlab" in sys.modules:
+        yield
+        return
+    sys.modules["datasets"] = None  # an import of it raises ImportError
+    try:
+        yield
+    finally:
+        if "datasets" in sys.modules and sys.modules["datasets"] is None:
+            del sys.modules["datasets"]
 
 
 def _check_inputs(sources: dict, cols: Columns, task: str | None) -> None:

@@ -194,7 +194,10 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
     for analyzer in chosen:  # text-only features start now, beside the BLAS-bound shared stages
         if hasattr(analyzer, "prefetch"):
             analyzer.prefetch(inputs.train, seed)
-    data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages)
+    from diagnose.votes import posterior_ahead
+
+    ahead = posterior_ahead(inputs, seed) if config.cache_dir is None and any(a.name in READ_VOTES for a in chosen) else None
+    data = prepare(inputs, seed=seed, config=config, embedder=embedder, stages=stages, beside=ahead)
     cache = ArrayCache(config.cache_dir) if config.cache_dir is not None else None
     if cache is not None and any(a.name in READ_VOTES for a in chosen):
         with stages.stage("eval_posterior"):
@@ -211,8 +214,10 @@ def _run(eval, train, annotations, contexts, *, task, seed, columns, config, emb
     return Result(examples, {**summary, "peak_rss_gib_after_stage": stages.peak_rss_gib, **extra}, tables)
 
 
-def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, embedder: Any = None, stages: _Stages | None = None) -> Prepared:
-    """Compute the shared representation once: embeddings, neighbours, probabilities."""
+def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, embedder: Any = None, stages: _Stages | None = None,
+            beside: Any = None) -> Prepared:
+    """Compute the shared representation once: embeddings, neighbours, probabilities (``beside``, a task of
+    the analyzers that needs none of them, runs after the search on its thread when there is one)."""
     from diagnose import distributed
 
     config = check_config(config or RunConfig())
@@ -221,16 +226,52 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
     with distributed.session(config.engine, progress=config.progress, blas_threads=config.blas_threads) as engine:
         with stages.stage("embed"):
             train_emb, eval_emb = _embed(inputs, embedder, config, seed, engine, cache, stages.cache)
-        with stages.stage("neighbors"):
-            eval_nb, train_nb = cached_neighbors(train_emb, eval_emb, config, seed, engine, cache, stages.cache)
-        with stages.stage("probabilities"):
-            train_probs, eval_probs, notes = _probabilities(inputs, train_emb, eval_emb, config, seed, engine)
+        search = lambda: cached_neighbors(train_emb, eval_emb, config, seed, engine, cache, stages.cache)  # noqa: E731
+        probabilities = lambda: _probabilities(inputs, train_emb, eval_emb, config, seed, engine)  # noqa: E731
+        if engine is None and inputs.train is not None and inputs.train.height <= SIDE_BY_SIDE_ROWS:
+            (eval_nb, train_nb), (train_probs, eval_probs, notes) = _side_by_side(stages, search, probabilities, beside)
+        else:
+            with stages.stage("neighbors"):
+                eval_nb, train_nb = search()
+            with stages.stage("probabilities"):
+                train_probs, eval_probs, notes = probabilities()
     return Prepared(
         task=inputs.task, eval=inputs.eval, train=inputs.train, annotations=inputs.annotations,
         contexts=inputs.contexts, classes=inputs.classes, eval_probs=eval_probs, train_probs=train_probs,
         eval_embeddings=eval_emb, train_embeddings=train_emb, eval_neighbors=eval_nb,
         train_neighbors=train_nb, seed=seed, notes={**inputs.notes, **notes},
     )
+
+
+#: training rows up to which the neighbour search runs on a thread beside the proxy's cross-validation: both
+#: are BLAS-bound and independent, and the search fills the core the folds leave idle when their number is odd
+#: (above it, the search's blocks and the folds' temporaries side by side would raise the peak memory)
+SIDE_BY_SIDE_ROWS = 50_000
+
+
+def _side_by_side(stages: _Stages, search, probabilities, beside=None):
+    """``(search(), probabilities())``, the search (then ``beside()``) on a thread; each stage's own time is recorded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def timed():
+        start = time.perf_counter()
+        found, seconds = search(), round(time.perf_counter() - start, 3)
+        if beside is not None:  # Python-bound (the vote posterior) while the folds' BLAS leaves the GIL free
+            try:
+                beside()
+            except Exception as exc:  # noqa: BLE001 (its readers compute it again and report any error themselves)
+                log.debug("ahead of the analyzers: %s", exc)
+        return found, seconds
+
+    stages.times["neighbors"] = 0.0  # keeps the stages' order in the summary
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(timed)
+        with stages.stage("probabilities"):
+            probs = probabilities()
+        with stages.stage("neighbors"):  # counted here, on the calling thread, while it is awaited
+            found, seconds = pending.result()
+    stages.times["neighbors"] = seconds
+    return found, probs
 
 
 def _attribution_config(config: RunConfig) -> AttributionConfig:

@@ -220,6 +220,11 @@ MAX_THREADS = 4
 THREAD_WORK = 1e8
 
 
+#: training rows up to which :func:`proxy_probs` fits every fold on a thread of its own (its fits run beside
+#: the neighbour search, which takes a core in turns); above it one thread per core bounds the memory
+ALL_FOLDS_ROWS = 50_000
+
+
 def map_threads(task, items: list, n_jobs: int | None = None, *, work: float | None = None) -> list:
     """``[task(item) for item in items]``, on up to ``n_jobs`` threads (None: one per core, at most
     :data:`MAX_THREADS`; one when the ``work`` of an item is under :data:`THREAD_WORK`).
@@ -315,7 +320,10 @@ def proxy_probs(x: np.ndarray, y: np.ndarray, queries: np.ndarray | None, n_clas
         bar.update(1)
 
     tasks = ([None] if queries is not None else []) + list(splits)
-    map_threads(one, tasks, n_jobs, work=len(y) * x.shape[1] * n_classes)
+    work = len(y) * x.shape[1] * n_classes
+    if n_jobs is None and len(y) <= ALL_FOLDS_ROWS and work >= THREAD_WORK:
+        n_jobs = len(tasks)  # every fit at once: none waits for a core while another runs alone
+    map_threads(one, tasks, n_jobs, work=work)
     bar.close()
     return _smooth(out), found.get("queries")
 

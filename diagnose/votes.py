@@ -285,6 +285,24 @@ def eval_posterior(data, *, floor: float = 0.6, min_votes_for_weight: int = 5, n
     return post
 
 
+def posterior_ahead(inputs, seed: int):
+    """A task that computes :func:`eval_posterior` of a run's validated ``inputs`` (an ``Inputs``) into the
+    memo the analyzers read, so it can run on a thread before them; None when there are no votes, no class
+    labels, or no eval probabilities yet (the proxy's come with the probabilities stage).
+
+    Its inputs are the very objects the prepared data carries (eval, annotations, eval probabilities,
+    classes, seed), so the analyzers' own calls find it in the memo: the same posterior, computed earlier.
+    """
+    from types import SimpleNamespace
+
+    if inputs.task != "classification" or inputs.annotations is None or not inputs.annotations.height \
+            or inputs.eval_probs is None:
+        return None
+    data = SimpleNamespace(eval=inputs.eval, annotations=inputs.annotations, eval_probs=inputs.eval_probs,
+                           classes=inputs.classes, seed=seed)
+    return lambda: eval_posterior(data)
+
+
 def _eval_posterior(data, floor: float, min_votes_for_weight: int, noise: str) -> dict | None:
     import polars as pl
 

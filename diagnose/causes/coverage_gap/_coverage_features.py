@@ -25,7 +25,7 @@ import numpy as np
 from diagnose.neighbors import top_k_sorted
 from diagnose.probs import map_threads
 
-__all__ = ["char_features", "sparse_top_k", "class_sums", "centre_distance", "nearest_in_group", "entropy", "percentile"]
+__all__ = ["base_split", "char_features", "sparse_top_k", "class_sums", "centre_distance", "nearest_in_group", "entropy", "percentile"]
 
 
 #: the most frequent terms of a sparse product taken as a dense matrix product: character n-grams such as
@@ -35,25 +35,29 @@ DENSE_BYTES = 64 * 2**20
 
 
 def char_features(texts: list[str], rows: np.ndarray, k: int):
-    """Character 2–5-gram TF-IDF of ``texts`` (the fitted vectorizer and its CSR rows) and the similarities of
-    the ``k`` nearest other rows of each row in ``rows`` (what ``CoverageGap.fit`` computes first)."""
+    """Character 2–5-gram TF-IDF of ``texts`` (the fitted vectorizer and its CSR rows), the similarities of
+    the ``k`` nearest other rows of each row in ``rows`` (what ``CoverageGap.fit`` computes first) and the
+    rows' term split (:func:`base_split`), which later searches of the same rows reuse."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                  min_df=2 if len(texts) > 5000 else 1, dtype=np.float32)
     matrix = vectorizer.fit_transform(texts).tocsr()
-    return vectorizer, matrix, sparse_top_k(matrix[rows], matrix, k, exclude=rows)[1]
+    split = base_split(matrix)
+    return vectorizer, matrix, sparse_top_k(matrix[rows], matrix, k, exclude=rows, split=split)[1], split
 
 
-def sparse_top_k(queries, base, k: int, *, exclude: np.ndarray | None, block: int = 512):
+def sparse_top_k(queries, base, k: int, *, exclude: np.ndarray | None, block: int = 512, split: tuple | None = None):
     """Top-``k`` cosine neighbours of L2-normalised sparse rows, blocked.
 
     ``exclude[i]`` is the base row to skip for query ``i`` (itself), or None.
     The products of the most frequent terms are dense (BLAS), the rest sparse
-    (:func:`_split_terms`); blocks are computed on threads (both release the GIL).
+    (:func:`base_split`, or ``split``, computed before from the same ``base``);
+    blocks are computed on threads (both release the GIL).
     """
     k = min(k, base.shape[0] - (exclude is not None))
-    dense_t, rest_t, q_dense, q_rest = _split_terms(queries.tocsr(), base.tocsr())
+    frequent, dense_t, rest_t = split if split is not None else base_split(base)
+    q_dense, q_rest = _query_split(queries.tocsr(), frequent, dense_t is not None)
 
     def one(start: int) -> tuple[np.ndarray, np.ndarray]:
         scores = (q_rest[start:start + block] @ rest_t).toarray()
@@ -74,21 +78,28 @@ def sparse_top_k(queries, base, k: int, *, exclude: np.ndarray | None, block: in
     return idx.astype(np.int64), sim.astype(np.float32)
 
 
-def _split_terms(queries, base):
-    """Base rows transposed and queries, split into the most frequent terms (dense) and the rest (sparse CSR).
+def base_split(base):
+    """``(frequent, dense_t, rest_t)``: the base rows' most frequent terms (a mask), those columns transposed
+    as a dense matrix (None when there are none) and the other columns transposed (sparse CSR).
 
     The split changes only the order of the float32 sums (similarities agree to about 1e-6).
     """
+    base = base.tocsr()
     n_dense = int(min(DENSE_TERMS, base.shape[1] // 2, DENSE_BYTES // (4 * max(base.shape[0], 1))))
     frequent = np.zeros(base.shape[1], dtype=bool)
     if n_dense > 0:
         freq = np.bincount(base.indices, minlength=base.shape[1])
         frequent[np.argsort(-freq, kind="stable")[:n_dense]] = True
     rest_t = base[:, ~frequent].T.tocsr()
-    if n_dense == 0:
-        return None, rest_t, None, queries
-    dense_t = np.ascontiguousarray(base[:, frequent].toarray().T)
-    return dense_t, rest_t, queries[:, frequent].tocsr(), queries[:, ~frequent].tocsr()
+    dense_t = np.ascontiguousarray(base[:, frequent].toarray().T) if n_dense > 0 else None
+    return frequent, dense_t, rest_t
+
+
+def _query_split(queries, frequent: np.ndarray, dense: bool):
+    """The query rows' frequent-term columns and the others (all of them, unsplit, without dense terms)."""
+    if not dense:
+        return None, queries
+    return queries[:, frequent].tocsr(), queries[:, ~frequent].tocsr()
 
 
 def class_sums(rows, y: np.ndarray, n_classes: int):

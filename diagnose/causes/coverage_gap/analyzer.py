@@ -182,7 +182,7 @@ class CoverageGap(Analyzer):
             pending, self.prefetched_ = getattr(self, "prefetched_", None), None
             same = pending is not None and pending[0] is data.train and pending[1] == (data.seed, self.k, self.reference_rows)
             found = pending[2].result() if same else char_features(data.train.get_column("text").to_list(), rows, self.k)
-            self.vectorizer_, self.train_matrix_, sims = found
+            self.vectorizer_, self.train_matrix_, sims, self.train_split_ = found
         else:
             sims = data.train_neighbors.similarities[rows, : self.k]
         ref = {"isolation": 1.0 - sims.mean(axis=1)}
@@ -376,7 +376,8 @@ class CoverageGap(Analyzer):
         if self.space_ != "char":
             return data.eval_neighbors, data.eval_embeddings
         queries = self.vectorizer_.transform(data.eval.get_column("text").to_list()).tocsr()
-        idx, sims = sparse_top_k(queries, self.train_matrix_, max(self.k, self.show), exclude=None)
+        idx, sims = sparse_top_k(queries, self.train_matrix_, max(self.k, self.show), exclude=None,
+                                 split=getattr(self, "train_split_", None))
         return Neighbors(idx, sims), queries
 
     def _label_signal(self, gold: str | None) -> tuple[float, str]:

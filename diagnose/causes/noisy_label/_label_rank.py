@@ -23,7 +23,7 @@ import logging
 
 import numpy as np
 
-from diagnose.probs import _smooth, fold_indices, fold_model, held_probs, map_threads
+from diagnose.probs import THREAD_WORK, _smooth, fold_indices, fold_model, held_probs, map_threads
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +80,19 @@ def refit_models(x: np.ndarray, labels: np.ndarray, keep: np.ndarray, n_classes:
         return None
     starts = init if init is not None and len(init) == len(splits) else [None] * len(splits)
     models = map_threads(lambda j: fold_model(x, labels, fits[j], n_classes, seed=seed, init=starts[j]),
-                         list(range(len(splits))), work=len(labels) * x.shape[1] * n_classes)
+                         list(range(len(splits))), _refit_jobs(len(splits), len(labels), x.shape[1] * n_classes),
+                         work=len(labels) * x.shape[1] * n_classes)
     out = np.zeros((len(labels), n_classes))
     for (_, held_rows), rows, model in zip(splits, fits, models):
         out[held_rows] = held_probs(model, x, labels, rows, held_rows, n_classes, seed=seed)
     return _smooth(out), models
+
+
+def _refit_jobs(folds: int, rows: int, width: int) -> int | None:
+    """Threads of a refit's fold fits: one per fold when they are worth threads, so no fold waits for a
+    core while another runs alone (the analyzer runs beside Python-bound ones, which take the other core
+    in turns); None (one per core) otherwise. Each fit is computed alone: the result does not depend on it."""
+    return folds if rows * width >= THREAD_WORK else None
 
 
 def lowest(quality: np.ndarray, n: int) -> np.ndarray:
