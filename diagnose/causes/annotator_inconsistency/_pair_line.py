@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from diagnose.causes.annotator_inconsistency._pair_votes import pair_clear_noise, split_posterior
+from diagnose.causes.annotator_inconsistency._pair_votes import MIN_PAIR_VOTES, pair_clear_noise, split_posterior
 from diagnose.core import Prepared
 from diagnose.votes import pair_cross_votes
 
@@ -46,9 +46,11 @@ def pair_noise(data: Prepared, classes: list) -> tuple[dict, dict]:
     index = {c: i for i, c in enumerate(classes)}
     ann = data.annotations.select(pl.col("id").cast(pl.Utf8), pl.col("label").cast(pl.Utf8)) \
         .filter(pl.col("label").is_in(list(index)))
+    many = ann.group_by("id").len().filter(pl.col("len") >= MIN_PAIR_VOTES).get_column("id")  # fewer tell nothing here
+    ann = ann.filter(pl.col("id").is_in(many))
     items = ann.get_column("id").unique(maintain_order=True).to_list()
     row = {i: n for n, i in enumerate(items)}
-    counts = np.zeros((len(items), len(index)))
+    counts = np.zeros((len(items), len(index)), dtype=np.float32)
     np.add.at(counts, ([row[i] for i in ann.get_column("id").to_list()],
                        [index[c] for c in ann.get_column("label").to_list()]), 1.0)
     return pair_clear_noise(counts, classes, {key for key in _error_pairs(data) if key is not None})

@@ -310,7 +310,11 @@ def clear_accuracy(quality: dict, post: dict | None, k: int, max_classes: int = 
     return {w: (None if q is None else float(1.0 - (1.0 - float(q)) * factor)) for w, q in quality.items()}
 
 
-def pair_clear_noise(counts: np.ndarray, classes: list, pairs: set, min_votes: int = 4,
+#: votes an item needs before it tells a pair's clear-item confusion from items people split on
+MIN_PAIR_VOTES = 4
+
+
+def pair_clear_noise(counts: np.ndarray, classes: list, pairs: set, min_votes: int = MIN_PAIR_VOTES,
                      min_items: int = 20) -> tuple[dict, dict]:
     """Per class pair: how often a voter names the pair's other class on an item that is clear,
     and the share of the pair's items split.
@@ -342,6 +346,7 @@ def pair_clear_noise(counts: np.ndarray, classes: list, pairs: set, min_votes: i
     from scipy.stats import binom
 
     index = {c: i for i, c in enumerate(classes)}
+    counts = counts[counts.sum(axis=1) >= min_votes]  # only these tell the two apart
     n = counts.sum(axis=1)
     top = counts.argmax(axis=1)
     shares = np.array([0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
@@ -351,7 +356,7 @@ def pair_clear_noise(counts: np.ndarray, classes: list, pairs: set, min_votes: i
         if len(pair) != 2 or not all(c in index for c in pair):
             continue
         a, b = (index[c] for c in pair)
-        rows = np.flatnonzero(((top == a) | (top == b)) & (n >= min_votes))
+        rows = np.flatnonzero((top == a) | (top == b))
         if len(rows) < min_items:
             continue
         x = np.where(top[rows] == a, counts[rows, b], counts[rows, a])
