@@ -37,7 +37,9 @@ class NoisyLabel(Analyzer):
     BANKING77 with flipped labels this lifts F1 well above cleanlab's
     default filter (see ``benchmarks/RESULTS.md``). An eval error is explained by noisy training labels when
     its nearest training rows carry the label the model wrongly predicted and
-    are themselves flagged (noisy-OR of their issue strengths). It is
+    are themselves flagged (noisy-OR of their issue strengths), or when the
+    training labels of its gold class went to the predicted class one way more
+    than the other (a class-pair flip) and the pair's eval errors run that way. It is
     explained by a wrong gold label when the model gives the gold label a low
     probability while its neighbours side with the model's prediction and its
     annotators, when given, reject the gold label. Annotator votes also tell
@@ -362,10 +364,13 @@ class NoisyLabel(Analyzer):
         return values, np.where(flagged, max(0.0, 1.0 - 1.0 / max(self.flag_factor, 1.0)), 1.0)
 
     def parts(self) -> tuple[ScorePart, ...]:
-        """Three lines: taught (calibrated on correct rows against their likeliest confusion); gold, the
-        neighbours' case against the gold label where cleanlab's confident learning on the eval set also
-        flags it (decided at ``gold_decide_at``); and gold_votes, annotators rejecting the gold beyond
-        what their own error rates explain."""
+        """Four lines: taught (calibrated on correct rows against their likeliest confusion); pair, a
+        one-way flip of the gold class's training labels to the prediction (decided at ``pair_decide_at``,
+        its precision stated from the pair's errors each way: a flip A -> B makes B the runner-up of the
+        correct A rows too, so correct rows cannot calibrate it); gold, the neighbours' case against the
+        gold label where cleanlab's confident learning on the eval set also flags it (decided at
+        ``gold_decide_at``); and gold_votes, annotators rejecting the gold beyond what their own error
+        rates explain."""
         if not hasattr(self, "taught_"):
             return ()
         gated = np.where(self.confident_, self.gold_, 0.0)  # neighbours against the gold, and cleanlab agrees
