@@ -5,8 +5,11 @@ BANKING77 and CLINC150 with several seeds and strengths; subsampled per
 class to keep the suite short, sizes in ``CONFIGS``). Each runs
 ``diagnose.run(eval, train, annotations)`` with default settings, and the
 baseline ``benchmarks.baseline_pipeline.baseline_attribute`` on the same
-frames. Nothing here is tuned: the analyzers' settings were chosen on the
-dev splits of the other measurements.
+frames. The analyzers' settings were chosen on the dev splits of the other
+measurements, with one exception: annotator_inconsistency's 10-class limit on
+clear-item error rates (``clear_accuracy``) was set after the BANKING77
+scenarios here showed its failure, so this benchmark's annotator figures are
+not held out for that setting.
 
 Scored rows: eval rows that are errors (given gold ≠ prediction). For each
 cause, a true positive is an error whose planted causes and assigned causes
@@ -95,7 +98,9 @@ def run() -> str:
                                        f"{t}/class train, {e}/class eval)" for s, sd, st, n, t, e in CONFIGS) + ". "
              "Per-cause precision/recall/F1 over error rows; baseline = `baseline_attribute` (kNN + cleanlab + "
              "vote counting) on the same frames. Targets: per-cause F1 ≥ 0.9 (≥ 0.85 on BANKING77); both causes "
-             "for ≥ 0.7 of double-cause errors. No published number exists (no other tool attributes causes).", "",
+             "for ≥ 0.7 of double-cause errors. No published number exists (no other tool attributes causes). "
+             "Not held out for one setting: annotator_inconsistency's 10-class limit on clear-item error rates was "
+             "set after these BANKING77 scenarios showed annotators' confusion of similar intents read as splits.", "",
              "| data | cause | P ours | R ours | F1 ours | F1 ours, planted errors only | P base | R base | F1 base | target | met | met, planted only |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|:--:|:--:|"]
     for data in ("banking77", "clinc150", "all"):

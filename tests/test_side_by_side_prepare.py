@@ -5,18 +5,10 @@ import threading
 
 import pytest
 from polars.testing import assert_frame_equal
+from test_concurrent_stages import _run
 
-import diagnose
 from diagnose import pipeline
 from diagnose.sample import sample_paths
-
-
-def _run():
-    paths = sample_paths()
-    config = diagnose.RunConfig(neighbors="exact", progress=False)
-    with pytest.warns(UserWarning):  # the sample's eval holds labels absent from training
-        return diagnose.run(paths["intents_eval"], paths["intents_train"], paths["intents_annotations"], seed=3,
-                            config=config)
 
 
 def test_search_beside_the_folds_gives_the_sequential_result(monkeypatch):

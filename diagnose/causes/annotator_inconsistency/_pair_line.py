@@ -56,8 +56,9 @@ def pair_noise(data: Prepared, classes: list) -> tuple[dict, dict]:
     return pair_clear_noise(counts, classes, {key for key in _error_pairs(data) if key is not None})
 
 
-def stated_precision(ratio: np.ndarray, posterior: np.ndarray | None) -> np.ndarray:
-    """With votes on the error, the posterior that its item is split (whose prior is ``1 - 1/ratio``:
+def precision_cap(ratio: np.ndarray, posterior: np.ndarray | None) -> np.ndarray:
+    """The bound on the pair line's stated precision: with votes on the error, the posterior that its
+    item is split (whose prior is ``1 - 1/ratio``:
     taking the smaller of the two as well counted the pair's prior twice and left errors whose own
     votes split between the pair at that prior); else ``1 - 1/ratio``."""
     cap = 1.0 - 1.0 / np.maximum(ratio, 1.0)

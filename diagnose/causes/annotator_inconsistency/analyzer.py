@@ -302,7 +302,7 @@ class AnnotatorInconsistency(Analyzer):
         genuinely disagree on the error's item (:func:`diagnose.votes.eval_posterior`), against the
         same voters replayed on a clear item and capped at the posterior; and pair, how much more
         often annotators cross between the error's two classes over all annotated items than their
-        error rates on clear items explain (:func:`clear_accuracy`), stating as its precision the
+        error rates on clear items explain (:func:`clear_accuracy`), its stated precision at most the
         posterior that the error's own item is split
         (:func:`~diagnose.causes.annotator_inconsistency._pair_votes.split_posterior`: the pair's
         share of unexplained crossings as prior, weighed by the item's votes). Without them, pair and split, disagreement among training
@@ -312,10 +312,10 @@ class AnnotatorInconsistency(Analyzer):
             return ()
         lines = [] if self.pair_line_[0] is None else [ScorePart(
             "pair", self.pair_line_[0], self.pair_line_[1], "the same class pairs' crossing votes drawn under the "
-            "one-coin null (Poisson with the expected count), error rates read on clear items; stated precision: "
-            "the posterior that the error's own item is split, from its votes with the share of the pair's crossings "
+            "one-coin null (Poisson with the expected count), error rates read on clear items; stated precision at "
+            "most the posterior that the error's own item is split, from its votes with the share of the pair's crossings "
             "the annotators' error rates leave unexplained (1 - 1/ratio) as prior; at most that share without votes", decide_at=self.pair_ratio,
-            precision_cap=_pair_line.stated_precision(self.pair_line_[0], self.pair_cap_))]
+            precision_cap=_pair_line.precision_cap(self.pair_line_[0], self.pair_cap_))]
         if self.post_ is not None:
             return (self.ambiguity_part_, *lines)
         scores = self.scores_
