@@ -84,7 +84,11 @@ class ScorePart:
     the line alone no longer gives its cause there. ``stated`` gives the
     precision per row directly where the line estimates it from the errors
     themselves (e.g. the share of a class pair's errors beyond its errors the
-    other way); no reference is then needed.
+    other way); no reference is then needed. ``ungated`` holds the line's
+    scores before an eval-side gate zeroed some rows (e.g. rows cleanlab does
+    not flag): the gated scores meet an ungated reference, so the stated
+    precision is also capped by the ungated scores' own calibration against
+    that reference (both sides then scored alike).
     """
 
     name: str
@@ -96,6 +100,7 @@ class ScorePart:
     precision_cap: np.ndarray | None = None
     explained_away_by: str | None = None
     stated: np.ndarray | None = None
+    ungated: np.ndarray | None = None
 
 
 class Analyzer:

@@ -14,7 +14,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
 import diagnose
-from diagnose.attribution import AttributionConfig, part_precision
+from diagnose.attribution import AttributionConfig, calibrate, part_precision
+from diagnose.core import CAUSES, ScorePart
 
 N_CLASSES = 10
 
@@ -76,6 +77,24 @@ def test_part_precision_separates_a_planted_tail_and_states_low_precision_withou
     precision, info = part_precision(plain, np.ones(200, bool), reference)
     assert np.nanmax(precision) < AttributionConfig().min_precision
     assert info["pi0"] > 0.8
+
+
+def test_a_gate_on_the_eval_side_only_does_not_lift_the_stated_precision():
+    """Errors drawn like the reference, most of them zeroed by a gate the reference never went through:
+    the gated block at zero looks far denser than the reference there, and made non-decreasing it lifts
+    every stronger score; capped by the ungated line's own calibration, no verdict passes."""
+    rng = np.random.default_rng(3)
+    reference, line = rng.uniform(0, 1, 600), rng.uniform(0, 1, 400)
+    gated = np.where(rng.random(400) < 0.2, line, 0.0)
+    frame = pl.DataFrame({"id": [str(i) for i in range(400)], "is_error": [True] * 400})
+    skipped = {c: "not in this test" for c in CAUSES if c != "noisy_label"}
+
+    def passes(**extra):
+        parts = {"noisy_label": (ScorePart("gold", gated, reference, "ordinary errors", decide_at=0.6, **extra),)}
+        return calibrate(frame, parts, AttributionConfig(), skipped)[1]["noisy_label"]["gold"][1].sum()
+
+    assert passes() > 0  # the artefact the cap removes
+    assert passes(ungated=line) == 0
 
 
 def test_errors_with_no_fault_are_mostly_unexplained():

@@ -369,7 +369,8 @@ class NoisyLabel(Analyzer):
         its precision stated from the pair's errors each way: a flip A -> B makes B the runner-up of the
         correct A rows too, so correct rows cannot calibrate it); gold, the neighbours' case against the
         gold label where cleanlab's confident learning on the eval set also flags it (decided at
-        ``gold_decide_at``); and gold_votes, annotators rejecting the gold beyond what their own error
+        ``gold_decide_at``; its precision at most that of the ungated line, since the reference rows were
+        never gated); and gold_votes, annotators rejecting the gold beyond what their own error
         rates explain."""
         if not hasattr(self, "taught_"):
             return ()
@@ -380,7 +381,8 @@ class NoisyLabel(Analyzer):
                  ScorePart("gold", gated, self.gold_reference_, "training rows the out-of-sample model gets wrong "
                            "(rows flagged as mislabelled down-weighted); the stated precision is approximate: "
                            "those rows' probabilities come from the proxy, not your model",
-                           self.gold_reference_weights_, decide_at=self.gold_decide_at, explained_away_by=_COVERAGE)
+                           self.gold_reference_weights_, decide_at=self.gold_decide_at, explained_away_by=_COVERAGE,
+                           ungated=self.gold_)
                  if self.gold_reference_ is not None
                  else ScorePart("gold", gated, decide_at=self.gold_decide_at, explained_away_by=_COVERAGE)]
         if self.gold_votes_ is not None:
