@@ -110,6 +110,27 @@ def test_uncertain_twin_scores_higher():
     assert "classifier less certain than on" in out.get_column("evidence_coverage_gap")[1]
 
 
+def test_your_models_confidence_scale_does_not_move_the_uncertainty_signal():
+    """Your model's eval probabilities against the proxy's training ones: a model that is flatter
+    everywhere (same ranking of rows) scores every row as one that is sharper; read as the same
+    model (no note that the eval probabilities were given), the flat one looks uncertain everywhere."""
+    data = _prepared(labels_known=False)
+    sharp = np.array([[0.97, 0.03], [0.9, 0.1], [0.6, 0.4], [0.7, 0.3], [0.8, 0.2]])
+    flat = sharp ** 0.3 / (sharp ** 0.3).sum(axis=1, keepdims=True)
+    notes = {"eval_probs": "given", "train_probs": "proxy"}
+
+    top = np.linspace(0.55, 0.99, data.train.height)  # the proxy's confidence varies over training rows
+    own = data.train.get_column("label").to_numpy()[:, None] == np.array(["card", "topup"])
+    train_probs = np.where(own, top[:, None], 1.0 - top[:, None])
+
+    def scores(probs, notes):
+        prepared = Prepared(**{**data.__dict__, "eval_probs": probs, "train_probs": train_probs, "notes": notes})
+        return CoverageGap(k=3).fit(prepared).score(prepared).get_column("score_coverage_gap").to_numpy()
+
+    np.testing.assert_allclose(scores(flat, notes), scores(sharp, notes))
+    assert np.all(scores(flat, {}) >= scores(sharp, {})) and np.any(scores(flat, {}) > scores(sharp, {}))
+
+
 @pytest.mark.parametrize("sparse", [True, False])
 def test_centre_distance_leaves_the_row_out(sparse):
     rng = np.random.default_rng(0)

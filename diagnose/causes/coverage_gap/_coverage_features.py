@@ -25,7 +25,8 @@ import numpy as np
 from diagnose.neighbors import top_k_sorted
 from diagnose.probs import map_threads
 
-__all__ = ["base_split", "char_features", "sparse_top_k", "class_sums", "centre_distance", "nearest_in_group", "entropy", "percentile"]
+__all__ = ["base_split", "char_features", "sparse_top_k", "class_sums", "centre_distance", "nearest_in_group", "entropy", "matched_quantiles",
+           "percentile"]
 
 
 #: the most frequent terms of a sparse product taken as a dense matrix product: character n-grams such as
@@ -196,6 +197,25 @@ def entropy(probs: np.ndarray) -> np.ndarray:
     """Shannon entropy (nats) of each probability row."""
     p = np.clip(np.asarray(probs, dtype=np.float64), 1e-12, 1.0)
     return -(p * np.log(p)).sum(axis=1)
+
+
+def matched_quantiles(values: np.ndarray, reference_sorted: np.ndarray) -> np.ndarray:
+    """Each value replaced by the (sorted) reference's value at the same rank; ties share their mean rank.
+
+    Two models' entropies are not on one scale (a sharper or flatter model shifts every row),
+    but their ranks are: matched this way, a row is as uncertain for your model as the
+    reference row at its rank is for the proxy.
+
+    Examples
+    --------
+    >>> matched_quantiles(np.array([5.0, 1.0, 3.0]), np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])).round(3)
+    array([0.517, 0.183, 0.35 ])
+    """
+    from scipy.stats import rankdata
+
+    if not len(values):
+        return np.asarray(values, dtype=float)
+    return np.quantile(reference_sorted, (rankdata(values) - 0.5) / len(values))
 
 
 def percentile(reference_sorted: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from diagnose.causes.coverage_gap._coverage_features import centre_distance, char_features, class_sums, entropy, nearest_in_group, percentile, sparse_top_k
+from diagnose.causes.coverage_gap._coverage_features import centre_distance, char_features, class_sums, entropy, matched_quantiles, nearest_in_group, percentile, sparse_top_k
 from diagnose.causes.coverage_gap.regions import describe_regions
 from diagnose.core import Analyzer, Neighbors, Prepared, ScorePart
 from diagnose.errors import InputError
@@ -342,6 +342,8 @@ class CoverageGap(Analyzer):
                 raise InputError("CoverageGap: scoring needs eval probabilities; expected data.eval_probs because fit used "
                                  "classifier probabilities. Found None. Score the same Prepared data that was fitted.")
             raw["uncertainty"] = entropy(data.eval_probs)
+            if _other_model(data):  # your model's entropy means something else than the proxy's: match ranks
+                raw["uncertainty"] = matched_quantiles(raw["uncertainty"], self.reference_["uncertainty"])
         mean, shares = self._combine(raw)
         is_error = data.eval.get_column("is_error").to_list() if "is_error" in data.eval.columns else [None] * len(mean)
         pct, share_all, share_outcome = self._calibrate(mean, is_error)
@@ -417,3 +419,7 @@ class CoverageGap(Analyzer):
                 "gold_reference": self.gold_reference if getattr(self, "gold_references_", None) else None,
                 "classes_in_training": len(getattr(self, "label_counts_", {}))}
 
+
+def _other_model(data: Prepared) -> bool:
+    """Whether the eval probabilities are your model's while the training rows' are the proxy's."""
+    return data.notes.get("eval_probs") == "given" and data.notes.get("train_probs") != "given"
