@@ -113,13 +113,14 @@ def _calibration(rows: list[dict], cause: str, measured: dict[str, Any]) -> dict
 
 
 # --------------------------------------------------------------------- run
-def run_draw(seed: int, no_fault: bool | None = None, settings: dict | None = None) -> dict[str, Any]:
-    """Draw, plant, diagnose and measure one seed."""
+def run_draw(seed: int, no_fault: bool | None = None, settings: dict | None = None, model: str = "lr") -> dict[str, Any]:
+    """Draw, plant, diagnose and measure one seed (``model``: the user's model, see :mod:`benchmarks._user_models`)."""
     import diagnose
+    from benchmarks._user_models import MODELS
 
     recipe = recipes.draw_recipe(seed, no_fault=no_fault)
     start = time.perf_counter()
-    draw = recipes.build_draw(recipe, recipes.load_pool(recipe.dataset))
+    draw = recipes.build_draw(recipe, recipes.load_pool(recipe.dataset), fit_predict=MODELS[model])
     built = time.perf_counter()
     annotations = draw.annotations if draw.annotations.height else None
     result = diagnose.run(draw.eval, draw.train, annotations, seed=0, config=diagnose.RunConfig(progress=False, **(settings or {})))
@@ -136,11 +137,12 @@ def run_draw(seed: int, no_fault: bool | None = None, settings: dict | None = No
 
 
 def run_seeds(seeds: list[int], *, jobs: int = 1, no_fault: bool | None = None,
-              settings: dict | None = None) -> list[dict[str, Any]]:
+              settings: dict | None = None, model: str = "lr") -> list[dict[str, Any]]:
     if jobs <= 1:
-        return [run_draw(s, no_fault) for s in seeds]
+        return [run_draw(s, no_fault, settings, model) for s in seeds]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(run_draw, seeds, [no_fault] * len(seeds), [settings] * len(seeds)))
+        n = len(seeds)
+        return list(pool.map(run_draw, seeds, [no_fault] * n, [settings] * n, [model] * n))
 
 
 # ------------------------------------------------------------------ report
@@ -218,7 +220,8 @@ SPACE = f"""## Recipe space (one recipe per seed: `benchmarks._family_recipes.dr
   the dev seeds), or every draw with `--no-fault`: no withheld classes, flips or splits; annotators, when drawn, still
   make their ordinary mistakes.
 - **user's model**: TF-IDF + logistic regression (`benchmarks.scenarios.fit_predict`) trained on the noisy training
-  table; `diagnose.run(eval, train, annotations, seed=0)` with default settings.
+  table, unless `--model` names another (`benchmarks/_user_models.py`: tempered flatter or sharper, naive Bayes,
+  k-nearest neighbours); `diagnose.run(eval, train, annotations, seed=0)` with default settings.
 
 ## Truth per eval error (gold != prediction)
 
@@ -235,7 +238,7 @@ def render(draws: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     seeds = ", ".join(str(d["seed"]) for d in draws)
     lines = [f"# Scenario families: `{meta['command']}`", "",
              (f"diagnose imported from `{meta['diagnose_file']}` (commit `{meta['commit']}`); {len(draws)} draws, "
-              f"seeds {seeds}; wall time {meta['wall_seconds'] / 60:.1f} min with --jobs {meta['jobs']} (load average "
+              f"seeds {seeds}; user's model `{meta.get('model', 'lr')}`; wall time {meta['wall_seconds'] / 60:.1f} min with --jobs {meta['jobs']} (load average "
               f"{meta['load_start']} at start, {meta['load_end']} at end; other processes shared the 2 cores)."), "",
              (f"Measures per draw among eval errors. Per-cause measures and primary / double leave out no-fault draws "
               f"(they have their own row). Worst = lowest where higher is better, highest for false flags and no-fault "
@@ -275,6 +278,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-fault", action="store_true", help="plant nothing in every draw")
     parser.add_argument("--min-precision", type=float, default=None,
                         help="RunConfig.min_precision for every run (default: the library's), to study the setting")
+    parser.add_argument("--model", default="lr", choices=("lr", "flat", "sharp", "nb", "knn"),
+                        help="the user's model whose predictions are diagnosed (see benchmarks/_user_models.py)")
     parser.add_argument("--render", type=Path, help="only rewrite --out from this saved JSON of draws")
     parser.add_argument("--noise", choices=("one_coin", "confusion"), default=None,
                         help="annotator noise model of the ambiguity posterior (default: the library's; --jobs 1 only)")
@@ -294,7 +299,9 @@ def main(argv: list[str] | None = None) -> None:
             "jobs": args.jobs, "load_start": _load(), "noise": __import__("diagnose").votes.NOISE}
     start = time.perf_counter()
     settings = {} if args.min_precision is None else {"min_precision": args.min_precision}
-    draws = run_seeds(_seeds(args.seeds), jobs=args.jobs, no_fault=True if args.no_fault else None, settings=settings)
+    meta["model"] = args.model
+    draws = run_seeds(_seeds(args.seeds), jobs=args.jobs, no_fault=True if args.no_fault else None, settings=settings,
+                      model=args.model)
     meta.update(wall_seconds=time.perf_counter() - start, load_end=_load())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(draws, meta))

@@ -166,3 +166,17 @@ def test_measures_count_natural_errors_as_false_positives(pool):
     stated = examples.with_columns(precision_coverage_gap=pl.lit(0.9))
     gap = measure_draw(draw, stated)["coverage_gap.calibration_gap"]["value"]
     assert gap == pytest.approx(0.9 - planted / errors.height)
+
+
+@pytest.mark.parametrize("name", ["lr", "flat", "sharp", "nb", "knn"])
+def test_every_user_model_gives_probabilities_over_all_classes(name):
+    from benchmarks._user_models import MODELS
+
+    train = pl.DataFrame({"text": ["card lost", "lost my card", "top up failed", "top up pending", "card stolen", "failed top up"],
+                          "label": ["card", "card", "topup", "topup", "card", "topup"]})
+    queries = pl.DataFrame({"text": ["my card is lost", "the top up failed", "weather today"]})
+    out = MODELS[name](train, queries, ("card", "topup", "weather"), seed=0)
+    probs = out.select("prob_card", "prob_topup", "prob_weather").to_numpy()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    assert out["prediction"].to_list()[:2] == ["card", "topup"]
+    assert (probs.argmax(axis=1) == [["card", "topup", "weather"].index(p) for p in out["prediction"]]).all()
