@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 
 from diagnose.causes.coverage_gap._coverage_features import centre_distance, char_features, class_sums, entropy, matched_quantiles, nearest_in_group, percentile, sparse_top_k
+from diagnose.causes.coverage_gap._coverage_text import evidence_text, other_model, reference_text
 from diagnose.causes.coverage_gap.regions import describe_regions
 from diagnose.core import Analyzer, Neighbors, Prepared, ScorePart
 from diagnose.errors import InputError
@@ -15,8 +16,7 @@ from diagnose.errors import InputError
 SIGNALS = ("isolation", "centre", "uncertainty")
 #: how labelled rows are calibrated (``outcome_reference``)
 REFERENCES = ("blend", "outcome", "all")
-_SHARE_TEXT = {"isolation": "more isolated than", "centre": "farther from every class centre than",
-               "uncertainty": "classifier less certain than on"}
+
 
 
 class CoverageGap(Analyzer):
@@ -342,7 +342,7 @@ class CoverageGap(Analyzer):
                 raise InputError("CoverageGap: scoring needs eval probabilities; expected data.eval_probs because fit used "
                                  "classifier probabilities. Found None. Score the same Prepared data that was fitted.")
             raw["uncertainty"] = entropy(data.eval_probs)
-            if _other_model(data):  # your model's entropy means something else than the proxy's: match ranks
+            if other_model(data):  # your model's entropy means something else than the proxy's: match ranks
                 raw["uncertainty"] = matched_quantiles(raw["uncertainty"], self.reference_["uncertainty"])
         mean, shares = self._combine(raw)
         is_error = data.eval.get_column("is_error").to_list() if "is_error" in data.eval.columns else [None] * len(mean)
@@ -362,8 +362,9 @@ class CoverageGap(Analyzer):
         train_ids = data.train.get_column("id").to_list()
         train_labels = data.train.get_column("label").to_list()
         evidence = [
-            self._evidence({s: v[i] for s, v in shares.items()}, nb.indices[i], nb.similarities[i], train_ids,
-                           train_labels, notes[i], self._reference_text(share_all[i], share_outcome[i], is_error[i]),
+            evidence_text({s: v[i] for s, v in shares.items()}, nb.indices[i][: self.show], nb.similarities[i][: self.show],
+                          train_ids, train_labels, notes[i],
+                          reference_text(share_all[i], share_outcome[i], is_error[i], self._reference_mode()),
                            gold_notes[i])
             for i in range(len(scores))
         ]
@@ -393,23 +394,6 @@ class CoverageGap(Analyzer):
             return 0.5 + 0.5 * (1 - count / limit), f"gold label {gold!r} is rare in training ({count} rows; median class {self.median_count_:.0f})"
         return 0.0, ""
 
-    def _reference_text(self, share_all: float, share_outcome: float, is_error: bool | None) -> str:
-        """How the calibrated novelty was reached, in words."""
-        if np.isnan(share_outcome):
-            return f"more unusual than {100 * share_all:.0f}% of training rows"
-        group = "the training rows the model also gets wrong" if is_error else "the training rows the model gets right"
-        if self._reference_mode() == "outcome":
-            return f"more unusual than {100 * share_outcome:.0f}% of {group}"
-        return (f"more unusual than {100 * (share_all + share_outcome) / 2:.0f}% of training rows on average: "
-                f"{100 * share_all:.0f}% of all of them, {100 * share_outcome:.0f}% of {group}")
-
-    def _evidence(self, shares, idx, sims, train_ids, train_labels, label_note, reference, gold_note="") -> str:
-        near = ", ".join(f"{train_ids[j]} [{train_labels[j]}] sim {s:.2f}" for j, s in zip(idx[: self.show], sims[: self.show]))
-        parts = ", ".join(f"{_SHARE_TEXT[name]} {100 * v:.0f}%" for name, v in shares.items())
-        gold = f"; {gold_note}" if gold_note else ""
-        text = f"{reference} ({parts} of all training rows){gold}; nearest training rows: {near}"
-        return f"{label_note}; {text}" if label_note else text
-
     def tables(self) -> dict[str, pl.DataFrame]:
         return {"coverage_regions": self.regions_} if hasattr(self, "regions_") else {}
 
@@ -419,7 +403,3 @@ class CoverageGap(Analyzer):
                 "gold_reference": self.gold_reference if getattr(self, "gold_references_", None) else None,
                 "classes_in_training": len(getattr(self, "label_counts_", {}))}
 
-
-def _other_model(data: Prepared) -> bool:
-    """Whether the eval probabilities are your model's while the training rows' are the proxy's."""
-    return data.notes.get("eval_probs") == "given" and data.notes.get("train_probs") != "given"
