@@ -11,7 +11,13 @@ defaults were chosen) and the no-fault runs. Refresh the inputs with::
     python -m benchmarks.family --seeds report --no-fault --out benchmarks/results/family_after_report_nofault.md --jobs 2
     python -m benchmarks.family --seeds dev --no-fault --out benchmarks/results/family_after_dev_nofault.md --jobs 2
 
-(the ``before`` files were made the same way on commit 84384cf, see their headers).
+(the ``before`` files were made the same way on commit 84384cf, see their headers), and the same reporting
+seeds with another user's model::
+
+    python -m benchmarks.family --model knn --seeds report --out benchmarks/results/family_model_knn_report.md --jobs 2
+    python -m benchmarks.family --model knn --seeds report --no-fault --out benchmarks/results/family_model_knn_report_nofault.md --jobs 2
+
+(likewise ``flat``, ``sharp`` and ``nb``).
 """
 from __future__ import annotations
 
@@ -69,7 +75,30 @@ def run() -> str:
     lines += ["", "**No fault planted in any draw** (`--no-fault`; errors given any cause, target ≤ 0.05):", "",
               "| run | median / worst |", "|---|---:|"]
     lines += [f"| {title} | {_cell(s, 'no_fault_any_cause')} |" for title, s in nofault]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _models()) + "\n"
+
+
+#: the user's models of ``python -m benchmarks.family --model`` (see ``benchmarks/_user_models.py``)
+MODELS = (("logistic regression (the family's)", "family_after_report"), ("flat (p^0.3)", "family_model_flat_report"),
+          ("sharp (p^3)", "family_model_sharp_report"), ("naive Bayes", "family_model_nb_report"),
+          ("k-nearest neighbours", "family_model_knn_report"))
+MODEL_MEASURES = ("coverage_gap.precision", "coverage_gap.f1", "noisy_label.precision", "noisy_label.f1",
+                  "annotator_inconsistency.precision", "annotator_inconsistency.f1", "primary_accuracy",
+                  "coverage_gap.calibration_gap", "noisy_label.calibration_gap", "annotator_inconsistency.calibration_gap")
+
+
+def _models() -> list[str]:
+    """The reporting seeds diagnosed with other user's models: the verdicts must not hinge on the proxy's kind."""
+    runs = [(title, _load(stem), _load(f"{stem}_nofault")) for title, stem in MODELS]
+    if sum(s is not None for _, s, _ in runs) < 2:
+        return []
+    lines = ["", "**The same reporting draws with another user's model** (`python -m benchmarks.family --model flat|sharp|nb|knn "
+             "--seeds report [--no-fault]`; the models are in `benchmarks/_user_models.py`; nothing was chosen on these runs):", "",
+             "| measure | " + " | ".join(t for t, _, _ in runs) + " |", "|---|" + "---:|" * len(runs)]
+    for key in MODEL_MEASURES:
+        lines.append(f"| {MEASURES[key][0]} | " + " | ".join(_cell(s, key) for _, s, _ in runs) + " |")
+    lines.append("| no-fault draws: errors given any cause | " + " | ".join(_cell(n, "no_fault_any_cause") for _, _, n in runs) + " |")
+    return lines
 
 
 if __name__ == "__main__":
