@@ -34,7 +34,7 @@ def _texts(labels: np.ndarray, rng: np.random.Generator, overlap: float = 0.35) 
 
 def _world(seed: int = 0, *, withheld: tuple[int, ...] = (), gold_flip: float = 0.0,
            train_per_class: int = 60, eval_per_class: int = 30, votes: int = 0, zipf: float = 0.0,
-           overlap: float = 0.35, pair_flip: float = 0.0):
+           overlap: float = 0.35, pair_flip: float = 0.0, accuracy: float = 0.9):
     rng = np.random.default_rng(seed)
     kept = [c for c in range(N_CLASSES) if c not in withheld]
     sizes = np.maximum(5, np.round(train_per_class * (np.arange(N_CLASSES) + 1.0) ** -zipf)).astype(int)
@@ -56,9 +56,9 @@ def _world(seed: int = 0, *, withheld: tuple[int, ...] = (), gold_flip: float = 
     ev = pl.DataFrame({"id": [f"ev{i}" for i in range(len(y_ev))], "text": tx_ev, "label": name(gold),
                        "prediction": name(pred)})
     truth = pl.DataFrame({"id": ev["id"], "true": name(y_ev), "gold_flipped": flipped})
-    if votes:  # reliable annotators (accuracy 0.9) label every eval row, each error uniform over the others
+    if votes:  # annotators (accuracy 0.9 unless told) label every eval row, each error uniform over the others
         meant = np.repeat(y_ev, votes)
-        wrong = rng.random(len(meant)) > 0.9
+        wrong = rng.random(len(meant)) > accuracy
         meant[wrong] = (meant[wrong] + rng.integers(1, N_CLASSES, wrong.sum())) % N_CLASSES
         who = [f"a{rng.integers(5)}" for _ in meant]
         ann = pl.DataFrame({"id": np.repeat(ev["id"].to_numpy(), votes), "annotator": who, "label": name(meant)})
@@ -164,6 +164,18 @@ def test_planted_eval_gold_flips_with_votes_are_found():
     assert recall >= 0.8, recall
     assert measured >= 0.85, measured
     assert abs(stated - measured) <= 0.15, (stated, measured)
+
+
+def test_single_votes_from_careless_annotators_do_not_call_right_gold_labels_wrong():
+    """One vote per item at accuracy 0.7, 3% of golds wrong: a lone vote against the gold is the
+    annotator's slip far more often than a wrong gold. Replayed at an assumed reliability of 0.9,
+    the slips passed as wrong golds (half of the calls false); read on the rows the model gets
+    right, the reliability is about 0.7 and they do not."""
+    ev, train, truth, ann = _world(4, votes=1, accuracy=0.7, gold_flip=0.03, eval_per_class=60)
+    ex = diagnose.run(ev, train, ann, config=diagnose.RunConfig(progress=False)).examples
+    errors = ex.join(truth, on="id").filter(pl.col("is_error"))
+    false = errors.filter(pl.col("causes").list.contains("noisy_label") & ~pl.col("gold_flipped")).height
+    assert false <= 0.05 * errors.height, (false, errors.height)
 
 
 def test_every_verdict_states_its_precision_and_summary_states_the_expected_misattribution():
