@@ -19,7 +19,7 @@ import numpy as np
 from diagnose._vote_reading import fit_vote_mixture, vote_reading
 
 __all__ = ["VERDICTS", "ambiguity_posterior", "fit_spread", "noise_rows", "relative_reliability", "smooth_prior",
-           "replay_clear", "spread_mean", "verdicts", "vote_arrays"]
+           "replay_clear", "spread_fitted", "spread_mean", "verdicts", "vote_arrays"]
 
 def vote_arrays(votes: list[list[tuple[str, str]]], classes, reliability: dict | None = None):
     """Votes as padded class codes (``-1`` pads) and each vote's relative annotator weight.
@@ -176,6 +176,15 @@ def _components(prior, mean, codes, rel, spread, samples, rng, k, nz, odds=None)
     return clear, spread_ev, theta, amb
 
 
+#: items with two votes or more :func:`fit_spread` needs; with fewer it returns its default
+MIN_SPREAD_ITEMS = 20
+
+
+def spread_fitted(codes: np.ndarray) -> bool:
+    """Whether enough items carry two votes or more for :func:`fit_spread` to fit the spread (codes: -1 = no vote)."""
+    return int(((np.asarray(codes) >= 0).sum(axis=1) >= 2).sum()) >= MIN_SPREAD_ITEMS
+
+
 def fit_spread(prior, codes, rel, *, mean=None, noise=None, seed: int = 0, samples: int = 48, max_items: int = 2000,
                alphas=(0.5, 1.0, 2.0, 4.0, 8.0, 16.0), reliabilities=(0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0),
                shares=(0.02, 0.05, 0.1, 0.2, 0.35, 0.5),
@@ -184,14 +193,14 @@ def fit_spread(prior, codes, rel, *, mean=None, noise=None, seed: int = 0, sampl
 
     ``share`` is the prior share of items on which people genuinely split, ``alpha`` how far
     their labels spread around the model's probabilities, ``reliability`` the pooled chance that
-    a vote is meant (else uniform noise). With fewer than 20 such items the three cannot be
+    a vote is meant (else uniform noise). With fewer than :data:`MIN_SPREAD_ITEMS` such items the three cannot be
     told apart and ``default`` is returned (chosen on the development draws of
     ``python -m benchmarks.disagreement_family``).
     """
     from scipy.special import logsumexp
 
     many = np.flatnonzero((codes >= 0).sum(axis=1) >= 2)
-    if len(many) < 20:
+    if len(many) < MIN_SPREAD_ITEMS:
         return default
     rng = np.random.default_rng(seed)
     if len(many) > max_items:

@@ -182,12 +182,11 @@ def calibrate(frame: pl.DataFrame, parts: dict[str, tuple[ScorePart, ...]], conf
                 reference = scores[correct] if part.reference is None else np.asarray(part.reference, float)
                 weights = None if part.reference is None else part.reference_weights
                 prec, info = part_precision(scores, is_error, reference, config, weights, unlabelled=unlabelled)
+                where = part.reference_name if part.reference is not None else "correctly predicted eval rows"
                 if part.ungated is not None:  # a gate on the eval side only: the line scored alike on both sides
                     alike = part_precision(np.asarray(part.ungated, float), is_error, reference, config, weights,
                                            unlabelled=unlabelled)[0]
                     prec = np.fmin(prec, alike)
-                where = part.reference_name if part.reference is not None else "correctly predicted eval rows"
-                if part.ungated is not None:
                     where += "; capped by the ungated line's own calibration"
             if info["pi0"] is None and part.stated is None:
                 prec = np.where((is_error | unlabelled) & (np.nan_to_num(scores, nan=-1.0) >= config.fallback), np.inf, np.nan)

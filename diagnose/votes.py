@@ -23,6 +23,7 @@ from diagnose._ambiguity import (
     relative_reliability,
     replay_clear,
     smooth_prior,
+    spread_fitted,
     spread_mean,
     verdicts,
     vote_arrays,
@@ -33,7 +34,7 @@ from diagnose._vote_mixture import split_probability, spread_grids, vote_mixture
 __all__ = ["VERDICTS", "VoteTable", "ambiguity_posterior", "annotator_accuracy", "class_noise", "eval_posterior",
            "fit_spread", "minority_share", "pair_cross_votes", "relative_reliability", "split_probability", "spread_grids", "vote_mixture_fit",
            "vote_mixture_fit_codes", "replay_clear", "replay_reliability", "share_against", "simulate",
-           "smooth_prior", "spread_mean", "verdicts", "vote_arrays", "vote_table", "wrong_gold_posterior"]
+           "smooth_prior", "spread_fitted", "spread_mean", "verdicts", "vote_arrays", "vote_table", "wrong_gold_posterior"]
 
 
 class VoteTable:

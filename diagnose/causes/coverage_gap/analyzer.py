@@ -18,7 +18,6 @@ SIGNALS = ("isolation", "centre", "uncertainty")
 REFERENCES = ("blend", "outcome", "all")
 
 
-
 class CoverageGap(Analyzer):
     """Score how unusual each eval row is compared with the training data.
 
@@ -365,7 +364,7 @@ class CoverageGap(Analyzer):
             evidence_text({s: v[i] for s, v in shares.items()}, nb.indices[i][: self.show], nb.similarities[i][: self.show],
                           train_ids, train_labels, notes[i],
                           reference_text(share_all[i], share_outcome[i], is_error[i], self._reference_mode()),
-                           gold_notes[i])
+                          gold_notes[i])
             for i in range(len(scores))
         ]
         self.regions_ = describe_regions(data, share_all, seed=data.seed)

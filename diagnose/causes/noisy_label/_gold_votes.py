@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diagnose.votes import VoteTable, split_probability
+from diagnose.votes import VoteTable, split_probability, spread_fitted
 
 
 def split_share(post: dict | None, rows: np.ndarray, fallback: float = 0.0) -> float:
@@ -54,8 +54,6 @@ def follow_chance(table: VoteTable, post: dict | None) -> np.ndarray:
     return np.where(np.asarray(post["codes"]) >= 0, chance, np.nan)
 
 
-#: items with two votes or more needed to fit the pooled reliability (as :func:`diagnose.votes.fit_spread`)
-MIN_MULTI_VOTE_ITEMS = 20
 #: votes on rows the model gets right needed to read the reliability there instead
 MIN_ANCHOR_VOTES = 20
 
@@ -78,7 +76,7 @@ def pooled_reliability(post: dict) -> float:
     """
     fitted = float(post["spread"][1])
     codes = np.asarray(post["codes"])
-    if ((codes >= 0).sum(axis=1) >= 2).sum() >= MIN_MULTI_VOTE_ITEMS or "prior" not in post or "gold" not in post:
+    if spread_fitted(codes) or "prior" not in post or "gold" not in post:
         return fitted
     gold, prior = np.asarray(post["gold"]), np.asarray(post["prior"], dtype=float)
     right = (gold >= 0) & (prior.argmax(axis=1) == gold) & (np.ptp(prior, axis=1) > 0)
