@@ -34,7 +34,7 @@ def _texts(labels: np.ndarray, rng: np.random.Generator, overlap: float = 0.35) 
 
 def _world(seed: int = 0, *, withheld: tuple[int, ...] = (), gold_flip: float = 0.0,
            train_per_class: int = 60, eval_per_class: int = 30, votes: int = 0, zipf: float = 0.0,
-           overlap: float = 0.35, pair_flip: float = 0.0, accuracy: float = 0.9):
+           overlap: float = 0.35, pair_flip: float = 0.0, accuracy: float = 0.9, swap_flip: float = 0.0):
     rng = np.random.default_rng(seed)
     kept = [c for c in range(N_CLASSES) if c not in withheld]
     sizes = np.maximum(5, np.round(train_per_class * (np.arange(N_CLASSES) + 1.0) ** -zipf)).astype(int)
@@ -45,6 +45,12 @@ def _world(seed: int = 0, *, withheld: tuple[int, ...] = (), gold_flip: float = 
         y_tr = y_tr.copy()
         zero = np.flatnonzero(y_tr == 0)
         y_tr[rng.choice(zero, round(pair_flip * len(zero)), replace=False)] = 1
+    if swap_flip:  # flips both ways: that share of class 0's rows labelled 5 and of class 5's labelled 0
+        y_tr = y_tr.copy()
+        for a, b in ((0, 5), (5, 0)):
+            rows = np.flatnonzero(y_tr == a)
+            y_tr[rng.choice(rows, round(swap_flip * len(rows)), replace=False)] = b + 100
+        y_tr = np.where(y_tr >= 100, y_tr - 100, y_tr)
     vec = CountVectorizer().fit(tx_tr)
     model = LogisticRegression(max_iter=500, C=0.5).fit(vec.transform(tx_tr), y_tr)
     pred = model.predict(vec.transform(tx_ev))
@@ -143,6 +149,22 @@ def test_a_one_way_class_pair_flip_in_training_explains_the_errors_it_taught(see
     assert taught.height >= 10 and found.height / taught.height >= 0.6
     assert found.get_column("precision_noisy_label").min() >= 0.7
     others = ex.filter(pl.col("is_error") & ~pl.col("label").is_in(["class_0", "class_1"]))
+    assert others.filter(pl.col("causes").list.contains("noisy_label")).height / others.height <= 0.1
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_flips_both_ways_are_found_by_the_mislabelled_training_rows_next_to_the_errors(seed):
+    # classes 0 and 5 swap a share of their training labels: no one-way excess for the class-pair line,
+    # but the training rows next to each error carry the predicted label and look like the gold class
+    # far more often than the eval rows of that class do
+    ev, train, truth = _world(seed, swap_flip=0.3, eval_per_class=80)
+    ex = _run(ev, train).join(truth, on="id")
+    pair = pl.col("label").is_in(["class_0", "class_5"]) & pl.col("prediction").is_in(["class_0", "class_5"])
+    taught = ex.filter(pl.col("is_error") & pair)
+    found = taught.filter(pl.col("causes").list.contains("noisy_label"))
+    assert taught.height >= 10 and found.height / taught.height >= 0.3
+    assert found.get_column("evidence_noisy_label").str.contains("look mislabelled as the predicted").all()
+    others = ex.filter(pl.col("is_error") & ~pl.col("label").is_in(["class_0", "class_5"]))
     assert others.filter(pl.col("causes").list.contains("noisy_label")).height / others.height <= 0.1
 
 

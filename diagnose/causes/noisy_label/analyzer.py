@@ -18,6 +18,7 @@ from diagnose.causes.noisy_label._row_evidence import (
     confident_off_diagonal,
     neighbour_share,
 )
+from diagnose.causes.noisy_label._taught import crossings, neighbour_vote, taught_evidence, taught_precision
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels
 from diagnose.votes import share_against, simulate, vote_table
 
@@ -37,7 +38,9 @@ class NoisyLabel(Analyzer):
     BANKING77 with flipped labels this lifts F1 well above cleanlab's
     default filter (see ``benchmarks/RESULTS.md``). An eval error is explained by noisy training labels when
     its nearest training rows carry the label the model wrongly predicted and
-    are themselves flagged (noisy-OR of their issue strengths), or when the
+    are themselves flagged (noisy-OR of their issue strengths; its precision is
+    the share of training rows so labelled whose neighbours vote for the gold
+    beyond the eval rows' own share, see ``_taught``), or when the
     training labels of its gold class went to the predicted class one way more
     than the other (a class-pair flip) and the pair's eval errors run that way. It is
     explained by a wrong gold label when the model gives the gold label a low
@@ -88,10 +91,13 @@ class NoisyLabel(Analyzer):
         ``python -m benchmarks.family``).
     taught_decide_at
         An error is taught by noisy training labels when that evidence reaches
-        this value and its precision, stated against correct rows judged on
-        their likeliest confusion, reaches ``min_precision`` (the floor keeps
-        weak evidence out: errors sit where flagged rows are, so correct rows
-        understate how common weak evidence is among ordinary errors).
+        this value and its stated precision reaches ``min_precision``: the
+        share of training rows labelled as the prediction whose unflagged
+        neighbours vote for the gold class beyond the share of eval rows of
+        that class (as gold) whose neighbours do, at most the share of the
+        flow annotators do not split on (``_taught``). Correct eval rows
+        cannot calibrate it: mislabelled rows sit next to correct rows of the
+        gold class too (development draws 208 and 220: no verdict at all).
     pair_decide_at
         The class-pair line (training labels of the gold class given as the
         prediction one way more than the other, in cleanlab's confident joint)
@@ -138,9 +144,14 @@ class NoisyLabel(Analyzer):
 
     def fit(self, data: Prepared) -> NoisyLabel:
         self.class_index_ = {c: i for i, c in enumerate(data.classes)}
-        self.train_issues_ = None
+        self.train_issues_, self.train_crossings_ = None, None
         if data.train is not None and data.train_probs is not None:
             self.train_issues_ = self._train_issues(data)
+        if data.train is not None and data.train_neighbors is not None:
+            self.train_codes_ = np.array([self.class_index_[c] for c in data.train.get_column("label").to_list()])
+            self.voters_ = None if self.train_issues_ is None else ~self.train_issues_.get_column("is_label_issue").to_numpy()
+            voted = neighbour_vote(data.train_neighbors, self.train_codes_, self.k, len(self.class_index_), self.voters_)
+            self.train_crossings_ = crossings(self.train_codes_, voted, len(self.class_index_))
         return self
 
     def _train_issues(self, data: Prepared) -> pl.DataFrame:
@@ -196,6 +207,7 @@ class NoisyLabel(Analyzer):
     def score(self, data: Prepared) -> pl.DataFrame:
         ev = data.eval
         taught, taught_note = self._taught(data)
+        self.taught_precision_ = self._taught_precision(data)
         gold, gold_note = self._gold_wrong(data)
         self.taught_ = taught
         self.pair_, pair_note = self._pair_line(data)
@@ -207,31 +219,18 @@ class NoisyLabel(Analyzer):
                              "evidence_noisy_label": pl.Series(notes, dtype=pl.Utf8)})
 
     def _taught(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
-        n = data.eval.height
         if self.train_issues_ is None or data.eval_neighbors is None:
-            return np.full(n, np.nan), [""] * n
+            return np.full(data.eval.height, np.nan), [""] * data.eval.height
         issues = self.train_issues_
-        strength = np.where(issues.get_column("is_label_issue").to_numpy(), 1.0 - issues.get_column("label_quality").to_numpy(), 0.0)
-        given = issues.get_column("label").to_list()
-        suggested = issues.get_column("suggested_label").to_list()
-        strength = strength * _rejected(self._row_support(issues, given, suggested))
-        ids = issues.get_column("id").to_list()
-        preds = contrast_labels(data)  # a correct row is judged against its likeliest confusion
-        golds = data.eval.get_column("label").to_list()
-        out, notes = np.full(n, np.nan), [""] * n
-        for i, (pred, gold) in enumerate(zip(preds, golds)):
-            if pred is None:
-                continue
-            nbr = data.eval_neighbors.indices[i, : self.k]
-            hits = [j for j in nbr if given[j] == pred and strength[j] > 0 and suggested[j] == (gold or suggested[j])]
-            out[i] = 1.0 - np.prod([1.0 - strength[j] for j in hits]) if hits else 0.0
-            if hits:  # share of the neighbours' support for the prediction that comes from suspect rows
-                sims = dict(zip(nbr, np.clip(data.eval_neighbors.similarities[i, : self.k], 1e-6, None)))
-                out[i] *= sum(sims[j] for j in hits) / sum(sims[j] for j in nbr if given[j] == pred)
-            if hits:
-                shown = ", ".join(f"{ids[j]} labelled {given[j]!r}, suggested {suggested[j]!r}" for j in hits[: self.show])
-                notes[i] = f"{len(hits)} of {len(nbr)} nearest training rows look mislabelled as the predicted {pred!r}: {shown}"
-        return out, notes
+        support = self._row_support(issues, issues.get_column("label").to_list(), issues.get_column("suggested_label").to_list())
+        return taught_evidence(data, issues, _rejected(support), self.k, self.show)
+
+    def _taught_precision(self, data: Prepared) -> np.ndarray:
+        """Per eval row, how many of the rows the taught line shows are mislabelled (``_taught``)."""
+        if self.train_crossings_ is None or data.eval_neighbors is None:
+            return np.full(data.eval.height, np.nan)
+        return taught_precision(data, self.class_index_, self.train_crossings_, self.train_codes_, self.voters_,
+                                self.k, getattr(self, "pair_support_", {}))
 
     def _pair_line(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
         """Per eval row, the class-pair evidence that training labels of its gold class were given as
@@ -364,7 +363,8 @@ class NoisyLabel(Analyzer):
         return values, np.where(flagged, max(0.0, 1.0 - 1.0 / max(self.flag_factor, 1.0)), 1.0)
 
     def parts(self) -> tuple[ScorePart, ...]:
-        """Four lines: taught (calibrated on correct rows against their likeliest confusion); pair, a
+        """Four lines: taught (its precision stated from the training rows' neighbour votes against the eval
+        rows' own, ``_taught``); pair, a
         one-way flip of the gold class's training labels to the prediction (decided at ``pair_decide_at``,
         its precision stated from the pair's errors each way: a flip A -> B makes B the runner-up of the
         correct A rows too, so correct rows cannot calibrate it); gold, the neighbours' case against the
@@ -375,7 +375,10 @@ class NoisyLabel(Analyzer):
         if not hasattr(self, "taught_"):
             return ()
         gated = np.where(self.confident_, self.gold_, 0.0)  # neighbours against the gold, and cleanlab agrees
-        lines = [ScorePart("taught", self.taught_, decide_at=self.taught_decide_at),
+        lines = [ScorePart("taught", self.taught_, reference_name="the training rows labelled as the prediction whose "
+                           "neighbours vote for the gold class, beyond the share of eval rows of the predicted class "
+                           "(as gold) whose neighbours do, at most the share of that flow annotators do not split on", decide_at=self.taught_decide_at,
+                           stated=self.taught_precision_),
                  ScorePart("pair", self.pair_, reference_name="the class pair's errors the other way (the share of "
                            "its errors beyond them)", decide_at=self.pair_decide_at, stated=self.pair_precision_),
                  ScorePart("gold", gated, self.gold_reference_, "training rows the out-of-sample model gets wrong "
