@@ -34,13 +34,15 @@ def _texts(labels: np.ndarray, rng: np.random.Generator, overlap: float = 0.35) 
 
 def _world(seed: int = 0, *, withheld: tuple[int, ...] = (), gold_flip: float = 0.0,
            train_per_class: int = 60, eval_per_class: int = 30, votes: int = 0, zipf: float = 0.0,
-           overlap: float = 0.35, pair_flip: float = 0.0, accuracy: float = 0.9, swap_flip: float = 0.0):
+           overlap: float = 0.35, pair_flip: float = 0.0, accuracy: float = 0.9, swap_flip: float = 0.0,
+           train_votes: str | None = None):
     rng = np.random.default_rng(seed)
     kept = [c for c in range(N_CLASSES) if c not in withheld]
     sizes = np.maximum(5, np.round(train_per_class * (np.arange(N_CLASSES) + 1.0) ** -zipf)).astype(int)
     y_tr = np.repeat(kept, sizes[kept])  # zipf > 0: class c keeps (c + 1) ** -zipf of its rows
     y_ev = np.repeat(np.arange(N_CLASSES), np.maximum(5, np.round(eval_per_class * (np.arange(N_CLASSES) + 1.0) ** -zipf)).astype(int))
     tx_tr, tx_ev = _texts(y_tr, rng, overlap), _texts(y_ev, rng, overlap)
+    true_tr = y_tr.copy()
     if pair_flip:  # a one-way flip: that share of class 0's training rows labelled as class 1
         y_tr = y_tr.copy()
         zero = np.flatnonzero(y_tr == 0)
@@ -62,6 +64,16 @@ def _world(seed: int = 0, *, withheld: tuple[int, ...] = (), gold_flip: float = 
     ev = pl.DataFrame({"id": [f"ev{i}" for i in range(len(y_ev))], "text": tx_ev, "label": name(gold),
                        "prediction": name(pred)})
     truth = pl.DataFrame({"id": ev["id"], "true": name(y_ev), "gold_flipped": flipped})
+    if train_votes:  # one vote per training row (enough moved rows for single votes to tell): its true class at ``accuracy``; with "opinion" the moved rows'
+        # vote is a coin flip between the two classes (their label was one reading of an ambiguous item)
+        meant = true_tr.copy()
+        wrong = rng.random(len(meant)) > accuracy
+        meant[wrong] = (meant[wrong] + rng.integers(1, N_CLASSES, wrong.sum())) % N_CLASSES
+        if train_votes == "opinion":
+            moved = y_tr != true_tr
+            meant[moved] = np.where(rng.random(moved.sum()) < 0.5, true_tr[moved], y_tr[moved])
+        ann = pl.DataFrame({"id": train["id"], "annotator": [f"a{rng.integers(5)}" for _ in meant], "label": name(meant)})
+        return ev, train, truth, ann
     if votes:  # annotators (accuracy 0.9 unless told) label every eval row, each error uniform over the others
         meant = np.repeat(y_ev, votes)
         wrong = rng.random(len(meant)) > accuracy
@@ -166,6 +178,23 @@ def test_flips_both_ways_are_found_by_the_mislabelled_training_rows_next_to_the_
     assert found.get_column("evidence_noisy_label").str.contains("look mislabelled as the predicted").all()
     others = ex.filter(pl.col("is_error") & ~pl.col("label").is_in(["class_0", "class_5"]))
     assert others.filter(pl.col("causes").list.contains("noisy_label")).height / others.height <= 0.1
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_single_votes_tell_a_labelling_mistake_from_an_opinion_split(seed):
+    # the same one-way flow of class 0's training labels to class 1, with one vote per training row:
+    # reliable annotators name class 0 on the moved rows (a mistake: noisy labels), or split 50/50
+    # on them (one reading of an ambiguous item each: opinion, not noise)
+    def verdicts(kind):
+        ev, train, truth, ann = _world(seed, pair_flip=0.4, train_per_class=120, eval_per_class=60, train_votes=kind)
+        ex = diagnose.run(ev, train, ann, config=diagnose.RunConfig(progress=False)).examples
+        taught = ex.filter((pl.col("label") == "class_0") & (pl.col("prediction") == "class_1"))
+        return taught.height, taught.filter(pl.col("causes").list.contains("noisy_label")).height
+
+    errors, found = verdicts("mistake")
+    assert errors >= 10 and found / errors >= 0.6
+    errors, found = verdicts("opinion")
+    assert errors >= 10 and found / errors <= 0.2
 
 
 def test_planted_eval_gold_flips_are_found_with_their_stated_precision():

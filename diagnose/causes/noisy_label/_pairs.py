@@ -76,7 +76,7 @@ def _reverse_rate(joint: np.ndarray, shortfall: np.ndarray, rate: np.ndarray, lo
     return out
 
 
-def _pair_noise(joint: np.ndarray, data: Prepared, support: dict, index: dict):
+def _pair_noise(joint: np.ndarray, data: Prepared, support: dict, index: dict, suggested: np.ndarray | None = None):
     """Per (given, true) class pair: estimated share of true-class rows given the other label
     (cleanlab's calibrated confident ``joint``, normalised per true class), and how much annotators back the
     given label on annotated training rows of that pair: rows labelled ``given`` on which some
@@ -85,15 +85,47 @@ def _pair_noise(joint: np.ndarray, data: Prepared, support: dict, index: dict):
     as the other label is a matter of opinion (annotator inconsistency), not noise."""
     rate = joint / np.maximum(joint.sum(axis=0, keepdims=True), 1)
     np.fill_diagonal(rate, 0.0)
+    kept = _single_vote_kept(data, index, suggested)
     if not support:
-        return rate, {}
+        return rate, {}, kept
     ann = data.annotations.select(pl.col("id").cast(pl.Utf8), pl.col("label").cast(pl.Utf8)).unique()
     given = data.train.select(pl.col("id").cast(pl.Utf8), pl.col("label").cast(pl.Utf8).alias("given"))
     rows = pl.DataFrame({"id": list(support), "share": list(support.values())}, schema={"id": pl.Utf8, "share": pl.Float64})
     pairs = (ann.join(rows, on="id").join(given, on="id").filter(pl.col("label") != pl.col("given"))
              .filter(pl.col("label").is_in(list(index)) & pl.col("given").is_in(list(index)))
              .group_by("given", "label").agg(pl.len().alias("n"), pl.col("share").mean()).filter(pl.col("n") >= 2))
-    return rate, {(index[g], index[t]): float(v) for g, t, _, v in pairs.iter_rows()}
+    multi = {(index[g], index[t]): float(v) for g, t, _, v in pairs.iter_rows()}
+    return rate, multi, {**kept, **{key: (1.0 - v) ** 2 for key, v in multi.items()}}
+
+
+def _single_vote_kept(data: Prepared, index: dict, suggested: np.ndarray | None, slip: float = 0.2,
+                      source: float = 0.98) -> dict:
+    """Per (given, true) class pair, from votes on training rows with any number of votes: the
+    posterior that the pair's label flow is a labelling mistake rather than opinion.
+
+    One vote per item cannot show a split within an item, but across a pair's rows it can. Over the
+    rows labelled ``given`` that look mislabelled with ``true`` suggested instead (``suggested``: None
+    where a row is not flagged), count the votes naming either class: under opinion (one reading of an
+    ambiguous item each) a vote names the given label half the time; under a mistake, at most ``slip``
+    of the time (annotator slips, and rows flagged in error; 0.2, chosen on development draws 204 and
+    208 of ``python -m benchmarks.family``); even prior odds. Votes that agree with the given label on
+    at least ``source`` of the flagged rows are the labels' own source and tell nothing: then none."""
+    if data.annotations is None or not data.annotations.height or data.train is None or suggested is None:
+        return {}
+    train = pl.DataFrame({"id": data.train.get_column("id").cast(pl.Utf8), "given": data.train.get_column("label").cast(pl.Utf8),
+                          "called": pl.Series(list(suggested), dtype=pl.Utf8)})
+    train = train.filter(pl.col("called").is_not_null() & (pl.col("given") != pl.col("called")))
+    votes = data.annotations.select(pl.col("id").cast(pl.Utf8), pl.col("label").cast(pl.Utf8)).join(train, on="id")
+    if not votes.height or (votes.get_column("label") == votes.get_column("given")).mean() >= source:
+        return {}
+    either = votes.filter((pl.col("label") == pl.col("given")) | (pl.col("label") == pl.col("called")))
+    pairs = either.group_by("given", "called").agg(pl.len().alias("n"), (pl.col("label") == pl.col("given")).sum().alias("k"))
+    out = {}
+    for g, t, n, k in pairs.iter_rows():
+        if g in index and t in index:
+            mistake = slip ** k * (1.0 - slip) ** (n - k)
+            out[(index[g], index[t])] = float(mistake / (mistake + 0.5 ** n))
+    return out
 
 
 def _error_excess(golds: list, preds: list, suspect: np.ndarray) -> dict[tuple[str, str], float]:

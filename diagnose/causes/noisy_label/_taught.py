@@ -70,18 +70,17 @@ def excess_precision(train: np.ndarray, evals: np.ndarray, level: float = LEVEL)
     return q
 
 
-def opinion_share(data, index: dict, support: dict) -> np.ndarray:
+def opinion_share(data, index: dict, kept: dict) -> np.ndarray:
     """``out[given, true]``: how much of a label flow between two classes can be a labelling mistake
-    rather than opinion. Annotators who back the given label about as often as the other
-    (``support``, per pair of training labels: kept ``(1 - support) ** 2``) or who cross between
-    the two classes over all annotated items more often than their error rates explain (ratio r
-    of observed to expected crossings under the one-coin null: kept 1 / r) split on the pair;
-    the flow is then annotator inconsistency, not noise (1 where no votes tell)."""
+    rather than opinion: ``kept`` per (given, true) pair from the annotators' votes on its training
+    rows (see ``_pairs``), and, over all annotated items, 1 / r where annotators cross between the two
+    classes r times more often than their error rates explain (one-coin null): they split on the
+    pair, so the flow is annotator inconsistency, not noise (1 where no votes tell)."""
     from diagnose.votes import annotator_accuracy, pair_cross_votes
 
     out = np.ones((len(index), len(index)))
-    for (given, true), share in support.items():
-        out[given, true] = (1.0 - share) ** 2
+    for (given, true), share in kept.items():
+        out[given, true] = share
     if data.annotations is None or not data.annotations.height:
         return out
     ann = data.annotations.select("id", "annotator", "label").cast({"id": str, "annotator": str, "label": str})
@@ -90,8 +89,7 @@ def opinion_share(data, index: dict, support: dict) -> np.ndarray:
         pair = [index[c] for c in key if c in index]
         if len(pair) == 2 and expected.get(key, 0.0) > 0 and count > expected[key]:
             a, b = pair
-            kept = expected[key] / count
-            out[a, b], out[b, a] = min(out[a, b], kept), min(out[b, a], kept)
+            out[a, b], out[b, a] = min(out[a, b], expected[key] / count), min(out[b, a], expected[key] / count)
     return out
 
 
@@ -121,14 +119,14 @@ def taught_evidence(data: Prepared, issues: pl.DataFrame, kept: np.ndarray, k: i
 
 
 def taught_precision(data: Prepared, index: dict, train_crossings: np.ndarray, train_codes: np.ndarray,
-                     voters: np.ndarray | None, k: int, support: dict) -> np.ndarray:
+                     voters: np.ndarray | None, k: int, kept: dict) -> np.ndarray:
     """Per eval row: the share of training rows labelled as its prediction whose neighbours vote for its
     gold beyond the share of eval rows of that class (as gold) whose neighbours vote for it
     (:func:`excess_precision`), times the share of that flow that can be a mistake rather than
     opinion (:func:`opinion_share`); NaN without a gold or prediction among the classes."""
     golds = np.array([index.get(g, -1) if g is not None else -1 for g in data.eval.get_column("label").to_list()])
     voted = neighbour_vote(data.eval_neighbors, train_codes, k, len(index), voters)
-    q = excess_precision(train_crossings, crossings(golds, voted, len(index))) * opinion_share(data, index, support)
+    q = excess_precision(train_crossings, crossings(golds, voted, len(index))) * opinion_share(data, index, kept)
     preds = np.array([index.get(p, -1) if p is not None else -1 for p in contrast_labels(data)])
     known = (golds >= 0) & (preds >= 0)
     return np.where(known, q[np.maximum(preds, 0), np.maximum(golds, 0)], np.nan)

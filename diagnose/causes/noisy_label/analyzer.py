@@ -171,12 +171,13 @@ class NoisyLabel(Analyzer):
         else:
             flagged = find_label_issues(labels, probs, filter_by=self.filter_by, n_jobs=1)
         support = _annotator_support(data)
-        self.pair_rate_, self.pair_support_ = _pair_noise(joint, data, support, self.class_index_)
+        choice = suggestions(probs, labels, flagged)
+        suggested = np.asarray(data.classes, dtype=object)[choice]
+        self.pair_rate_, self.pair_support_, self.pair_kept_ = _pair_noise(joint, data, support, self.class_index_,
+                                                                           suggested)
         self.pair_rate_low_ = _rate_lower_bound(joint)
         self.pair_back_ = _reverse_rate(joint, _shortfall(data, labels, len(self.class_index_)), self.pair_rate_,
                                         self.pair_rate_low_)
-        choice = suggestions(probs, labels, flagged)
-        suggested = np.asarray(data.classes, dtype=object)[choice]
         return pl.DataFrame({
             "id": data.train.get_column("id"),
             "label": data.train.get_column("label"),
@@ -230,7 +231,7 @@ class NoisyLabel(Analyzer):
         if self.train_crossings_ is None or data.eval_neighbors is None:
             return np.full(data.eval.height, np.nan)
         return taught_precision(data, self.class_index_, self.train_crossings_, self.train_codes_, self.voters_,
-                                self.k, getattr(self, "pair_support_", {}))
+                                self.k, getattr(self, "pair_kept_", {}))
 
     def _pair_line(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
         """Per eval row, the class-pair evidence that training labels of its gold class were given as
@@ -262,7 +263,7 @@ class NoisyLabel(Analyzer):
             return 0.0
         key = (self.class_index_[pred], self.class_index_[gold])
         rate = max(0.0, self.pair_rate_low_[key] - self.pair_back_[key])
-        return float(min(1.0, rate / self.pair_rate_scale) * _rejected(self.pair_support_.get(key, 0.0)))
+        return float(min(1.0, rate / self.pair_rate_scale) * self.pair_kept_.get(key, 1.0))
 
     def _row_support(self, issues: pl.DataFrame, given: list, suggested: list) -> np.ndarray:
         """Annotator support for each training row's label: its own votes, else its class pair's."""
