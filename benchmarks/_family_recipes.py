@@ -17,6 +17,10 @@ plausibly produced it:
   planted split between classes A and B), its votes are in the annotations,
   and its gold and prediction both lie in {A, B};
 * nothing ("natural" error) otherwise.
+
+With ``counterfactual=True`` the training side of ``noisy_label`` is read by
+counterfactual instead: the planted training flips caused an error when the
+same model trained on the labels without them gets the row right.
 """
 from __future__ import annotations
 
@@ -362,8 +366,18 @@ def planted_causes(true: str, gold: str, pred: str, withheld: set[str], flip_sha
 
 
 # --------------------------------------------------------------- building
+def counterfactual_causes(planted: list[str], true: str, gold: str, pred: str, clean_pred: str) -> list[str]:
+    """``planted`` with the training side of ``noisy_label`` read by counterfactual: an error is caused by
+    the planted training flips when the same model trained on the labels without them gets it right
+    (its eval gold being flipped still counts)."""
+    causes = [c for c in planted if c != "noisy_label"]
+    if gold != pred and (gold != true or (pred != true and clean_pred == true)):
+        causes.append("noisy_label")
+    return sorted(causes)
+
+
 def build_draw(recipe: Recipe, pool: pl.DataFrame, *, train_cap: int = TRAIN_CAP, eval_cap: int = EVAL_CAP,
-               fit_predict=None) -> Draw:
+               fit_predict=None, counterfactual: bool = False) -> Draw:
     """Plant ``recipe`` on ``pool`` (``text``, ``label``), train the user's model, record the truth.
 
     ``fit_predict(train, eval, classes, seed=...)`` defaults to
@@ -393,6 +407,12 @@ def build_draw(recipe: Recipe, pool: pl.DataFrame, *, train_cap: int = TRAIN_CAP
     flip_share = flip_shares(true_tr, given_tr, flipped_tr)
     planted = [planted_causes(t, g, p, set(withheld), flip_share, splits[a] if a >= 0 and s else None)
                for t, g, p, a, s in zip(true_ev, given_ev, scored["prediction"].to_list(), amb_ev, shown_ev)]
+    if counterfactual:  # the same model on the training labels without the planted flips
+        clean = scored["prediction"].to_list() if not flipped_tr.any() else fit_predict(
+            train.with_columns(label=pl.Series(np.where(flipped_tr, true_tr, given_tr).tolist(), dtype=pl.String)),
+            evals, classes, seed=recipe.seed)["prediction"].to_list()
+        planted = [counterfactual_causes(c, t, g, p, q) for c, t, g, p, q in
+                   zip(planted, true_ev, given_ev, scored["prediction"].to_list(), clean)]
     truth = pl.DataFrame({"id": evals["id"], "true_label": true_ev.tolist(), "gold_flipped": (given_ev != true_ev).tolist(),
                           "planted": planted}, schema_overrides={"planted": pl.List(pl.String), "true_label": pl.String})
     info = {"classes": len(classes), "withheld": withheld, "noise_pairs": [list(p) for p in pairs],

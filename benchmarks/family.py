@@ -113,14 +113,17 @@ def _calibration(rows: list[dict], cause: str, measured: dict[str, Any]) -> dict
 
 
 # --------------------------------------------------------------------- run
-def run_draw(seed: int, no_fault: bool | None = None, settings: dict | None = None, model: str = "lr") -> dict[str, Any]:
-    """Draw, plant, diagnose and measure one seed (``model``: the user's model, see :mod:`benchmarks._user_models`)."""
+def run_draw(seed: int, no_fault: bool | None = None, settings: dict | None = None, model: str = "lr",
+             truth: str = "share") -> dict[str, Any]:
+    """Draw, plant, diagnose and measure one seed (``model``: the user's model, see :mod:`benchmarks._user_models`;
+    ``truth``: ``share`` or ``counterfactual``, see :mod:`benchmarks._family_recipes`)."""
     import diagnose
     from benchmarks._user_models import MODELS
 
     recipe = recipes.draw_recipe(seed, no_fault=no_fault)
     start = time.perf_counter()
-    draw = recipes.build_draw(recipe, recipes.load_pool(recipe.dataset), fit_predict=MODELS[model])
+    draw = recipes.build_draw(recipe, recipes.load_pool(recipe.dataset), fit_predict=MODELS[model],
+                              counterfactual=truth == "counterfactual")
     built = time.perf_counter()
     annotations = draw.annotations if draw.annotations.height else None
     result = diagnose.run(draw.eval, draw.train, annotations, seed=0, config=diagnose.RunConfig(progress=False, **(settings or {})))
@@ -137,12 +140,12 @@ def run_draw(seed: int, no_fault: bool | None = None, settings: dict | None = No
 
 
 def run_seeds(seeds: list[int], *, jobs: int = 1, no_fault: bool | None = None,
-              settings: dict | None = None, model: str = "lr") -> list[dict[str, Any]]:
+              settings: dict | None = None, model: str = "lr", truth: str = "share") -> list[dict[str, Any]]:
     if jobs <= 1:
-        return [run_draw(s, no_fault, settings, model) for s in seeds]
+        return [run_draw(s, no_fault, settings, model, truth) for s in seeds]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         n = len(seeds)
-        return list(pool.map(run_draw, seeds, [no_fault] * n, [settings] * n, [model] * n))
+        return list(pool.map(run_draw, seeds, [no_fault] * n, [settings] * n, [model] * n, [truth] * n))
 
 
 # ------------------------------------------------------------------ report
@@ -227,7 +230,9 @@ SPACE = f"""## Recipe space (one recipe per seed: `benchmarks._family_recipes.dr
 
 - coverage_gap: its true class was withheld;
 - noisy_label: its eval gold was flipped, or planted training flips moved at least {recipes.MIN_FLIP_SHARE:.0%} (and
-  at least 2) of its true class's training rows to the predicted label (any noise kind);
+  at least 2) of its true class's training rows to the predicted label (any noise kind); with `--truth counterfactual`
+  (this run: {{truth}}), instead of the flip share: the same model trained on the labels without the planted flips
+  gets the row right;
 - annotator_inconsistency: it is a split item of pair (A, B) with votes in the annotations, and its gold and
   prediction both lie in {{A, B}};
 - none of these: a natural error (a cause given to it is a false positive).
@@ -252,7 +257,7 @@ def render(draws: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         subset = [d for d in draws if name in ("overall", d["recipe"]["dataset"])]
         lines += [f"## {name} ({len(subset)} draws: seeds {', '.join(str(d['seed']) for d in subset)})", ""]
         lines += [*_table(summarise(subset)), ""]
-    lines += [SPACE, "## Draws", "",
+    lines += [SPACE.replace("{truth}", meta.get("truth", "share")), "## Draws", "",
               ("Planted errors: coverage_gap / noisy_label / annotator_inconsistency / double / natural. "
                "Seconds: build (plant + user's model) + diagnose."), "",
               ("| seed | dataset | classes | withheld | noise | votes | split share | overlap | zipf | train | eval "
@@ -280,6 +285,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="RunConfig.min_precision for every run (default: the library's), to study the setting")
     parser.add_argument("--model", default="lr", choices=("lr", "flat", "sharp", "nb", "knn"),
                         help="the user's model whose predictions are diagnosed (see benchmarks/_user_models.py)")
+    parser.add_argument("--truth", default="share", choices=("share", "counterfactual"),
+                        help="noisy_label truth on the training side: a planted flip share of the (true, predicted) "
+                             "pair (share), or the same model trained without the flips gets the row right")
     parser.add_argument("--render", type=Path, help="only rewrite --out from this saved JSON of draws")
     parser.add_argument("--noise", choices=("one_coin", "confusion"), default=None,
                         help="annotator noise model of the ambiguity posterior (default: the library's; --jobs 1 only)")
@@ -299,9 +307,9 @@ def main(argv: list[str] | None = None) -> None:
             "jobs": args.jobs, "load_start": _load(), "noise": __import__("diagnose").votes.NOISE}
     start = time.perf_counter()
     settings = {} if args.min_precision is None else {"min_precision": args.min_precision}
-    meta["model"] = args.model
+    meta["model"], meta["truth"] = args.model, args.truth
     draws = run_seeds(_seeds(args.seeds), jobs=args.jobs, no_fault=True if args.no_fault else None, settings=settings,
-                      model=args.model)
+                      model=args.model, truth=args.truth)
     meta.update(wall_seconds=time.perf_counter() - start, load_end=_load())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(draws, meta))

@@ -145,6 +145,17 @@ def test_planted_causes(true, gold, pred, split, expected):
     assert R.planted_causes(true, gold, pred, {"w"}, shares, split) == expected
 
 
+@pytest.mark.parametrize("planted, true, gold, pred, clean, expected", [
+    (["noisy_label"], "a", "a", "b", "b", []),                    # flips nearby, but the clean model errs too
+    ([], "a", "a", "b", "a", ["noisy_label"]),                    # flip share small, but the flips made the error
+    (["coverage_gap"], "w", "x", "b", "c", ["coverage_gap", "noisy_label"]),  # gold flipped counts as before
+    (["annotator_inconsistency"], "a", "a", "a", "a", ["annotator_inconsistency"]),  # not an error: unchanged
+])
+def test_counterfactual_truth_asks_whether_the_model_without_the_flips_gets_the_row_right(planted, true, gold, pred,
+                                                                                         clean, expected):
+    assert R.counterfactual_causes(planted, true, gold, pred, clean) == expected
+
+
 def test_flip_shares_need_two_rows():
     true = np.array(["a"] * 10 + ["b"] * 10, dtype=object)
     given = true.copy()
