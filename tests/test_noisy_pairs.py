@@ -71,3 +71,23 @@ def test_split_items_make_three_of_four_votes_against_the_gold_common_in_the_ref
     post = {"p_ambiguous": np.linspace(0.0, 1.0, 50), "n_votes": np.full(50, 4)}
     assert abs(split_share(post, rows) - 0.5) < 1e-9
     assert split_share(None, rows) == 0.0
+
+
+def _single_votes(votes: list[str]) -> dict:
+    """Ten training rows labelled ``rare`` that look ``common`` (their suggested label), one vote each."""
+    from diagnose.causes.noisy_label._pairs import _single_vote_kept
+
+    ids = [f"t{i}" for i in range(len(votes))]
+    data = SimpleNamespace(train=pl.DataFrame({"id": ids, "label": ["rare"] * len(ids)}),
+                           annotations=pl.DataFrame({"id": ids, "annotator": ["a"] * len(ids), "label": votes}))
+    return _single_vote_kept(data, {c: i for i, c in enumerate(CLASSES)}, np.array(["common"] * len(ids), dtype=object))
+
+
+def test_single_votes_read_a_flow_as_a_mistake_or_as_opinion():
+    mistake = _single_votes(["common"] * 9 + ["rare"])      # annotators name the other class: a labelling mistake
+    opinion = _single_votes(["common"] * 5 + ["rare"] * 5)  # they back the given label half the time: opinion
+    assert mistake[(1, 0)] > 0.9 and opinion[(1, 0)] < 0.1
+
+
+def test_votes_that_are_the_labels_own_source_tell_nothing():
+    assert _single_votes(["rare"] * 10) == {}
