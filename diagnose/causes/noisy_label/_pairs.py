@@ -112,9 +112,11 @@ def _single_vote_kept(data: Prepared, index: dict, suggested: np.ndarray | None,
     at least ``source`` of the flagged rows are the labels' own source and tell nothing: then none."""
     if data.annotations is None or not data.annotations.height or data.train is None or suggested is None:
         return {}
-    train = pl.DataFrame({"id": data.train.get_column("id").cast(pl.Utf8), "given": data.train.get_column("label").cast(pl.Utf8),
-                          "called": pl.Series(list(suggested), dtype=pl.Utf8)})
-    train = train.filter(pl.col("called").is_not_null() & (pl.col("given") != pl.col("called")))
+    given = data.train.get_column("label").cast(pl.Utf8)
+    rows = np.flatnonzero(np.asarray(suggested, dtype=object) != given.to_numpy())  # only rows that look like another class
+    train = pl.DataFrame({"id": data.train.get_column("id").cast(pl.Utf8).gather(rows), "given": given.gather(rows),
+                          "called": pl.Series(np.asarray(suggested, dtype=object)[rows].tolist(), dtype=pl.Utf8)})
+    train = train.filter(pl.col("called").is_not_null())
     votes = data.annotations.select(pl.col("id").cast(pl.Utf8), pl.col("label").cast(pl.Utf8)).join(train, on="id")
     if not votes.height or (votes.get_column("label") == votes.get_column("given")).mean() >= source:
         return {}
