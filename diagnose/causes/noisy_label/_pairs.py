@@ -104,12 +104,12 @@ def _single_vote_kept(data: Prepared, index: dict, suggested: np.ndarray | None,
     posterior that the pair's label flow is a labelling mistake rather than opinion.
 
     One vote per item cannot show a split within an item, but across a pair's rows it can. Over the
-    rows labelled ``given`` that look mislabelled with ``true`` suggested instead (``suggested``: None
-    where a row is not flagged), count the votes naming either class: under opinion (one reading of an
+    rows labelled ``given`` whose suggested label (``suggested``, one per training row) is ``true``,
+    count the votes naming either class: under opinion (one reading of an
     ambiguous item each) a vote names the given label half the time; under a mistake, at most ``slip``
     of the time (annotator slips, and rows flagged in error; 0.2, chosen on development draws 204 and
     208 of ``python -m benchmarks.family``); even prior odds. Votes that agree with the given label on
-    at least ``source`` of the flagged rows are the labels' own source and tell nothing: then none."""
+    at least ``source`` of those rows are the labels' own source and tell nothing: then none."""
     if data.annotations is None or not data.annotations.height or data.train is None or suggested is None:
         return {}
     given = data.train.get_column("label").cast(pl.Utf8)
