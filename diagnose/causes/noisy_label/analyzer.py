@@ -18,7 +18,7 @@ from diagnose.causes.noisy_label._row_evidence import (
     confident_off_diagonal,
     neighbour_share,
 )
-from diagnose.causes.noisy_label._taught import crossings, neighbour_vote, taught_evidence, taught_precision
+from diagnose.causes.noisy_label._taught import crossings, neighbour_vote, taught_evidence, taught_precision, with_share
 from diagnose.core import Analyzer, Prepared, ScorePart, contrast_labels
 from diagnose.votes import share_against, simulate, vote_table
 
@@ -209,6 +209,7 @@ class NoisyLabel(Analyzer):
         ev = data.eval
         taught, taught_note = self._taught(data)
         self.taught_precision_ = self._taught_precision(data)
+        taught_note = with_share(taught_note, self.taught_precision_, contrast_labels(data), data.eval.get_column("label").to_list())
         gold, gold_note = self._gold_wrong(data)
         self.taught_ = taught
         self.pair_, pair_note = self._pair_line(data)
