@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from diagnose.causes.noisy_label._row_evidence import _rejected
 from diagnose.core import Prepared
 
 
@@ -95,7 +96,7 @@ def _pair_noise(joint: np.ndarray, data: Prepared, support: dict, index: dict, s
              .filter(pl.col("label").is_in(list(index)) & pl.col("given").is_in(list(index)))
              .group_by("given", "label").agg(pl.len().alias("n"), pl.col("share").mean()).filter(pl.col("n") >= 2))
     multi = {(index[g], index[t]): float(v) for g, t, _, v in pairs.iter_rows()}
-    return rate, multi, {**kept, **{key: (1.0 - v) ** 2 for key, v in multi.items()}}
+    return rate, multi, {**kept, **{key: float(_rejected(v)) for key, v in multi.items()}}
 
 
 def _single_vote_kept(data: Prepared, index: dict, suggested: np.ndarray | None, slip: float = 0.2,
@@ -116,7 +117,6 @@ def _single_vote_kept(data: Prepared, index: dict, suggested: np.ndarray | None,
     rows = np.flatnonzero(np.asarray(suggested, dtype=object) != given.to_numpy())  # only rows that look like another class
     train = pl.DataFrame({"id": data.train.get_column("id").cast(pl.Utf8).gather(rows), "given": given.gather(rows),
                           "called": pl.Series(np.asarray(suggested, dtype=object)[rows].tolist(), dtype=pl.Utf8)})
-    train = train.filter(pl.col("called").is_not_null())
     votes = data.annotations.select(pl.col("id").cast(pl.Utf8), pl.col("label").cast(pl.Utf8)).join(train, on="id")
     if not votes.height or (votes.get_column("label") == votes.get_column("given")).mean() >= source:
         return {}

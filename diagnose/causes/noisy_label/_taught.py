@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from diagnose.core import Neighbors, Prepared, contrast_labels
+from diagnose.core import Neighbors, Prepared
 
 #: one-sided level of the bounds: the eval rate at its upper and the training rate at its lower bound
 LEVEL = 0.8
@@ -93,9 +93,10 @@ def opinion_share(data, index: dict, kept: dict) -> np.ndarray:
     return out
 
 
-def taught_evidence(data: Prepared, issues: pl.DataFrame, kept: np.ndarray, k: int, show: int) -> tuple[np.ndarray, list[str]]:
+def taught_evidence(data: Prepared, preds: list, issues: pl.DataFrame, kept: np.ndarray, k: int,
+                    show: int) -> tuple[np.ndarray, list[str]]:
     """Per eval row: the noisy-OR of the issue strengths of its ``k`` nearest training rows that carry
-    its prediction (correct rows: their likeliest confusion) and are flagged suggesting its gold,
+    its prediction (``preds``; correct rows: their likeliest confusion) and are flagged suggesting its gold,
     times their share of the neighbours' support for the prediction; and a note naming them.
     ``kept`` discounts each training row's strength where annotators back its given label."""
     strength = np.where(issues.get_column("is_label_issue").to_numpy(), 1.0 - issues.get_column("label_quality").to_numpy(), 0.0)
@@ -104,7 +105,7 @@ def taught_evidence(data: Prepared, issues: pl.DataFrame, kept: np.ndarray, k: i
     ids = issues.get_column("id").to_list()
     n = data.eval.height
     out, notes = np.full(n, np.nan), [""] * n
-    for i, (pred, gold) in enumerate(zip(contrast_labels(data), data.eval.get_column("label").to_list())):
+    for i, (pred, gold) in enumerate(zip(preds, data.eval.get_column("label").to_list())):
         if pred is None:
             continue
         nbr = data.eval_neighbors.indices[i, :k]
@@ -118,7 +119,7 @@ def taught_evidence(data: Prepared, issues: pl.DataFrame, kept: np.ndarray, k: i
     return out, notes
 
 
-def taught_precision(data: Prepared, index: dict, train_crossings: np.ndarray, train_codes: np.ndarray,
+def taught_precision(data: Prepared, preds: list, index: dict, train_crossings: np.ndarray, train_codes: np.ndarray,
                      voters: np.ndarray | None, k: int, kept: dict) -> np.ndarray:
     """Per eval row: the share of training rows labelled as its prediction whose neighbours vote for its
     gold beyond the share of eval rows of that class (as gold) whose neighbours vote for it
@@ -127,9 +128,9 @@ def taught_precision(data: Prepared, index: dict, train_crossings: np.ndarray, t
     golds = np.array([index.get(g, -1) if g is not None else -1 for g in data.eval.get_column("label").to_list()])
     voted = neighbour_vote(data.eval_neighbors, train_codes, k, len(index), voters)
     q = excess_precision(train_crossings, crossings(golds, voted, len(index))) * opinion_share(data, index, kept)
-    preds = np.array([index.get(p, -1) if p is not None else -1 for p in contrast_labels(data)])
-    known = (golds >= 0) & (preds >= 0)
-    return np.where(known, q[np.maximum(preds, 0), np.maximum(golds, 0)], np.nan)
+    codes = np.array([index.get(p, -1) if p is not None else -1 for p in preds])
+    known = (golds >= 0) & (codes >= 0)
+    return np.where(known, q[np.maximum(codes, 0), np.maximum(golds, 0)], np.nan)
 
 
 def with_share(notes: list[str], share: np.ndarray, preds: list, golds: list) -> list[str]:

@@ -145,10 +145,11 @@ class NoisyLabel(Analyzer):
     def fit(self, data: Prepared) -> NoisyLabel:
         self.class_index_ = {c: i for i, c in enumerate(data.classes)}
         self.train_issues_, self.train_crossings_ = None, None
+        if data.train is not None:
+            self.train_codes_ = np.array([self.class_index_[c] for c in data.train.get_column("label").to_list()])
         if data.train is not None and data.train_probs is not None:
             self.train_issues_ = self._train_issues(data)
         if data.train is not None and data.train_neighbors is not None:
-            self.train_codes_ = np.array([self.class_index_[c] for c in data.train.get_column("label").to_list()])
             self.voters_ = None if self.train_issues_ is None else ~self.train_issues_.get_column("is_label_issue").to_numpy()
             voted = neighbour_vote(data.train_neighbors, self.train_codes_, self.k, len(self.class_index_), self.voters_)
             self.train_crossings_ = crossings(self.train_codes_, voted, len(self.class_index_))
@@ -158,7 +159,7 @@ class NoisyLabel(Analyzer):
         from cleanlab.count import compute_confident_joint
         from cleanlab.filter import find_label_issues
 
-        labels = np.array([self.class_index_[c] for c in data.train.get_column("label").to_list()])
+        labels = self.train_codes_
         probs = self._blend(data, labels)
         quality = (1.0 - self.margin_weight) * row_scores(labels, probs, "self_confidence")
         if self.margin_weight > 0:
@@ -207,9 +208,10 @@ class NoisyLabel(Analyzer):
 
     def score(self, data: Prepared) -> pl.DataFrame:
         ev = data.eval
-        taught, taught_note = self._taught(data)
-        self.taught_precision_ = self._taught_precision(data)
-        taught_note = with_share(taught_note, self.taught_precision_, contrast_labels(data), data.eval.get_column("label").to_list())
+        preds = contrast_labels(data)  # a correct row is judged against its likeliest confusion
+        taught, taught_note = self._taught(data, preds)
+        self.taught_precision_ = self._taught_precision(data, preds)
+        taught_note = with_share(taught_note, self.taught_precision_, preds, data.eval.get_column("label").to_list())
         gold, gold_note = self._gold_wrong(data)
         self.taught_ = taught
         self.pair_, pair_note = self._pair_line(data)
@@ -220,18 +222,18 @@ class NoisyLabel(Analyzer):
                              "score_noisy_label": pl.Series(score, dtype=pl.Float64).fill_nan(None),
                              "evidence_noisy_label": pl.Series(notes, dtype=pl.Utf8)})
 
-    def _taught(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
+    def _taught(self, data: Prepared, preds: list) -> tuple[np.ndarray, list[str]]:
         if self.train_issues_ is None or data.eval_neighbors is None:
             return np.full(data.eval.height, np.nan), [""] * data.eval.height
         issues = self.train_issues_
         support = self._row_support(issues, issues.get_column("label").to_list(), issues.get_column("suggested_label").to_list())
-        return taught_evidence(data, issues, _rejected(support), self.k, self.show)
+        return taught_evidence(data, preds, issues, _rejected(support), self.k, self.show)
 
-    def _taught_precision(self, data: Prepared) -> np.ndarray:
+    def _taught_precision(self, data: Prepared, preds: list) -> np.ndarray:
         """Per eval row, how many of the rows the taught line shows are mislabelled (``_taught``)."""
         if self.train_crossings_ is None or data.eval_neighbors is None:
             return np.full(data.eval.height, np.nan)
-        return taught_precision(data, self.class_index_, self.train_crossings_, self.train_codes_, self.voters_,
+        return taught_precision(data, preds, self.class_index_, self.train_crossings_, self.train_codes_, self.voters_,
                                 self.k, getattr(self, "pair_kept_", {}))
 
     def _pair_line(self, data: Prepared) -> tuple[np.ndarray, list[str]]:
