@@ -72,24 +72,27 @@ def _embed(inputs: Inputs, embedder: Any, config: RunConfig, seed: int, engine: 
 
 
 def _probabilities(inputs: Inputs, train_emb, eval_emb, config: RunConfig, seed: int, engine: Any = None):
-    """Out-of-sample probabilities; ``engine`` (a DaskEngine or None) runs the fits."""
+    """Out-of-sample probabilities ``(train, eval, eval_held, notes)``; ``engine`` (a DaskEngine or None) runs
+    the fits. ``eval_held`` scores the eval rows as the training rows are scored (each by one fold's model,
+    or the given eval probabilities when the training rows' were given too), so the two compare."""
     from diagnose.probs import MAX_FIT_ROWS, effective_folds
 
     notes: dict[str, Any] = {"train_probs": "given" if inputs.train_probs is not None else None,
                              "eval_probs": "given" if inputs.eval_probs is not None else None}
     if inputs.task != "classification" or inputs.train is None:
-        return inputs.train_probs, inputs.eval_probs, notes
+        return inputs.train_probs, inputs.eval_probs, None, notes
     index = {c: i for i, c in enumerate(inputs.classes)}
     y = np.array([index[c] for c in inputs.train.get_column("label").to_list()])
-    train_probs, eval_probs = inputs.train_probs, inputs.eval_probs
+    train_probs, eval_probs, held = inputs.train_probs, inputs.eval_probs, None
     capped = f", each fit on a stratified sample of {MAX_FIT_ROWS:,} rows" if len(y) > MAX_FIT_ROWS else ""
     if train_probs is None:
         if engine:
-            train_probs = engine.cross_val_probs(train_emb, y, len(inputs.classes), folds=config.cv_folds, seed=seed)
+            train_probs, held = engine.cross_val_probs(train_emb, y, len(inputs.classes), folds=config.cv_folds,
+                                                       seed=seed, held_queries=eval_emb)
         else:  # the eval rows' fit, when needed, shares the folds' threads
-            train_probs, fitted = proxy_probs(train_emb, y, eval_emb if eval_probs is None else None,
-                                              len(inputs.classes), folds=config.cv_folds, seed=seed,
-                                              progress=config.progress)
+            train_probs, fitted, held = proxy_probs(train_emb, y, eval_emb if eval_probs is None else None,
+                                                    len(inputs.classes), folds=config.cv_folds, seed=seed,
+                                                    progress=config.progress, held_queries=eval_emb)
             eval_probs = fitted if eval_probs is None else eval_probs
         folds = effective_folds(len(y), config.cv_folds, MAX_FIT_ROWS)
         notes["train_probs"] = f"proxy: logistic regression, {folds}-fold cross-validation{capped}"
@@ -98,4 +101,4 @@ def _probabilities(inputs: Inputs, train_emb, eval_emb, config: RunConfig, seed:
             fit = engine.predict_probs if engine else fit_predict_probs
             eval_probs = fit(train_emb, y, eval_emb, len(inputs.classes), seed=seed)
         notes["eval_probs"] = f"proxy: logistic regression fitted on all training rows{capped}"
-    return train_probs, eval_probs, notes
+    return train_probs, eval_probs, (eval_probs if held is None else held), notes

@@ -46,6 +46,9 @@ class Prepared:
 
     ``classes`` is the sorted label set; probability matrices have one column
     per class in that order. Embeddings are L2-normalised float32 rows.
+    ``eval_held_probs`` scores the eval rows as ``train_probs`` scores the
+    training rows (each row by one cross-validation fold's model), so the two
+    compare; None when neither was computed here.
     """
 
     task: str
@@ -56,6 +59,7 @@ class Prepared:
     classes: tuple[str, ...] = ()
     eval_probs: np.ndarray | None = None
     train_probs: np.ndarray | None = None
+    eval_held_probs: np.ndarray | None = None
     eval_embeddings: np.ndarray | None = None
     train_embeddings: np.ndarray | None = None
     eval_neighbors: Neighbors | None = None

@@ -67,7 +67,7 @@ from tqdm.auto import tqdm
 from diagnose.core import Neighbors
 from diagnose.errors import DiagnoseError, OptionalDependencyError
 from diagnose.neighbors import FAISS_BATCH, IVF_CHUNK, NeighborIndex, _drop_self, exact_block, faiss_block, query_blocks
-from diagnose.probs import MAX_FIT_ROWS, _model, _smooth, cap_rows, fold_indices, fold_probs, predict_expanded, probs_dtype
+from diagnose.probs import MAX_FIT_ROWS, _model, _smooth, cap_rows, fold_indices, fold_probs, predict_expanded, probs_dtype, query_folds
 
 __all__ = ["ADDRESS_ENV", "DaskEngine", "code_fingerprint", "connect", "session"]
 
@@ -231,16 +231,25 @@ class DaskEngine:
         return self.client.scatter(value, broadcast=True, hash=False)
 
     def cross_val_probs(self, x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int = 5,
-                        seed: int = 0) -> np.ndarray:
-        """:func:`diagnose.probs.cross_val_probs` with one task per fold (same splits, same result)."""
+                        seed: int = 0, held_queries: np.ndarray | None = None):
+        """:func:`diagnose.probs.cross_val_probs` with one task per fold (same splits, same result); with
+        ``held_queries``, also their fold-model probabilities (:func:`diagnose.probs.proxy_probs`)."""
         splits = fold_indices(y, n_classes, folds=folds, seed=seed)
         rx, ry = self.client.scatter([x, y], broadcast=True, hash=False)
-        futures = [self.submit(fold_probs, rx, ry, fit, held, n_classes, seed=seed)
-                   for fit, held in splits]
+        assigned = None if held_queries is None else query_folds(len(held_queries), len(splits), seed)
+        futures = [self.submit(fold_probs, rx, ry, fit, held, n_classes, seed=seed,
+                               queries=None if assigned is None else held_queries[assigned == f])
+                   for f, (fit, held) in enumerate(splits)]
         out = np.zeros((len(y), n_classes), dtype=probs_dtype(len(y), n_classes))  # as the local path
-        for (_, held), part in zip(splits, self._gather(futures, "proxy folds (dask)")):
-            out[held] = part
-        return _smooth(out)
+        parts = self._gather(futures, "proxy folds (dask)")
+        if assigned is None:
+            for (_, held), part in zip(splits, parts):
+                out[held] = part
+            return _smooth(out)
+        held_out = np.zeros((len(held_queries), n_classes), dtype=probs_dtype(len(held_queries), n_classes))
+        for f, ((_, held), (part, queried)) in enumerate(zip(splits, parts)):
+            out[held], held_out[assigned == f] = part, queried
+        return _smooth(out), _smooth(held_out)
 
     def predict_probs(self, x: np.ndarray, y: np.ndarray, queries: np.ndarray, n_classes: int, *,
                       seed: int = 0, batch: int = 50_000) -> np.ndarray:

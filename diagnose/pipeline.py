@@ -229,15 +229,16 @@ def prepare(inputs: Inputs, *, seed: int = 0, config: RunConfig | None = None, e
         search = lambda: cached_neighbors(train_emb, eval_emb, config, seed, engine, cache, stages.cache)  # noqa: E731
         probabilities = lambda: _probabilities(inputs, train_emb, eval_emb, config, seed, engine)  # noqa: E731
         if engine is None and inputs.train is not None and inputs.train.height <= SIDE_BY_SIDE_ROWS:
-            (eval_nb, train_nb), (train_probs, eval_probs, notes) = _side_by_side(stages, search, probabilities, beside)
+            (eval_nb, train_nb), (train_probs, eval_probs, eval_held, notes) = _side_by_side(stages, search, probabilities, beside)
         else:
             with stages.stage("neighbors"):
                 eval_nb, train_nb = search()
             with stages.stage("probabilities"):
-                train_probs, eval_probs, notes = probabilities()
+                train_probs, eval_probs, eval_held, notes = probabilities()
     return Prepared(
         task=inputs.task, eval=inputs.eval, train=inputs.train, annotations=inputs.annotations,
         contexts=inputs.contexts, classes=inputs.classes, eval_probs=eval_probs, train_probs=train_probs,
+        eval_held_probs=eval_held,
         eval_embeddings=eval_emb, train_embeddings=train_emb, eval_neighbors=eval_nb,
         train_neighbors=train_nb, seed=seed, notes={**inputs.notes, **notes},
     )

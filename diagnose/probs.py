@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from tqdm.auto import tqdm
 
-__all__ = ["cross_val_probs", "proxy_probs", "fit_predict_probs", "fold_indices", "fold_probs", "fold_model", "held_probs", "map_threads",
+__all__ = ["cross_val_probs", "proxy_probs", "query_folds", "fit_predict_probs", "fold_indices", "fold_probs", "fold_model", "held_probs", "map_threads",
            "cap_rows", "effective_folds", "probs_dtype", "FLOAT32_CELLS", "SoftmaxRegression", "MAX_FIT_ROWS", "TOL"]
 
 log = logging.getLogger(__name__)
@@ -191,10 +191,15 @@ def fold_model(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, n_classes: in
 
 
 def fold_probs(x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray, held_rows: np.ndarray, n_classes: int,
-               *, seed: int = 0, max_fit_rows: int | None = MAX_FIT_ROWS) -> np.ndarray:
-    """Fit the proxy on ``fit_rows`` (capped) and return raw probabilities of ``held_rows``."""
+               *, seed: int = 0, max_fit_rows: int | None = MAX_FIT_ROWS, queries: np.ndarray | None = None):
+    """Fit the proxy on ``fit_rows`` (capped) and return raw probabilities of ``held_rows`` (and, with
+    ``queries``, of those rows too, as a second table)."""
     model = fold_model(x, y, fit_rows, n_classes, seed=seed, max_fit_rows=max_fit_rows)
-    return held_probs(model, x, y, fit_rows, held_rows, n_classes, seed=seed, max_fit_rows=max_fit_rows)
+    held = held_probs(model, x, y, fit_rows, held_rows, n_classes, seed=seed, max_fit_rows=max_fit_rows)
+    if queries is None:
+        return held
+    return held, held_probs(model, queries, y, fit_rows, np.arange(len(queries)), n_classes, seed=seed,
+                            max_fit_rows=max_fit_rows)
 
 
 def held_probs(model: SoftmaxRegression | None, x: np.ndarray, y: np.ndarray, fit_rows: np.ndarray,
@@ -299,33 +304,57 @@ def cross_val_probs(x: np.ndarray, y: np.ndarray, n_classes: int, *, folds: int 
 
 def proxy_probs(x: np.ndarray, y: np.ndarray, queries: np.ndarray | None, n_classes: int, *, folds: int = 5,
                 seed: int = 0, max_fit_rows: int | None = MAX_FIT_ROWS, progress: bool = False,
-                n_jobs: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                n_jobs: int | None = None, held_queries: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray | None] | tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """:func:`cross_val_probs` of ``x`` and, unless ``queries`` is None, :func:`fit_predict_probs` of ``queries``.
 
     The fit on all rows runs on the same threads as the folds (first, as the
     largest), so no core idles while the last fold finishes alone; every fit
     is computed alone, so both tables are those of the two functions.
+    With ``held_queries``, a third table holds their probabilities from the
+    fold models, each row scored by the one fold :func:`query_folds` assigns
+    it: scored exactly as a held-out training row is, so the two compare.
     """
     splits = fold_indices(y, n_classes, folds=folds, seed=seed, max_fit_rows=max_fit_rows)
     bar = tqdm(total=len(splits), desc="proxy model folds", unit="fold", disable=not progress, leave=False)
     out = np.zeros((len(y), n_classes), dtype=probs_dtype(len(y), n_classes))
     found: dict[str, np.ndarray] = {}
+    assigned = None if held_queries is None else query_folds(len(held_queries), len(splits), seed)
+    held_out = None if held_queries is None else np.zeros((len(held_queries), n_classes),
+                                                          dtype=probs_dtype(len(held_queries), n_classes))
 
-    def one(split: tuple[np.ndarray, np.ndarray] | None) -> None:  # each fold writes its own held-out rows
+    def one(split: tuple[int, tuple[np.ndarray, np.ndarray]] | None) -> None:  # each fold writes its own rows
         if split is None:
             found["queries"] = fit_predict_probs(x, y, queries, n_classes, seed=seed, max_fit_rows=max_fit_rows)
             return
-        model = fold_model(x, y, split[0], n_classes, seed=seed, max_fit_rows=max_fit_rows)
-        held_probs(model, x, y, split[0], split[1], n_classes, seed=seed, max_fit_rows=max_fit_rows, out=out)
+        fold, (fit, held) = split
+        model = fold_model(x, y, fit, n_classes, seed=seed, max_fit_rows=max_fit_rows)
+        held_probs(model, x, y, fit, held, n_classes, seed=seed, max_fit_rows=max_fit_rows, out=out)
+        if held_out is not None:
+            held_probs(model, held_queries, y, fit, np.flatnonzero(assigned == fold), n_classes, seed=seed,
+                       max_fit_rows=max_fit_rows, out=held_out)
         bar.update(1)
 
-    tasks = ([None] if queries is not None else []) + list(splits)
+    tasks = ([None] if queries is not None else []) + list(enumerate(splits))
     work = len(y) * x.shape[1] * n_classes
     if n_jobs is None and len(y) <= ALL_FOLDS_ROWS and work >= THREAD_WORK:
         n_jobs = len(tasks)  # every fit at once: none waits for a core while another runs alone
     map_threads(one, tasks, n_jobs, work=work)
     bar.close()
+    if held_out is not None:
+        return _smooth(out), found.get("queries"), _smooth(held_out)
     return _smooth(out), found.get("queries")
+
+
+def query_folds(n_rows: int, n_folds: int, seed: int = 0) -> np.ndarray:
+    """The fold whose model scores each of ``n_rows`` query rows (seeded, shared by every engine).
+
+    Examples
+    --------
+    >>> query_folds(6, 3, seed=0).tolist() == query_folds(6, 3, seed=0).tolist()
+    True
+    """
+    return np.random.default_rng([seed, 7]).integers(0, n_folds, n_rows)
 
 
 def fit_predict_probs(x: np.ndarray, y: np.ndarray, queries: np.ndarray, n_classes: int, *, seed: int = 0,

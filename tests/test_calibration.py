@@ -201,11 +201,12 @@ def test_planted_eval_gold_flips_are_found_with_their_stated_precision():
     ev, train, truth = _world(2, gold_flip=0.08, train_per_class=100, eval_per_class=80)
     ex = _run(ev, train).join(truth, on="id").filter(pl.col("is_error"))
     recall, measured, stated = _gold_flags(ex)
-    # without votes a gold label is called wrong only where the training neighbours and cleanlab's
-    # confident learning both say so: few, but right, and the stated precision says how right
-    assert recall >= 0.25, recall
-    assert measured >= 0.85, measured
-    assert abs(stated - measured) <= 0.15, (stated, measured)
+    # without votes the gold_flip line finds them: eval rows a held-out proxy rejects, scored against
+    # simulated flips and ordinary errors on the training rows (recall 0.56 with the gated
+    # neighbour line alone, 0.95 with it)
+    assert recall >= 0.85, recall
+    assert measured >= 0.8, measured
+    assert abs(stated - measured) <= 0.1, (stated, measured)
 
 
 def test_planted_eval_gold_flips_with_votes_are_found():

@@ -67,7 +67,7 @@ def test_engine_stages_match_local(client):
     from diagnose.distributed import DaskEngine
     from diagnose.embed import TfidfSvdEmbedder
     from diagnose.neighbors import NeighborIndex
-    from diagnose.probs import cross_val_probs, fit_predict_probs
+    from diagnose.probs import cross_val_probs, fit_predict_probs, proxy_probs
 
     texts = pl.read_csv(sample_paths()["intents_train"]).get_column("text").to_list()
     emb = TfidfSvdEmbedder(n_components=32, batch_size=300).fit(texts)
@@ -87,6 +87,9 @@ def test_engine_stages_match_local(client):
 
     with engine.blas_limit(), threadpool_limits(limits=1, user_api="blas"):  # as in a run: one thread everywhere
         np.testing.assert_array_equal(engine.cross_val_probs(x, y, 4, folds=3), cross_val_probs(x, y, 4, folds=3))
+        for got, want in zip(engine.cross_val_probs(x, y, 4, folds=3, held_queries=x[:50]),
+                             proxy_probs(x, y, None, 4, folds=3, held_queries=x[:50])[::2]):
+            np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(engine.predict_probs(x, y, x[:50], 4), fit_predict_probs(x, y, x[:50], 4))
 
 

@@ -11,3 +11,21 @@ def test_fold_with_one_class_gets_class_shares():
     p = fold_probs(x, np.array([0, 1, 0]), np.array([0, 2]), np.array([1]), 2)
     assert np.allclose(p, [[0.75, 0.25]])
     assert np.allclose(cross_val_probs(x, np.array([0, 1, 0]), 2).sum(1), 1.0)
+
+
+def test_held_queries_are_scored_by_one_fold_model_each_like_held_out_training_rows():
+    from diagnose.probs import _smooth, fold_indices, fold_model, predict_expanded, proxy_probs, query_folds
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 20)
+    x = rng.normal(size=(60, 4)) + y[:, None]
+    queries = rng.normal(size=(17, 4)) + 1.0
+    train, fitted, held = proxy_probs(x, y, None, 3, folds=3, seed=4, held_queries=queries)
+    np.testing.assert_array_equal(train, cross_val_probs(x, y, 3, folds=3, seed=4))
+    assert fitted is None
+    fold = query_folds(len(queries), 3, seed=4)
+    assert set(fold.tolist()) <= {0, 1, 2}
+    for f, (fit, _) in enumerate(fold_indices(y, 3, folds=3, seed=4)):
+        rows = np.flatnonzero(fold == f)
+        want = _smooth(predict_expanded(fold_model(x, y, fit, 3, seed=4), queries, rows, 3))
+        np.testing.assert_allclose(held[rows], want, rtol=1e-12)
