@@ -23,7 +23,8 @@ seeds with another user's model::
     python -m benchmarks.family --model knn --seeds report --out benchmarks/results/family_model_knn_report.md --jobs 2
     python -m benchmarks.family --model knn --seeds report --no-fault --out benchmarks/results/family_model_knn_report_nofault.md --jobs 2
 
-(likewise ``flat``, ``sharp`` and ``nb``).
+(likewise ``flat``, ``sharp`` and ``nb``). The ``*_1a023b3`` files are the report, dev and 200-223 runs
+as they stood on commit 1a023b3, before the gold_flip line, kept for the before/after table of that change.
 """
 from __future__ import annotations
 
@@ -87,7 +88,28 @@ def run() -> str:
     lines += ["", "**No fault planted in any draw** (`--no-fault`; errors given any cause, target ≤ 0.05):", "",
               "| run | median / worst |", "|---|---:|"]
     lines += [f"| {title} | {_cell(s, 'no_fault_any_cause')} |" for title, s in nofault]
-    return "\n".join(lines + _models()) + "\n"
+    return "\n".join(lines + _latest() + _models()) + "\n"
+
+
+#: the last change's before (files kept from commit 1a023b3) and after, per draw set
+LATEST = (("report", "family_after_report"), ("dev 0-9", "family_after_dev"), ("dev 200-223", "family_dev_extra_200_223"))
+LATEST_MEASURES = ("noisy_label.precision", "noisy_label.recall", "noisy_label.f1", "primary_accuracy", "gold_recall",
+                   "gold_false_flag", "noisy_label.calibration_gap")
+
+
+def _latest() -> list[str]:
+    """The last change (the gold_flip line of ``noisy_label``) on the same draws: before (1a023b3) and now."""
+    runs = [(title, _load(f"{stem}_1a023b3"), _load(stem)) for title, stem in LATEST]
+    if any(b is None or a is None for _, b, a in runs):
+        return []
+    lines = ["", "**The gold_flip line** (`noisy_label`: eval rows a held-out proxy rejects, scored against simulated "
+             "gold flips and ordinary errors on the training rows; chosen on the dev draws): the same draws before "
+             "(files `*_1a023b3.json`, made by the same commands on commit 1a023b3) and now:", "",
+             "| measure | " + " | ".join(f"{t}, before | {t}, now" for t, _, _ in runs) + " |",
+             "|---|" + "---:|" * (2 * len(runs))]
+    for key in LATEST_MEASURES:
+        lines.append(f"| {MEASURES[key][0]} | " + " | ".join(f"{_cell(b, key)} | {_cell(a, key)}" for _, b, a in runs) + " |")
+    return lines
 
 
 #: the user's models of ``python -m benchmarks.family --model`` (see ``benchmarks/_user_models.py``)
