@@ -32,7 +32,8 @@ import polars as pl
 
 from diagnose.core import CAUSES, ScorePart
 
-__all__ = ["AttributionConfig", "calibrate", "attribute", "part_precision", "count_causes", "decide_one", "explainers", "threshold_view"]
+__all__ = ["AttributionConfig", "calibrate", "attribute", "part_precision", "count_causes", "decide_one", "explainers",
+           "line_notes", "threshold_view"]
 
 
 @dataclass(frozen=True)
@@ -218,14 +219,19 @@ def _stated_line(scores: np.ndarray, part: ScorePart, is_error: np.ndarray,
 
 def attribute(frame: pl.DataFrame, precisions: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]],
               config: AttributionConfig = AttributionConfig(),
-              explainers: dict[str, dict[str, str]] | None = None) -> pl.DataFrame:
+              explainers: dict[str, dict[str, str]] | None = None,
+              notes: dict[str, dict[str, list[str]]] | None = None) -> pl.DataFrame:
     """Add ``causes``, ``primary_cause``, ``precision_<cause>`` and ``evidence`` to a scored frame.
 
-    ``explainers`` maps a cause's line to the cause that explains it away (see :func:`explainers`)."""
+    ``explainers`` maps a cause's line to the cause that explains it away (see :func:`explainers`);
+    ``notes`` (see :func:`line_notes`) gives the lines' own notes: where a cause is given, its
+    ``evidence_<cause>`` then keeps only the notes of the lines that gave it."""
     n = frame.height
     is_error = frame.get_column("is_error").to_list()
     best, mask, lines = _best_lines(precisions, n, config)
     _explain_away(mask, lines, explainers)
+    frame = frame.with_columns(*[pl.Series(f"evidence_{c}", column, dtype=pl.Utf8)
+                                 for c, column in _verdict_notes(frame, mask, lines, explainers, notes).items()])
     causes, primary = [], []
     for i in range(n):
         row = [c for c in CAUSES if mask[c][i]] if is_error[i] is not False else []  # unlabelled rows too
@@ -251,7 +257,8 @@ def decide_one(frame: pl.DataFrame, cause: str, parts: tuple[ScorePart, ...],
     frame = frame.with_columns(*[pl.lit(None, pl.Float64).alias(f"score_{c}") for c in others],
                                *[pl.lit(None, pl.Utf8).alias(f"evidence_{c}") for c in others])
     _, lines = calibrate(frame, {cause: parts}, config, {c: "not measured" for c in others})
-    return attribute(frame, lines, config, explainers({cause: parts})).select("id", pl.col("causes").list.contains(cause).alias("given"),
+    return attribute(frame, lines, config, explainers({cause: parts}), line_notes({cause: parts})).select(
+        "id", pl.col("causes").list.contains(cause).alias("given"),
                                                   f"precision_{cause}")
 
 
@@ -271,6 +278,28 @@ def explainers(parts: dict[str, tuple[ScorePart, ...]]) -> dict[str, dict[str, s
     """Per cause, its lines that another cause explains away, and that cause."""
     return {cause: {p.name: p.explained_away_by for p in lines if p.explained_away_by}
             for cause, lines in parts.items() if any(p.explained_away_by for p in lines)}
+
+
+def line_notes(parts: dict[str, tuple[ScorePart, ...]]) -> dict[str, dict[str, list[str]]]:
+    """Per cause, the note each of its lines gives each eval row, for the lines that have their own."""
+    return {cause: {p.name: p.notes for p in lines if p.notes is not None}
+            for cause, lines in parts.items() if any(p.notes is not None for p in lines)}
+
+
+def _verdict_notes(frame: pl.DataFrame, mask: dict, lines: dict, explained: dict | None, notes: dict | None) -> dict:
+    """Each cause's evidence column with, on the rows it is given, only the notes of the lines that gave it
+    (a line another given cause explains away does not count); rows without such a note keep theirs."""
+    out = {}
+    for cause, by_line in (notes or {}).items():
+        column, away = frame.get_column(f"evidence_{cause}").to_list(), (explained or {}).get(cause, {})
+        for i in np.flatnonzero(mask.get(cause, [])):
+            used = [name for name, passes in lines.get(cause, {}).items() if passes[i] and name in by_line
+                    and not (name in away and away[name] in mask and mask[away[name]][i])]
+            texts = list(dict.fromkeys(by_line[name][i] for name in used if by_line[name][i]))
+            if texts:
+                column[i] = " | ".join(texts)
+        out[cause] = column
+    return out
 
 
 def _explain_away(mask: dict, lines: dict, explained: dict[str, dict[str, str]] | None) -> None:

@@ -92,7 +92,9 @@ class ScorePart:
     scores before an eval-side gate zeroed some rows (e.g. rows cleanlab does
     not flag): the gated scores meet an ungated reference, so the stated
     precision is also capped by the ungated scores' own calibration against
-    that reference (both sides then scored alike).
+    that reference (both sides then scored alike). ``notes`` holds this
+    line's own note per eval row (empty where none): a given cause's evidence
+    then shows the notes of the lines that gave it, not every line's.
     """
 
     name: str
@@ -105,6 +107,7 @@ class ScorePart:
     explained_away_by: str | None = None
     stated: np.ndarray | None = None
     ungated: np.ndarray | None = None
+    notes: list[str] | None = None
 
 
 class Analyzer:

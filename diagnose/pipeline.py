@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from diagnose._represent import _embed, _probabilities, _side_by_side
 from diagnose._run_summary import _jsonable, _peak_rss_gib, _shared_tables, _summary
-from diagnose.attribution import AttributionConfig, attribute, calibrate, explainers
+from diagnose.attribution import AttributionConfig, attribute, calibrate, explainers, line_notes
 from diagnose.cache import READ_VOTES, ArrayCache, cached_neighbors, cached_posterior, cached_run
 from diagnose.core import CAUSES, Analyzer, Prepared, analyzer_classes, empty_scores
 from diagnose.result import Result
@@ -364,7 +364,7 @@ def _assemble(data: Prepared, inputs: Inputs, frames, status, tables, parts, con
     skipped.update({c: "no analyzer of this cause ran" for c in CAUSES if c not in status})
     attribution = _attribution_config(config)
     thresholds, precisions = calibrate(base, parts, attribution, skipped)
-    examples = attribute(base, precisions, attribution, explainers(parts))
+    examples = attribute(base, precisions, attribution, explainers(parts), line_notes(parts))
     order = ["id", "is_error", *[f"score_{c}" for c in CAUSES], "causes", "primary_cause",
              *[f"precision_{c}" for c in CAUSES], "evidence",
              "text", "label", "prediction", *[f"evidence_{c}" for c in CAUSES]]

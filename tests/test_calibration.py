@@ -115,6 +115,38 @@ def test_a_gate_on_the_eval_side_only_does_not_lift_the_stated_precision():
     assert passes(ungated=line) == 0
 
 
+def test_a_verdict_shows_the_notes_of_the_lines_that_gave_it():
+    """Two lines of one cause, each with its own note: the row given the cause by the first shows the
+    first's note only, not the other line's reading of the same row."""
+    from diagnose.attribution import attribute, line_notes
+
+    frame = pl.DataFrame({"id": ["a", "b"], "is_error": [True, True], "score_noisy_label": [0.9, 0.9],
+                          "evidence_noisy_label": ["taught note | gold note", "taught note | gold note"]})
+    frame = frame.with_columns(*[pl.lit(None, pl.Float64).alias(f"score_{c}") for c in CAUSES if c != "noisy_label"],
+                               *[pl.lit(None, pl.Utf8).alias(f"evidence_{c}") for c in CAUSES if c != "noisy_label"])
+    parts = {"noisy_label": (ScorePart("taught", np.array([0.9, 0.1]), stated=np.array([0.9, 0.1]),
+                                       notes=["training rows next to it look mislabelled", ""]),
+                             ScorePart("gold", np.array([0.1, 0.1]), stated=np.array([0.1, 0.1]),
+                                       notes=["gold label looks wrong", "gold label looks wrong"]))}
+    skipped = {c: "not in this test" for c in CAUSES if c != "noisy_label"}
+    _, precisions = calibrate(frame, parts, AttributionConfig(), skipped)
+    out = attribute(frame, precisions, AttributionConfig(), None, line_notes(parts))
+    assert out.get_column("causes").to_list() == [["noisy_label"], []]
+    assert out.get_column("evidence_noisy_label").to_list() == ["training rows next to it look mislabelled",
+                                                                "taught note | gold note"]
+    assert "gold label" not in out.get_column("evidence").to_list()[0]
+
+
+def test_training_label_flips_are_not_blamed_on_the_eval_gold_labels():
+    """A one-way flip in the training labels: the verdicts' evidence names the training rows or the class
+    pair, never "gold label looks wrong" (before each line's own notes, 21 of 26 verdicts said so, and a
+    user relabelling on that advice would damage right gold labels)."""
+    ev, train, truth = _world(0, pair_flip=0.4, eval_per_class=60)
+    given = _run(ev, train).filter(pl.col("is_error") & pl.col("causes").list.contains("noisy_label"))
+    assert given.height >= 10
+    assert not given.get_column("evidence").str.contains("gold label").any()
+
+
 def test_errors_with_no_fault_are_mostly_unexplained():
     ev, train, _ = _world(0)
     ex = _run(ev, train).filter(pl.col("is_error"))
@@ -201,6 +233,8 @@ def test_planted_eval_gold_flips_are_found_with_their_stated_precision():
     ev, train, truth = _world(2, gold_flip=0.08, train_per_class=100, eval_per_class=80)
     ex = _run(ev, train).join(truth, on="id").filter(pl.col("is_error"))
     recall, measured, stated = _gold_flags(ex)
+    found = ex.filter(pl.col("gold_flipped") & pl.col("causes").list.contains("noisy_label"))
+    assert found.get_column("evidence").str.contains("gold label").all()
     # without votes the gold_flip line finds them: eval rows a held-out proxy rejects, scored against
     # simulated flips and ordinary errors on the training rows (recall 0.56 with the gated
     # neighbour line alone, 0.95 with it)

@@ -1,6 +1,7 @@
 """noisy_label: wrong training labels taught the mistake, or the gold label is wrong."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -225,6 +226,8 @@ class NoisyLabel(Analyzer):
         self.taught_ = taught
         self.pair_, pair_note = self._pair_line(data)
         flip_note = self._flip_line(data)
+        self.notes_ = {"taught": taught_note, "pair": pair_note, "gold": gold_note, "gold_flip": flip_note,
+                       "gold_votes": gold_note}  # each line's own, shown where that line gives the verdict
         if self.flip_precision_ is not None:  # it replaces the gated neighbour line (see ``parts``)
             gold, gold_note = np.fmax(gold, self.flip_precision_), [f or g for f, g in zip(flip_note, gold_note)]
         lines = [taught, self.pair_, gold]
@@ -425,7 +428,8 @@ class NoisyLabel(Analyzer):
             lines.append(ScorePart("gold_votes", self.gold_votes_, self.gold_votes_reference_,
                                    "the same errors' annotators replayed with the gold right (clear, or split with another class "
                                    "at the set's share of split items)"))
-        return tuple(lines)
+        notes = getattr(self, "notes_", {})
+        return tuple(replace(line, notes=notes.get(line.name)) for line in lines)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {"train_issues": self.train_issues_} if getattr(self, "train_issues_", None) is not None else {}
