@@ -27,7 +27,10 @@ from diagnose.core import Prepared
 
 #: training rows sampled per side at most (the fit and the reference stay cheap at a million rows)
 MAX_ROWS = 20_000
-#: weight of a reference row flagged as mislabelled: it may be a flip itself
+#: weight of a reference row flagged as mislabelled: it may be a flip itself (0.2, as the gated gold line's
+#: 1 - 1 / flag_factor; compared on the development draws of ``python -m benchmarks.family`` with 0, which
+#: flooded the draws with little or no noise (200-223: errors given a cause on draws without faults, median
+#: 0.092, worst 0.604), and 0.5, which lost recall (200-223: noisy_label recall 0.488 -> 0.390))
 FLAGGED_WEIGHT = 0.2
 #: rows of one block when reading probabilities and neighbours (bounds the temporaries)
 BLOCK = 20_000
