@@ -36,26 +36,24 @@ FLAGGED_WEIGHT = 0.2
 BLOCK = 20_000
 
 
-def rival_probs(probs: np.ndarray, rows: np.ndarray, target: np.ndarray, *, which: bool = False):
-    """Each row's probability of ``target`` and the largest probability of another class (with
-    ``which``, that class's index instead).
+def rival_probs(probs: np.ndarray, rows: np.ndarray, target: np.ndarray):
+    """Each row's probability of ``target``, the largest probability of another class, and that class.
 
     Examples
     --------
     >>> p = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
     >>> [v.round(2).tolist() for v in rival_probs(p, np.array([0, 1]), np.array([1, 2]))]
-    [[0.2, 0.6], [0.7, 0.3]]
-    >>> rival_probs(p, np.array([0, 1]), np.array([0, 2]), which=True).tolist()
-    [1, 1]
+    [[0.2, 0.6], [0.7, 0.3], [0, 1]]
     """
-    own, rival = np.empty(len(rows)), np.empty(len(rows), dtype=np.int64 if which else np.float64)
+    own, rival, which = np.empty(len(rows)), np.empty(len(rows)), np.empty(len(rows), dtype=np.int64)
     for a in range(0, len(rows), BLOCK):
         block = np.array(probs[rows[a:a + BLOCK]], dtype=np.float64)
         r, t = np.arange(len(block)), target[a:a + BLOCK]
         own[a:a + BLOCK] = block[r, t]
         block[r, t] = -1.0
-        rival[a:a + BLOCK] = block.argmax(axis=1) if which else block.max(axis=1)
-    return rival if which else (own, rival)
+        which[a:a + BLOCK] = block.argmax(axis=1)
+        rival[a:a + BLOCK] = block[r, which[a:a + BLOCK]]
+    return own, rival, which
 
 
 def rival_shares(neighbors, rows: np.ndarray, codes: np.ndarray, target: np.ndarray,
@@ -87,13 +85,13 @@ def rival_shares(neighbors, rows: np.ndarray, codes: np.ndarray, target: np.ndar
 
 
 def features(probs: np.ndarray, neighbors, rows: np.ndarray, codes: np.ndarray, target: np.ndarray,
-             k: int) -> np.ndarray:
+             k: int) -> tuple[np.ndarray, np.ndarray]:
     """The four features of each ``(row, label)``: the log-odds of the label and of its strongest
-    rival under ``probs``, and the neighbours' share of each."""
-    own, rival = rival_probs(probs, rows, target)
+    rival under ``probs``, and the neighbours' share of each; and that rival class."""
+    own, rival, which = rival_probs(probs, rows, target)
     s_own, s_rival = rival_shares(neighbors, rows, codes, target, k)
     logit = lambda p: np.log(np.clip(p, 1e-6, 1.0)) - np.log(np.clip(1.0 - p, 1e-6, 1.0))  # noqa: E731
-    return np.column_stack([logit(own), logit(rival), s_own, s_rival])
+    return np.column_stack([logit(own), logit(rival), s_own, s_rival]), which
 
 
 def simulated_labels(probs: np.ndarray, rows: np.ndarray, codes: np.ndarray, seen: np.ndarray,
@@ -143,9 +141,9 @@ def vote_odds(table, gold: np.ndarray, rival: np.ndarray, classes: list) -> np.n
 
 def gold_flip_line(data: Prepared, class_index: dict, flagged: np.ndarray | None, k: int,
                    config: AttributionConfig | None = None, table=None):
-    """Per eval row: the gold-flip score and its stated precision (NaN where not scored), the
-    calibration's summary and a note per row (where the precision reaches 0.5); None when the training
-    side cannot calibrate it (no held-out eval probabilities, or too few rows either way). ``table``
+    """Per eval row: the gold-flip line's stated precision (NaN where not scored) and a note (where the
+    precision reaches 0.5); None when the training side cannot calibrate it (no held-out eval
+    probabilities, or too few rows either way). ``table``
     (a :class:`diagnose.votes.VoteTable` of the eval rows) lets annotators who back a gold overrule."""
     config = config or AttributionConfig()
     if data.train is None or data.train_probs is None or data.eval_held_probs is None \
@@ -160,18 +158,16 @@ def gold_flip_line(data: Prepared, class_index: dict, flagged: np.ndarray | None
     gold = np.array([class_index.get(g, -1) if g is not None else -1 for g in data.eval.get_column("label").to_list()])
     target = np.clip(gold, 0, None)
     rows = np.flatnonzero((gold >= 0) & seen[target] & (data.eval_held_probs.argmax(axis=1) != target))
-    scores = np.full(len(gold), np.nan)
-    found = features(data.eval_held_probs, data.eval_neighbors, rows, codes, gold[rows], k)
+    scores, rival = np.full(len(gold), np.nan), np.zeros(len(gold), dtype=np.int64)
+    found, rival[rows] = features(data.eval_held_probs, data.eval_neighbors, rows, codes, gold[rows], k)
     if len(rows):
         scores[rows] = model(found)
-    precision, info = part_precision(scores, ~np.isnan(scores), reference, config, weights)
-    rival = np.zeros(len(gold), dtype=np.int64)
-    rival[rows] = rival_probs(data.eval_held_probs, rows, gold[rows], which=True)
+    precision = part_precision(scores, ~np.isnan(scores), reference, config, weights)[0]
     if table is not None and len(rows):  # annotators who back the gold overrule the proxy
         odds = vote_odds(table, target, rival, list(class_index))
         with np.errstate(invalid="ignore", divide="ignore"):
             precision = np.where(odds < 1.0, precision * odds / (precision * odds + 1.0 - precision), precision)
-    return scores, precision, info, _notes(list(class_index), rows, gold, rival, found, precision, table)
+    return precision, _notes(list(class_index), rows, gold, rival, found, precision, table)
 
 
 def _discriminator(data: Prepared, codes: np.ndarray, seen: np.ndarray, flagged: np.ndarray | None, k: int,
@@ -187,9 +183,9 @@ def _discriminator(data: Prepared, codes: np.ndarray, seen: np.ndarray, flagged:
     weights = np.where(flagged[wrong], FLAGGED_WEIGHT, 1.0) if flagged is not None else np.ones(len(wrong))
     if weights.sum() < config.min_reference or len(right) < config.min_reference or seen.sum() < 2:
         return None
-    ordinary = features(data.train_probs, data.train_neighbors, wrong, codes, codes[wrong], k)
+    ordinary = features(data.train_probs, data.train_neighbors, wrong, codes, codes[wrong], k)[0]
     flips = features(data.train_probs, data.train_neighbors, right, codes,
-                     simulated_labels(data.train_probs, right, codes, seen, rng), k)
+                     simulated_labels(data.train_probs, right, codes, seen, rng), k)[0]
     x = np.vstack([ordinary, flips])
     w = np.r_[weights / weights.sum(), np.full(len(right), 1.0 / len(right))] * len(x) / 2  # each side half
     centre, scale = x.mean(axis=0), np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)

@@ -222,10 +222,10 @@ class NoisyLabel(Analyzer):
         taught, taught_note = self._taught(data, preds)
         self.taught_precision_ = self._taught_precision(data, preds)
         taught_note = with_share(taught_note, self.taught_precision_, preds, data.eval.get_column("label").to_list())
+        flip_note = self._flip_line(data)
         gold, gold_note = self._gold_wrong(data)
         self.taught_ = taught
         self.pair_, pair_note = self._pair_line(data)
-        flip_note = self._flip_line(data)
         self.notes_ = {"taught": taught_note, "pair": pair_note, "gold": gold_note, "gold_flip": flip_note,
                        "gold_votes": gold_note}  # each line's own, shown where that line gives the verdict
         if self.flip_precision_ is not None:  # it replaces the gated neighbour line (see ``parts``)
@@ -245,8 +245,8 @@ class NoisyLabel(Analyzer):
         table = vote_table(data, data.eval.get_column("id").to_list(), len(self.class_index_)) \
             if data.annotations is not None and data.annotations.height else None
         flip = gold_flip_line(data, self.class_index_, flagged, self.k, table=table)
-        self.flip_precision_ = None if flip is None else flip[1]
-        return [""] * data.eval.height if flip is None else flip[3]
+        self.flip_precision_ = None if flip is None else flip[0]
+        return [""] * data.eval.height if flip is None else flip[1]
 
     def _taught(self, data: Prepared, preds: list) -> tuple[np.ndarray, list[str]]:
         if self.train_issues_ is None or data.eval_neighbors is None:
@@ -332,7 +332,8 @@ class NoisyLabel(Analyzer):
             if p == actual[i] and p != g and out[i] >= 0.5:
                 notes[i] = self._gold_note(g, p, p_gold, nbr_share[i], nbr_gold[i], gold_votes.get(i))
         self.gold_ = line
-        self.gold_reference_, self.gold_reference_weights_ = self._gold_reference(data)
+        if self.flip_precision_ is None:  # the gated line's reference, needed only where gold_flip cannot serve
+            self.gold_reference_, self.gold_reference_weights_ = self._gold_reference(data)
         self.confident_ = confident_off_diagonal(data, gold, self.class_index_)
         self.gold_votes_, self.gold_votes_reference_ = self._vote_line(data, gold)
         return out, notes
