@@ -175,6 +175,24 @@ def test_coverage_gap_errors_are_not_called_noisy_labels():
     assert (gap.get_column("primary_cause") == "coverage_gap").mean() >= 0.9
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_withheld_class_with_a_wrong_gold_is_a_coverage_gap_when_annotators_name_the_class(seed):
+    """True class withheld from training, gold flipped to another class: the gold-label distance makes the
+    row look like an ordinary confusion, so coverage_gap missed most of these (seeds 0, 1: 2 of 6, 0 of 8).
+    Annotators naming the withheld class are the evidence; rows of classes in training keep their verdicts."""
+    ev, train, truth, ann = _world(seed, withheld=(3, 7), gold_flip=0.3, votes=3)
+    runs = {name: diagnose.run(ev, train, a, config=diagnose.RunConfig(progress=False)).examples
+            .join(truth, on="id").filter(pl.col("is_error")) for name, a in (("votes", ann), ("none", None))}
+    unseen = pl.col("true").is_in(["class_3", "class_7"])
+    both = runs["votes"].filter(unseen & pl.col("gold_flipped") & ~pl.col("label").is_in(["class_3", "class_7"]))
+    found = both.filter(pl.col("causes").list.contains("coverage_gap"))
+    assert both.height >= 5 and found.height / both.height >= 0.8
+    assert found.get_column("evidence_coverage_gap").str.contains("with no training rows").all()
+    assert both.filter(pl.col("causes").list.contains("noisy_label")).height / both.height >= 0.8
+    called = {name: ex.filter(~unseen & pl.col("causes").list.contains("coverage_gap")).height for name, ex in runs.items()}
+    assert called["votes"] <= called["none"] + 2, called
+
+
 def _gold_flags(ex: pl.DataFrame) -> tuple[float, float, float]:
     flagged = ex.filter(pl.col("causes").list.contains("noisy_label"))
     planted = ex.filter(pl.col("gold_flipped"))

@@ -92,7 +92,7 @@ def _values(frame: pl.DataFrame, column: str) -> list:
 
 
 # the list an analyzer may append to its evidence ("; nearest training rows: tr-1 [label] sim 0.51, ...")
-_OWN_NEIGHBOURS = re.compile(r"; nearest training rows: [^\n]*? sim -?\d+\.\d+(?=\n|$)")
+_OWN_NEIGHBOURS = re.compile(r"; nearest training rows: [^\n]*? sim -?\d+\.\d+(?=\n|$| \| )")  # " | ": another line's note
 
 
 def one_neighbour_list(evidence: str | None) -> str | None:
@@ -107,6 +107,8 @@ def one_neighbour_list(evidence: str | None) -> str | None:
     --------
     >>> one_neighbour_list("more unusual than 97% of rows; nearest training rows: tr-1 [a] sim 0.51, tr-2 [b c] sim 0.38")
     'more unusual than 97% of rows'
+    >>> one_neighbour_list("more unusual; nearest training rows: tr-1 [a] sim 0.51 | 3 of 3 annotators name 'x'")
+    "more unusual | 3 of 3 annotators name 'x'"
     """
     return None if evidence is None else _OWN_NEIGHBOURS.sub("", evidence)
 

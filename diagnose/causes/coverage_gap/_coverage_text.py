@@ -32,3 +32,25 @@ def evidence_text(shares, idx, sims, train_ids, train_labels, label_note, refere
 def other_model(data: Prepared) -> bool:
     """Whether the eval probabilities are your model's while the training rows' are the proxy's."""
     return data.notes.get("eval_probs") == "given" and data.notes.get("train_probs") != "given"
+
+
+def label_signal(gold: str | None, counts: dict | None, rare_share: float, median: float) -> tuple[float, str]:
+    """Score and note of a gold label absent (1) or rare (0.5-1, below ``rare_share`` of the ``median`` class count) in training."""
+    if gold is None or counts is None:
+        return 0.0, ""
+    count = counts.get(gold, 0)
+    if count == 0:
+        return 1.0, f"gold label {gold!r} never appears in training"
+    limit = rare_share * median
+    if count < limit:
+        return 0.5 + 0.5 * (1 - count / limit), f"gold label {gold!r} is rare in training ({count} rows; median class {median:.0f})"
+    return 0.0, ""
+
+
+def wrong_rows(data: Prepared, rows: np.ndarray) -> np.ndarray | None:
+    """Which training ``rows`` the out-of-sample model gets wrong (None without ``train_probs``)."""
+    if data.train_probs is None or data.task != "classification":
+        return None
+    column = {c: j for j, c in enumerate(data.classes)}
+    labels = data.train.get_column("label").gather(rows).to_list()
+    return data.train_probs[rows].argmax(axis=1) != np.array([column.get(g, -1) for g in labels])

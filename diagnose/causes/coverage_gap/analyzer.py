@@ -6,8 +6,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from diagnose.causes.coverage_gap import _coverage_votes
 from diagnose.causes.coverage_gap._coverage_features import centre_distance, char_features, class_sums, entropy, matched_quantiles, nearest_in_group, percentile, sparse_top_k
-from diagnose.causes.coverage_gap._coverage_text import evidence_text, other_model, reference_text
+from diagnose.causes.coverage_gap._coverage_text import evidence_text, label_signal, other_model, reference_text, wrong_rows
 from diagnose.causes.coverage_gap.regions import describe_regions
 from diagnose.core import Analyzer, Neighbors, Prepared, ScorePart
 from diagnose.errors import InputError
@@ -60,6 +61,12 @@ class CoverageGap(Analyzer):
     ``"outcome"`` the misclassified ones alone, ``"all"`` all of them, None
     leaves the gold-label distance out. Correct and unlabelled rows are
     scored on the novelty alone.
+
+    With votes on eval rows, a second line reads what the annotators say the row is: the
+    posterior, from its votes alone, that its class has no training rows
+    (:mod:`~diagnose.causes.coverage_gap._coverage_votes`). It finds the rows whose true class
+    is missing from training but whose gold label names a class that is there (the gold-label
+    distance then reads them as ordinary confusions).
 
     ``outcome_reference`` instead calibrates the novelty of labelled rows
     against training rows of the same outcome (an error against the
@@ -206,24 +213,15 @@ class CoverageGap(Analyzer):
 
     def _outcome_references(self, data: Prepared, rows: np.ndarray, combined: np.ndarray) -> dict[bool, np.ndarray]:
         """Sorted combined novelty of the reference rows the out-of-sample model gets wrong (True) and right (False)."""
-        wrong = None if self._reference_mode() == "all" else self._wrong_rows(data, rows)
+        wrong = None if self._reference_mode() == "all" else wrong_rows(data, rows)
         if wrong is None or min(wrong.sum(), (~wrong).sum()) < self.min_outcome_rows:
             return {}
         return {True: np.sort(combined[wrong]), False: np.sort(combined[~wrong])}
 
-    @staticmethod
-    def _wrong_rows(data: Prepared, rows: np.ndarray) -> np.ndarray | None:
-        """Which reference rows the out-of-sample model gets wrong (None without ``train_probs``)."""
-        if data.train_probs is None or data.task != "classification":
-            return None
-        column = {c: j for j, c in enumerate(data.classes)}
-        labels = data.train.get_column("label").gather(rows).to_list()
-        return data.train_probs[rows].argmax(axis=1) != np.array([column.get(g, -1) for g in labels])
-
     def _error_reference(self, data: Prepared, rows: np.ndarray, combined: np.ndarray) -> np.ndarray | None:
         """Scores, computed as for an eval error, of the reference rows the out-of-sample model gets
         wrong: ordinary errors whose class is in training (the reference of the verdict)."""
-        wrong = self._wrong_rows(data, rows)
+        wrong = wrong_rows(data, rows)
         if wrong is None or not wrong.any():
             return None
         pct = self._calibrate(combined[wrong], [True] * int(wrong.sum()))[0]
@@ -239,14 +237,19 @@ class CoverageGap(Analyzer):
         return pct
 
     def parts(self) -> tuple[ScorePart, ...]:
-        """The score, calibrated on training rows the out-of-sample model gets wrong (ordinary errors)."""
+        """The score, calibrated on training rows the out-of-sample model gets wrong (ordinary errors); with votes
+        on eval rows, also votes: the posterior that the annotators' class has no training rows
+        (:mod:`~diagnose.causes.coverage_gap._coverage_votes`), against their votes replayed on a class that has."""
         if not hasattr(self, "scores_"):
             return ()
         reference = getattr(self, "error_reference_", None)
-        if reference is None:
-            return (ScorePart("score", self.scores_),)
-        return (ScorePart("score", self.scores_, reference, "training rows the out-of-sample model gets wrong "
-                          "(errors whose class is in training), scored like eval errors"),)
+        line = ScorePart("score", self.scores_, notes=getattr(self, "evidence_", None)) if reference is None else \
+            ScorePart("score", self.scores_, reference, "training rows the out-of-sample model gets wrong (errors whose "
+                      "class is in training), scored like eval errors", notes=getattr(self, "evidence_", None))
+        votes = getattr(self, "votes_line_", None)
+        return (line,) if votes is None else (line, ScorePart(
+            "votes", votes[0], votes[1], "the same errors' annotators replayed on an item of a class with training rows",
+            notes=votes[2], decide_at=0.5))  # more likely than not: a rank among near-zero posteriors means nothing
 
     def _reference_mode(self) -> str:
         mode = {True: "outcome", False: "all"}.get(self.outcome_reference, self.outcome_reference)
@@ -285,7 +288,7 @@ class CoverageGap(Analyzer):
         known = ~np.isnan(dist)
         self.gold_rows_dist_ = dist
         self.gold_references_ = {False: np.sort(dist[known])}
-        wrong = self._wrong_rows(data, rows)
+        wrong = wrong_rows(data, rows)
         if self.gold_reference != "all" and wrong is not None and (wrong & known).sum() >= self.min_outcome_rows:
             self.gold_references_[True] = np.sort(dist[known & wrong])
 
@@ -350,7 +353,7 @@ class CoverageGap(Analyzer):
         scored = ~np.isnan(gold_share)
         pct[scored] = (pct[scored] + gold_share[scored]) / 2
         labels = data.eval.get_column("label").to_list()
-        label_score, label_note = zip(*(self._label_signal(g) for g in labels)) if labels else ((), ())
+        label_score, label_note = zip(*(label_signal(g, getattr(self, "label_counts_", None), self.rare_share, getattr(self, "median_count_", 0.0)) for g in labels)) if labels else ((), ())
         novelty, notes = pct, list(label_note)
         if self.use_probs and data.eval_probs is not None:
             top = data.eval_probs.max(axis=1)
@@ -369,7 +372,8 @@ class CoverageGap(Analyzer):
         ]
         self.regions_ = describe_regions(data, share_all, seed=data.seed)
         self.n_isolated_ = int((share_all >= 0.95).sum())
-        self.scores_ = scores.astype(float)
+        self.scores_, self.evidence_ = scores.astype(float), evidence
+        self.votes_line_ = _coverage_votes.for_data(data, set(self.label_counts_))
         return pl.DataFrame({"id": data.eval.get_column("id"), "score_coverage_gap": scores.astype(float),
                              "evidence_coverage_gap": evidence})
 
@@ -381,17 +385,6 @@ class CoverageGap(Analyzer):
         idx, sims = sparse_top_k(queries, self.train_matrix_, max(self.k, self.show), exclude=None,
                                  split=getattr(self, "train_split_", None))
         return Neighbors(idx, sims), queries
-
-    def _label_signal(self, gold: str | None) -> tuple[float, str]:
-        if gold is None or not hasattr(self, "label_counts_"):
-            return 0.0, ""
-        count = self.label_counts_.get(gold, 0)
-        if count == 0:
-            return 1.0, f"gold label {gold!r} never appears in training"
-        limit = self.rare_share * self.median_count_
-        if count < limit:
-            return 0.5 + 0.5 * (1 - count / limit), f"gold label {gold!r} is rare in training ({count} rows; median class {self.median_count_:.0f})"
-        return 0.0, ""
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {"coverage_regions": self.regions_} if hasattr(self, "regions_") else {}
