@@ -305,7 +305,7 @@ def store_analyzer(cache: ArrayCache, name: str, key: str, frame: Any, status: d
 # ------------------------------------------------------------ the eval rows' ambiguity posterior (from votes)
 _POST_LISTS = ("classes", "spread")
 #: analyzers that read the eval rows' vote posterior (:func:`diagnose.votes.eval_posterior`)
-READ_VOTES = ("noisy_label", "annotator_inconsistency")
+READ_VOTES = ("noisy_label", "annotator_inconsistency", "coverage_gap")
 
 
 def cached_posterior(data: Any, cache: ArrayCache, hits: dict) -> None:
@@ -314,7 +314,7 @@ def cached_posterior(data: Any, cache: ArrayCache, hits: dict) -> None:
 
     It depends on the eval ``id``, ``label`` and ``prediction``, the annotations, ``eval_probs``,
     ``classes`` and ``seed``, not on training rows, so a relabelling round with given eval probabilities
-    reuses it. A hit is handed to ``eval_posterior``'s memo, which both analyzers read; if that memo does not
+    reuses it. A hit is handed to ``eval_posterior``'s memo, which the analyzers of :data:`READ_VOTES` read; if that memo does not
     take it, ``eval_posterior`` recomputes it (the same result, only slower).
     """
     from diagnose import votes
