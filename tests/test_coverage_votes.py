@@ -1,0 +1,48 @@
+"""The votes line of coverage_gap on hand-made posteriors (no pipeline run)."""
+from __future__ import annotations
+
+import numpy as np
+
+from diagnose._vote_anchor import pooled_reliability
+from diagnose.causes.coverage_gap._coverage_votes import unseen_posterior, votes_line
+
+
+def _post(codes, gold, classes=("a", "b", "c", "d"), spread=(2.0, 0.9, 0.1), prior=None):
+    codes = np.asarray(codes)
+    n = len(codes)
+    return {"classes": list(classes), "codes": codes, "rel": np.where(codes >= 0, 1.0, 0.0), "spread": spread,
+            "n_votes": (codes >= 0).sum(axis=1), "gold": np.asarray(gold),
+            "prior": np.tile(np.eye(len(classes))[0] * 0.5 + 0.5 / len(classes), (n, 1)) if prior is None else prior}
+
+
+def test_more_votes_for_a_class_without_training_rows_raise_the_posterior():
+    unseen = np.array([False, False, False, True])
+    codes = np.array([[3, 3, 3], [3, 3, 0], [3, 0, 1], [0, 0, 1]])
+    p = unseen_posterior(codes, np.full(codes.shape, 0.8), unseen)
+    assert p[0] > p[1] > p[2] > p[3]
+    assert p[0] > 0.99 and p[3] < 0.05
+
+
+def test_no_line_when_every_class_has_training_rows():
+    post = _post([[0, 1], [1, 1]], [0, 1])
+    out = votes_line(post, {"a", "b", "c", "d"}, ["a", "b"], ["b", "a"], np.array([True, True]), seed=0)
+    assert out is None
+
+
+def test_a_class_named_only_by_the_votes_counts_as_missing_from_training():
+    # the votes name 'd', which neither the training labels nor any gold label carry
+    prior = np.tile([[0.1, 0.7, 0.1, 0.1], [0.7, 0.1, 0.1, 0.1]], (20, 1))  # the model gets the second kind right
+    post = _post([[3, 3, 3], [0, 0, 1]] * 20, [0, 0] * 20, prior=prior)
+    is_error = np.ones(40, dtype=bool)
+    scores, reference, notes = votes_line(post, {"a", "b", "c"}, ["a"] * 40, ["b"] * 40, is_error, seed=0)
+    assert scores[0] > 0.9 and scores[1] < 0.1
+    assert "'d', a class with no training rows" in notes[0] and notes[1] is None
+    assert len(reference) == 5 * 40 and np.mean(reference > 0.5) < 0.05  # replayed on 'a', the gold
+
+
+def test_the_anchor_caps_a_fitted_reliability_only_when_asked():
+    # 40 items with two votes each (the spread can be fitted), the gold named by half the votes
+    codes = np.array([[0, 1]] * 40)
+    post = _post(codes, np.zeros(40, int), spread=(2.0, 0.95, 0.1))
+    assert pooled_reliability(post) == 0.95
+    assert pooled_reliability(post, always=True) == 0.5
