@@ -97,22 +97,27 @@ LATEST_MEASURES = ("noisy_label.precision", "noisy_label.recall", "noisy_label.f
                    "gold_false_flag", "noisy_label.calibration_gap")
 
 
-def _latest() -> list[str]:
-    """The last change (the gold_flip line of ``noisy_label``) on the same draws: before (1a023b3) and now."""
-    runs = [(title, _load(f"{stem}_1a023b3"), _load(stem)) for title, stem in LATEST]
+def _before_after(heading: str, rev: str, sets: tuple, measures: tuple) -> list[str]:
+    """One change on the same draws: the files kept as ``*_<rev>.json`` (before) against the current ones."""
+    runs = [(title, _load(f"{stem}_{rev}"), _load(stem)) for title, stem in sets]
     if any(b is None or a is None for _, b, a in runs):
         return []
-    lines = ["", "**The gold_flip line** (`noisy_label`: eval rows a held-out proxy rejects, scored against simulated "
-             "gold flips and ordinary errors on the training rows; chosen on the dev draws): the same draws before "
-             "(files `*_1a023b3.json`, made by the same commands on commit 1a023b3) and now:", "",
-             "| measure | " + " | ".join(f"{t}, before | {t}, now" for t, _, _ in runs) + " |",
+    lines = ["", f"{heading}: the same draws before (files `*_{rev}.json`, made by the same commands on commit {rev}) "
+             "and now:", "", "| measure | " + " | ".join(f"{t}, before | {t}, now" for t, _, _ in runs) + " |",
              "|---|" + "---:|" * (2 * len(runs))]
-    for key in LATEST_MEASURES:
+    for key in measures:
         lines.append(f"| {MEASURES[key][0]} | " + " | ".join(f"{_cell(b, key)} | {_cell(a, key)}" for _, b, a in runs) + " |")
     return lines
 
 
-#: this stop's change (coverage_gap's votes line, annotator_inconsistency's pair floor 1.5), per draw set
+def _latest() -> list[str]:
+    """The gold_flip line of ``noisy_label`` on the same draws: before (1a023b3) and now."""
+    return _before_after("**The gold_flip line** (`noisy_label`: eval rows a held-out proxy rejects, scored against "
+                         "simulated gold flips and ordinary errors on the training rows; chosen on the dev draws)",
+                         "1a023b3", LATEST, LATEST_MEASURES)
+
+
+#: the next change (coverage_gap's votes line, annotator_inconsistency's pair floor 1.5), per draw set
 VOTES_CHANGE = (("report", "family_after_report"), ("dev 0-9", "family_after_dev"),
                 ("few-class votes", "family_dev_extra_fewclass_votes"), ("2 votes", "family_dev_extra_two_votes"))
 VOTES_MEASURES = ("coverage_gap.precision", "coverage_gap.recall", "coverage_gap.f1", "annotator_inconsistency.precision",
@@ -122,18 +127,9 @@ VOTES_MEASURES = ("coverage_gap.precision", "coverage_gap.recall", "coverage_gap
 
 def _votes_change() -> list[str]:
     """The coverage votes line and the pair floor 1.5 on the same draws: before (527cbb3) and now."""
-    runs = [(title, _load(f"{stem}_527cbb3"), _load(stem)) for title, stem in VOTES_CHANGE]
-    if any(b is None or a is None for _, b, a in runs):
-        return []
-    lines = ["", "**coverage_gap's votes line and annotator_inconsistency's pair floor 1.5** (annotators naming a class "
-             "with no training rows; crossings 1.5 times what the annotators' error rates explain, was 2; both chosen "
-             "on the dev draws): the same draws before (files `*_527cbb3.json`, made by the same commands on commit "
-             "527cbb3) and now:", "",
-             "| measure | " + " | ".join(f"{t}, before | {t}, now" for t, _, _ in runs) + " |",
-             "|---|" + "---:|" * (2 * len(runs))]
-    for key in VOTES_MEASURES:
-        lines.append(f"| {MEASURES[key][0]} | " + " | ".join(f"{_cell(b, key)} | {_cell(a, key)}" for _, b, a in runs) + " |")
-    return lines
+    return _before_after("**coverage_gap's votes line and annotator_inconsistency's pair floor 1.5** (annotators naming "
+                         "a class with no training rows; crossings 1.5 times what the annotators' error rates explain, "
+                         "was 2; both chosen on the dev draws)", "527cbb3", VOTES_CHANGE, VOTES_MEASURES)
 
 
 #: the user's models of ``python -m benchmarks.family --model`` (see ``benchmarks/_user_models.py``)
