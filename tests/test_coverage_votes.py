@@ -29,8 +29,8 @@ def test_no_line_when_every_class_has_training_rows():
     assert out is None
 
 
-def test_a_class_named_only_by_the_votes_counts_as_missing_from_training():
-    # the votes name 'd', which neither the training labels nor any gold label carry
+def test_a_class_without_training_rows_is_read_from_the_votes():
+    # the votes name 'd', which no training label carries
     prior = np.tile([[0.1, 0.7, 0.1, 0.1], [0.7, 0.1, 0.1, 0.1]], (20, 1))  # the model gets the second kind right
     post = _post([[3, 3, 3], [0, 0, 1]] * 20, [0, 0] * 20, prior=prior)
     is_error = np.ones(40, dtype=bool)
@@ -38,6 +38,8 @@ def test_a_class_named_only_by_the_votes_counts_as_missing_from_training():
     assert scores[0] > 0.9 and scores[1] < 0.1
     assert "'d', a class with no training rows" in notes[0] and notes[1] is None
     assert len(reference) == 5 * 40 and np.mean(reference > 0.5) < 0.05  # replayed on 'a', the gold
+    # unless the run's classes say 'd' is no class at all (an "unsure" button, a typo): then no line
+    assert votes_line(post, {"a", "b", "c"}, ["a"] * 40, ["b"] * 40, is_error, seed=0, known={"a", "b", "c"}) is None
 
 
 def test_the_anchor_caps_a_fitted_reliability_only_when_asked():

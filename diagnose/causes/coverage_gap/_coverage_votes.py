@@ -54,14 +54,16 @@ def unseen_posterior(codes: np.ndarray, reliability: np.ndarray, unseen: np.ndar
 
 
 def votes_line(post: dict, train_labels: set, gold: list, pred: list, is_error: np.ndarray, seed: int,
-               reps: int = 5) -> tuple[np.ndarray, np.ndarray, list] | None:
+               reps: int = 5, known: set | None = None) -> tuple[np.ndarray, np.ndarray, list] | None:
     """Scores, reference and notes of the votes line (None when every class has training rows or no error has votes).
 
     ``post`` is :func:`diagnose.votes.eval_posterior`'s; each error's voters are replayed ``reps`` times
-    on an item of its gold class, or of its predicted class when the gold has no training rows.
+    on an item of its gold class, or of its predicted class when the gold has no training rows. With
+    ``known`` (the run's classes: labels and predictions of both tables), a label only the votes use
+    ("unsure", a typo) is not read as a class missing from training.
     """
     classes = post["classes"]
-    unseen = np.array([c not in train_labels for c in classes])
+    unseen = np.array([c not in train_labels and (known is None or c in known) for c in classes])
     codes, rel = post["codes"], np.asarray(post["rel"], float) * pooled_reliability(post, always=True)
     if not unseen.any() or not (is_error & (post["n_votes"] > 0)).any():
         return None
@@ -101,4 +103,5 @@ def for_data(data, train_labels: set) -> tuple[np.ndarray, np.ndarray, list] | N
         return None
     text = lambda column: [None if v is None else str(v) for v in data.eval.get_column(column).to_list()]  # noqa: E731
     is_error = np.array([e is True for e in data.eval.get_column("is_error").to_list()], dtype=bool)
-    return votes_line(post, {str(c) for c in train_labels}, text("label"), text("prediction"), is_error, data.seed)
+    return votes_line(post, {str(c) for c in train_labels}, text("label"), text("prediction"), is_error, data.seed,
+                      known={str(c) for c in data.classes})
