@@ -48,3 +48,14 @@ def test_the_anchor_caps_a_fitted_reliability_only_when_asked():
     post = _post(codes, np.zeros(40, int), spread=(2.0, 0.95, 0.1))
     assert pooled_reliability(post) == 0.95
     assert pooled_reliability(post, always=True) == 0.5
+
+
+def test_no_verdict_from_the_prior_alone_when_no_vote_names_a_missing_class():
+    # 4 of 6 classes have no training rows and the annotators are careless: one vote for a class with
+    # training rows leaves the flat prior's 4/6 near 0.5, but nothing in the votes points at a gap
+    classes = ("a", "b", "c", "d", "e", "f")
+    prior = np.tile([0.5, 0.1, 0.1, 0.1, 0.1, 0.1], (30, 1))
+    post = _post([[0], [1]] * 15, [1, 0] * 15, classes=classes, spread=(2.0, 0.2, 0.1), prior=prior)
+    assert unseen_posterior(post["codes"], np.full((30, 1), 0.2), np.array([False, False, True, True, True, True]))[0] > 0.5
+    scores, _, notes = votes_line(post, {"a", "b"}, ["b", "a"] * 15, ["a", "b"] * 15, np.ones(30, bool), seed=0)
+    assert (scores == 0).all() and all(n is None for n in notes)

@@ -67,7 +67,7 @@ def votes_line(post: dict, train_labels: set, gold: list, pred: list, is_error: 
     codes, rel = post["codes"], np.asarray(post["rel"], float) * pooled_reliability(post, always=True)
     if not unseen.any() or not (is_error & (post["n_votes"] > 0)).any():
         return None
-    scores = unseen_posterior(codes, rel, unseen)
+    scores = _named(codes, rel, unseen)
     index = {c: j for j, c in enumerate(classes)}
     home = np.array([index.get(g, -1) if g in train_labels else index.get(p, -1) if p in train_labels else -1
                      for g, p in zip(gold, pred)])
@@ -77,10 +77,18 @@ def votes_line(post: dict, train_labels: set, gold: list, pred: list, is_error: 
     r = np.repeat(rel[rows], reps, axis=0)
     follows = rng.random(again.shape) < np.clip(r, 0.0, 1.0)
     drawn = np.where(follows, np.repeat(home[rows], reps)[:, None], rng.integers(0, len(classes), again.shape))
-    reference = unseen_posterior(np.where(again >= 0, drawn, -1), r, unseen)
+    reference = _named(np.where(again >= 0, drawn, -1), r, unseen)
     notes = [_note(codes[i], classes, unseen, scores[i]) if is_error[i] and scores[i] >= 0.5 else None
              for i in range(len(scores))]
     return scores, reference, notes
+
+
+def _named(codes: np.ndarray, reliability: np.ndarray, unseen: np.ndarray) -> np.ndarray:
+    """:func:`unseen_posterior`, 0 where no vote names such a class (with many classes missing from training
+    and careless voters, the flat prior alone could pass 0.5)."""
+    named = ((codes >= 0) & unseen[np.clip(codes, 0, None)]).any(axis=1)
+    out = unseen_posterior(codes, reliability, unseen)
+    return np.where(named | np.isnan(out), out, 0.0)
 
 
 def _note(votes: np.ndarray, classes: list, unseen: np.ndarray, p: float) -> str:
