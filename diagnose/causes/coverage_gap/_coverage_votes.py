@@ -93,7 +93,7 @@ def _named(codes: np.ndarray, reliability: np.ndarray, unseen: np.ndarray) -> np
 
 def _note(votes: np.ndarray, classes: list, unseen: np.ndarray, p: float) -> str:
     named = [classes[c] for c in votes if c >= 0]
-    missing = sorted({c for c in named if unseen[classes.index(c)]})
+    missing = sorted({classes[c] for c in votes if c >= 0 and unseen[c]})
     which = f"{missing[0]!r}, a class" if len(missing) == 1 else f"{' or '.join(map(repr, missing))}, classes"
     return (f"{sum(c in missing for c in named)} of {len(named)} annotators name {which} with no training rows "
             f"(posterior {p:.2f} that the item's class is missing from training)")

@@ -353,7 +353,8 @@ class CoverageGap(Analyzer):
         scored = ~np.isnan(gold_share)
         pct[scored] = (pct[scored] + gold_share[scored]) / 2
         labels = data.eval.get_column("label").to_list()
-        label_score, label_note = zip(*(label_signal(g, getattr(self, "label_counts_", None), self.rare_share, getattr(self, "median_count_", 0.0)) for g in labels)) if labels else ((), ())
+        label_score, label_note = zip(*(label_signal(g, self.label_counts_, self.rare_share, self.median_count_)
+                                         for g in labels)) if labels else ((), ())
         novelty, notes = pct, list(label_note)
         if self.use_probs and data.eval_probs is not None:
             top = data.eval_probs.max(axis=1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diagnose._vote_anchor import MIN_ANCHOR_VOTES, pooled_reliability  # noqa: F401 (kept importable here)
+from diagnose._vote_anchor import pooled_reliability
 from diagnose.votes import VoteTable, split_probability
 
 
